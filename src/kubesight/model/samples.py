@@ -33,7 +33,9 @@ def stale_nan() -> float:
 
 def is_stale_nan(values: F64) -> npt.NDArray[np.bool_]:
     """Elementwise: is this value the staleness marker (not just any NaN)?"""
-    return np.asarray(values, dtype=np.float64).view(np.uint64) == np.uint64(STALE_NAN_BITS)
+    bits = np.asarray(values, dtype=np.float64).view(np.uint64)
+    out: npt.NDArray[np.bool_] = bits == np.uint64(STALE_NAN_BITS)
+    return out
 
 
 class MetricMetadata(NamedTuple):

@@ -1,0 +1,510 @@
+"""The embedded metrics store: series index + WAL + head + blocks.
+
+Write path: ``append`` resolves label sets to series ids (validating only
+series it has not seen), logs the batch to the WAL with one write, then adds it
+to the head. Read path: ``select`` resolves matchers in the index, gathers the
+series' samples from every source overlapping the range (head runs, heads being
+flushed, blocks) and returns them sorted, series in label order.
+
+A flush freezes the head, starts a new WAL segment, writes the frozen samples
+into one block per 2h window, and only then drops those WAL segments; blocks
+of the same window are later compacted into one. Retention deletes whole
+blocks whose newest sample is older than the window, and the oldest blocks
+while over the size limit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from kubesight.errors import StorageError, ValidationError
+from kubesight.model import Labels, Matcher, MetricMetadata, SampleBatch, SeriesData
+from kubesight.model.labels import validate_labels
+from kubesight.store.block import Block, write_block
+from kubesight.store.head import Head, dedupe_sorted, gather_ranges
+from kubesight.store.index import SeriesIndex
+from kubesight.store.interface import AppendResult
+from kubesight.store.wal import WAL
+
+log = logging.getLogger("kubesight.store")
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+HOUR_MS = 3_600_000
+_MAX_ERRORS = 5
+
+
+@dataclass
+class StorageOptions:
+    retention_ms: int = 15 * 24 * HOUR_MS  # 15d: Prometheus' default
+    retention_bytes: int = 0  # 0: no size limit
+    block_window_ms: int = 2 * HOUR_MS  # 2h: Prometheus' block range, so retention is as fine
+    head_max_samples: int = 2_000_000  # ~48 MB of columns before a flush
+    head_max_age_s: float = 2 * 3600.0  # flush at least this often so the WAL stays short
+    max_future_ms: int = 10 * 60_000  # samples further ahead are a sender's clock error
+    wal_fsync: bool = False
+
+
+@dataclass
+class StoreStats:
+    series: int
+    head_samples: int
+    head_bytes: int
+    head_mint: int
+    head_maxt: int
+    blocks: int
+    block_bytes: int
+    block_samples: int
+    wal_bytes: int
+    samples_appended: int
+    samples_rejected: int
+    wal_corruptions: int
+
+
+class Storage:
+    """The store. Thread-safe: appends and queries may come from any thread."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        options: StorageOptions | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.dir = Path(data_dir)
+        self.opts = options or StorageOptions()
+        self.clock = clock
+        self.index = SeriesIndex()
+        self.head = Head()
+        self._flushing: list[Head] = []
+        self.blocks: list[Block] = []
+        self._metadata: dict[str, MetricMetadata] = {}
+        self._lock = threading.RLock()
+        self._flush_lock = threading.Lock()
+        self._head_started = clock()
+        self._block_seq = 0
+        self._rank: I64 | None = None
+        self.samples_appended = 0
+        self.samples_rejected = 0
+        self.wal_corruptions = 0
+        self.ready = False
+        (self.dir / "blocks").mkdir(parents=True, exist_ok=True)
+        self.wal = WAL(self.dir / "wal", fsync=self.opts.wal_fsync)
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def open(self) -> None:
+        """Load blocks, replay the WAL, and get ready to append."""
+        bdir = self.dir / "blocks"
+        for tmp in bdir.glob(".tmp-*"):
+            shutil.rmtree(tmp, ignore_errors=True)  # a block write cut short by a crash
+        for p in sorted(bdir.iterdir()):
+            if p.name.startswith(".") or not p.is_dir():
+                continue
+            blk = Block(p)
+            self.blocks.append(blk)
+            self._block_seq = max(self._block_seq, int(p.name.rsplit("-", 1)[-1]))
+            for sid, lbls in zip(blk.sids.tolist(), blk.labels, strict=True):
+                got = self.index.add(lbls, sid)
+                if got != sid:
+                    log.warning("block %s: series %s has id %d, index has %d", p, lbls, sid, got)
+            self.index.update_times(blk.sids, np.full(len(blk.sids), blk.mint, np.int64))
+            self.index.update_times(blk.sids, np.full(len(blk.sids), blk.maxt, np.int64))
+        t0 = time.monotonic()
+        rep = self.wal.replay()
+        for msg in rep.corrupt:
+            log.error("%s", msg)
+        self.wal_corruptions += len(rep.corrupt)
+        for sid, lbls in rep.series:
+            self.index.add(lbls, sid)
+        n = 0
+        for sids, ts, vals in rep.samples:
+            self.head.append(sids, ts, vals)
+            self.index.update_times(sids.astype(np.int64), ts)
+            n += len(sids)
+        for md in rep.metadata:
+            self._metadata[md.metric_family] = md
+        self.wal.open_for_append()
+        self.ready = True
+        log.info(
+            "store open: %d blocks, %d series, replayed %d WAL samples in %.2fs",
+            len(self.blocks), len(self.index), n, time.monotonic() - t0,
+        )
+
+    def close(self) -> None:
+        """Flush the head to blocks and close the WAL (SIGTERM path)."""
+        self.flush()
+        with self._lock:
+            self.wal.close()
+            self.ready = False
+
+    # -- append ----------------------------------------------------------------
+
+    def append(self, batch: SampleBatch) -> AppendResult:
+        res = AppendResult()
+        if not len(batch.series) and not batch.metadata:
+            return res
+        with self._lock:
+            ids = self.index.lookup_many(batch.series)
+            new_series: list[tuple[int, Labels]] = []
+            if None in ids:
+                for i, sid in enumerate(ids):
+                    if sid is not None:
+                        continue
+                    try:
+                        canon = validate_labels(batch.series[i])
+                    except ValidationError as exc:
+                        ids[i] = -1
+                        res.series_rejected += 1
+                        if len(res.errors) < _MAX_ERRORS:
+                            res.errors.append(str(exc))
+                        continue
+                    got = self.index.get(canon)
+                    if got is None:
+                        got = self.index.add(canon)
+                        new_series.append((got, self.index.labels_of(got)))
+                    ids[i] = got
+                if new_series:
+                    self._rank = None
+            ref_ids = np.asarray(ids, np.int64)
+            sids = ref_ids[batch.series_ref] if len(batch.series_ref) else np.empty(0, np.int64)
+            ts = batch.timestamps
+            vals = batch.values
+            keep = sids >= 0
+            limit = int(self.clock() * 1000) + self.opts.max_future_ms
+            future = ts > limit
+            if future.any():
+                n_future = int((future & keep).sum())
+                if n_future:
+                    res.errors.append(
+                        f"{n_future} sample(s) have timestamps more than "
+                        f"{self.opts.max_future_ms // 1000}s in the future "
+                        f"(first at {int(ts[future][0])} ms, now {limit - self.opts.max_future_ms} ms); check the sender's clock"
+                    )
+                keep &= ~future
+            if not keep.all():
+                res.samples_rejected = int((~keep).sum())
+                sids, ts, vals = sids[keep], ts[keep], vals[keep]
+            sids32 = sids.astype(np.int32)
+            self.wal.log(new_series, sids32, ts, vals, batch.metadata)
+            self.head.append(sids32, ts, vals)
+            if len(sids):
+                self.index.update_times(sids, ts)
+            for md in batch.metadata:
+                self._metadata[md.metric_family] = md
+            res.samples_written = len(sids)
+            self.samples_appended += len(sids)
+            self.samples_rejected += res.samples_rejected
+        return res
+
+    def needs_flush(self) -> bool:
+        h = self.head
+        return h.samples >= self.opts.head_max_samples or (
+            h.samples > 0 and self.clock() - self._head_started >= self.opts.head_max_age_s
+        )
+
+    # -- flush, compaction, retention -------------------------------------------
+
+    def flush(self) -> int:
+        """Write the head out to blocks and drop the WAL it came from. Returns samples flushed."""
+        with self._flush_lock:
+            with self._lock:
+                frozen = self.head
+                if not frozen.samples:
+                    return 0
+                self.head = Head()
+                self._head_started = self.clock()
+                self._flushing.append(frozen)
+                closed_segment = self.wal.rotate()
+            s, t, v = frozen.all_sorted()
+            new_blocks = self._write_windows(s, t, v, level=0)
+            with self._lock:
+                self.blocks.extend(new_blocks)
+                self._flushing.remove(frozen)
+                self.wal.truncate_through(closed_segment)
+            self.compact()
+            return len(s)
+
+    def _next_name(self, window: int) -> str:
+        self._block_seq += 1
+        return f"{window:015d}-{self._block_seq:08d}"
+
+    def _write_windows(self, s: I64, t: I64, v: F64, level: int) -> list[Block]:
+        if not len(s):
+            return []
+        w = self.opts.block_window_ms
+        win = t // w
+        out = []
+        for wv in np.unique(win).tolist():
+            m = win == wv
+            ws, wt, wvals = s[m], t[m], v[m]
+            uniq, first = np.unique(ws, return_index=True)
+            counts = np.diff(np.append(first, len(ws)))
+            rank = self._label_rank()[uniq]
+            order = np.argsort(rank, kind="stable")
+            # Reorder whole series (CSR segments) into label order.
+            idx = gather_ranges(first[order].astype(np.int64), counts[order])
+            labels = self.index.labels_many(uniq[order])
+            path = write_block(
+                self.dir / "blocks",
+                self._next_name(wv * w),
+                labels,
+                uniq[order],
+                counts[order],
+                wt[idx],
+                wvals[idx],
+                window_start=wv * w,
+                level=level,
+            )
+            out.append(Block(path))
+        return out
+
+    def compact(self) -> int:
+        """Merge blocks that share a window into one. Returns blocks merged away."""
+        with self._lock:
+            by_window: dict[int, list[Block]] = {}
+            for b in self.blocks:
+                by_window.setdefault(b.meta.window_start, []).append(b)
+            groups = [g for g in by_window.values() if len(g) > 1]
+        merged = 0
+        for group in groups:
+            parts = [b.read_all() for b in group]
+            s = np.concatenate([p[0] for p in parts])
+            t = np.concatenate([p[1] for p in parts])
+            v = np.concatenate([p[2] for p in parts])
+            rank = np.concatenate([np.full(len(p[0]), i, np.int64) for i, p in enumerate(parts)])
+            s, t, v = dedupe_sorted(s, t, v, rank)
+            level = max(b.meta.level for b in group) + 1
+            new = self._write_windows(s, t, v, level=level)
+            with self._lock:
+                self.blocks = [b for b in self.blocks if b not in group] + new
+            for b in group:
+                shutil.rmtree(b.path, ignore_errors=True)
+            merged += len(group) - 1
+        with self._lock:
+            self.blocks.sort(key=lambda b: (b.mint, b.path.name))
+        return merged
+
+    def apply_retention(self) -> list[str]:
+        """Delete whole blocks past the time or size limit. Returns what was deleted."""
+        deleted: list[str] = []
+        with self._lock:
+            now_ms = int(self.clock() * 1000)
+            cutoff = now_ms - self.opts.retention_ms
+            keep = []
+            for b in sorted(self.blocks, key=lambda b: b.maxt):
+                if b.maxt < cutoff:
+                    deleted.append(f"{b.path.name} (all samples older than retention)")
+                else:
+                    keep.append(b)
+            if self.opts.retention_bytes:
+                total = sum(b.size_bytes() for b in keep) + self.wal.size_bytes()
+                while keep and total > self.opts.retention_bytes:
+                    b = keep.pop(0)
+                    total -= b.size_bytes()
+                    deleted.append(f"{b.path.name} (over the size limit)")
+            gone = [b for b in self.blocks if b not in keep]
+            self.blocks = sorted(keep, key=lambda b: (b.mint, b.path.name))
+            if gone:
+                self._gc_series()
+        for b in gone:
+            shutil.rmtree(b.path, ignore_errors=True)
+        for d in deleted:
+            log.info("retention deleted block %s", d)
+        return deleted
+
+    def _gc_series(self) -> None:
+        live: set[int] = set()
+        for b in self.blocks:
+            live.update(b.sids.tolist())
+        for h in [self.head, *self._flushing]:
+            for r in h.runs:
+                live.update(r.sids.tolist())
+            for p in h.pending:
+                live.update(np.unique(p[0]).tolist())
+        dead = [int(i) for i in self.index.all_ids().tolist() if i not in live]
+        self.index.remove(dead)
+        oldest = min((b.mint for b in self.blocks), default=self.head.mint)
+        np.maximum(self.index.mint, oldest, out=self.index.mint)
+        self._rank = None
+
+    # -- queries -----------------------------------------------------------------
+
+    def _label_rank(self) -> I64:
+        """Rank of every series id in label-set order (cached until series change)."""
+        with self._lock:
+            if self._rank is None or len(self._rank) < self.index.next_id:
+                ids = self.index.all_ids()
+                lbls = self.index.labels_many(ids)
+                order = sorted(range(len(ids)), key=lbls.__getitem__)
+                rank = np.full(self.index.next_id, -1, np.int64)
+                rank[ids[np.asarray(order, np.int64)]] = np.arange(len(ids), dtype=np.int64)
+                self._rank = rank
+            return self._rank
+
+    def _ids(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> I64:
+        ids = self.index.select(matchers)
+        if len(ids):
+            ids = ids[(self.index.maxt[ids] >= mint) & (self.index.mint[ids] <= maxt)]
+        return ids
+
+    def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> SeriesData:
+        with self._lock:
+            ids = self._ids(matchers, start_ms, end_ms)
+            if not len(ids):
+                return SeriesData.empty()
+            rank_all = self._label_rank()
+            blocks = [b for b in self.blocks if b.maxt >= start_ms and b.mint <= end_ms]
+            heads = [*self._flushing, self.head]
+            for h in heads:
+                h.seal()
+            runs = [r for h in heads for r in h.runs if r.maxt >= start_ms and r.mint <= end_ms]
+        parts: list[tuple[I64, I64, F64]] = []
+        spans: list[tuple[int, int]] = []
+        for b in blocks:
+            parts.append(b.select(ids, start_ms, end_ms))
+            spans.append((b.mint, b.maxt))
+        for r in runs:
+            parts.append(r.gather(ids, start_ms, end_ms))
+            spans.append((r.mint, r.maxt))
+        nonempty = [(p, sp) for p, sp in zip(parts, spans, strict=True) if len(p[0])]
+        if not nonempty:
+            return SeriesData.empty()
+        s = np.concatenate([p[0] for p, _ in nonempty])
+        t = np.concatenate([p[1] for p, _ in nonempty])
+        v = np.concatenate([p[2] for p, _ in nonempty])
+        pos = rank_all[s]
+        sorted_spans = sorted(sp for _, sp in nonempty)
+        disjoint = all(a[1] < b[0] for a, b in itertools.pairwise(sorted_spans))
+        if disjoint:
+            # Sources disjoint in time: ordering them by time and sorting stably by
+            # series keeps each series' samples in time order, no full sort needed.
+            by_time = np.argsort([sp[0] for _, sp in nonempty], kind="stable")
+            lens = np.array([len(p[0]) for p, _ in nonempty])
+            starts = np.cumsum(lens) - lens
+            reorder = gather_ranges(starts[by_time], lens[by_time])
+            s, t, v, pos = s[reorder], t[reorder], v[reorder], pos[reorder]
+            order = np.argsort(pos, kind="stable")
+            s, t, v, pos = s[order], t[order], v[order], pos[order]
+        else:
+            src = np.concatenate(
+                [np.full(len(p[0]), i, np.int64) for i, (p, _) in enumerate(nonempty)]
+            )
+            pos, t, v = dedupe_sorted(pos, t, v, src)
+        uniq_pos, first = np.unique(pos, return_index=True)
+        offsets = np.append(first, len(pos)).astype(np.int64)
+        inv = np.empty(len(rank_all), np.int64)
+        valid = rank_all >= 0
+        inv[rank_all[valid]] = np.flatnonzero(valid)
+        labels = self.index.labels_many(inv[uniq_pos])
+        return SeriesData(labels, offsets, t, v)
+
+    def series(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[Labels]:
+        with self._lock:
+            ids = self._ids(matchers, start_ms, end_ms)
+            rank = self._label_rank()
+            ids = ids[np.argsort(rank[ids], kind="stable")]
+            if limit:
+                ids = ids[:limit]
+            return self.index.labels_many(ids)
+
+    def label_names(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[str]:
+        with self._lock:
+            if not matchers and self._covers_all(start_ms, end_ms):
+                names = self.index.label_names()
+            else:
+                ids = self._ids(matchers, start_ms, end_ms)
+                names = sorted({k for lbls in self.index.labels_many(ids) for k, _ in lbls})
+        return names[:limit] if limit else names
+
+    def label_values(
+        self, name: str, matchers: Sequence[Matcher], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[str]:
+        with self._lock:
+            if not matchers and self._covers_all(start_ms, end_ms):
+                vals = self.index.label_values(name)
+            else:
+                ids = self._ids(matchers, start_ms, end_ms)
+                vals = sorted(
+                    {v for lbls in self.index.labels_many(ids) for k, v in lbls if k == name}
+                )
+        return vals[:limit] if limit else vals
+
+    def _covers_all(self, start_ms: int, end_ms: int) -> bool:
+        ids = self.index.all_ids()
+        if not len(ids):
+            return True
+        return start_ms <= int(self.index.mint[ids].min()) and end_ms >= int(self.index.maxt[ids].max())
+
+    def metadata(self, metric: str = "", limit: int = 0) -> dict[str, list[MetricMetadata]]:
+        with self._lock:
+            items = sorted(self._metadata.items())
+        if metric:
+            items = [(k, m) for k, m in items if k == metric]
+        if limit:
+            items = items[:limit]
+        return {k: [m] for k, m in items}
+
+    # -- stats -------------------------------------------------------------------
+
+    def stats(self) -> StoreStats:
+        with self._lock:
+            heads = [self.head, *self._flushing]
+            return StoreStats(
+                series=len(self.index),
+                head_samples=sum(h.samples for h in heads),
+                head_bytes=sum(h.nbytes for h in heads),
+                head_mint=min(h.mint for h in heads),
+                head_maxt=max(h.maxt for h in heads),
+                blocks=len(self.blocks),
+                block_bytes=sum(b.size_bytes() for b in self.blocks),
+                block_samples=sum(b.meta.num_samples for b in self.blocks),
+                wal_bytes=self.wal.size_bytes(),
+                samples_appended=self.samples_appended,
+                samples_rejected=self.samples_rejected,
+                wal_corruptions=self.wal_corruptions,
+            )
+
+    def cardinality(self, top: int = 10) -> dict[str, list[tuple[str, int]]]:
+        """Top-N series counts by metric name, label name and label pair (TSDB status)."""
+        with self._lock:
+            card = self.index.cardinality()
+        names = sorted(card.get("__name__", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        by_label = sorted(
+            ((n, sum(vals.values())) for n, vals in card.items()), key=lambda kv: (-kv[1], kv[0])
+        )
+        value_counts = sorted(((n, len(vals)) for n, vals in card.items()), key=lambda kv: (-kv[1], kv[0]))
+        pairs = sorted(
+            ((f"{n}={v}", c) for n, vals in card.items() for v, c in vals.items()),
+            key=lambda kv: (-kv[1], kv[0]),
+        )
+        return {
+            "seriesCountByMetricName": names[:top],
+            "labelValueCountByLabelName": value_counts[:top],
+            "memoryInBytesByLabelName": by_label[:top],
+            "seriesCountByLabelValuePair": pairs[:top],
+        }
+
+
+def check_dir_writable(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise StorageError(f"data directory {path} is not writable: {exc}") from exc

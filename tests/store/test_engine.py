@@ -1,0 +1,193 @@
+"""The embedded engine answers exactly like the in-memory reference store."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kubesight.model import Matcher, SampleBatch, SeriesData, stale_nan
+from kubesight.store import MemoryStore
+from kubesight.store.engine import HOUR_MS, Storage, StorageOptions
+
+NOW_S = 1_700_000_000.0
+NOW_MS = int(NOW_S * 1000)
+
+
+def clock() -> float:
+    return NOW_S
+
+
+def make_store(path: Path, **opts: int) -> Storage:
+    s = Storage(path, StorageOptions(**opts), clock=clock)  # type: ignore[arg-type]
+    s.open()
+    return s
+
+
+def random_batch(rng: random.Random, n_series: int = 40, n_samples: int = 200) -> SampleBatch:
+    series = []
+    for i in range(n_series):
+        lbls = [("__name__", f"m{i % 5}"), ("instance", f"h{i % 7}"), ("job", rng.choice("ab"))]
+        if i % 3 == 0:
+            lbls.append(("device", f"d{i}"))
+        series.append(tuple(sorted(lbls)))
+    refs = np.asarray([rng.randrange(n_series) for _ in range(n_samples)], np.int32)
+    # Timestamps over 6 hours, in any order, with duplicates (a sender's retry).
+    ts = np.asarray([NOW_MS - rng.randrange(6 * HOUR_MS) // 1000 * 1000 for _ in range(n_samples)])
+    vals = np.asarray([rng.choice([rng.random(), float(rng.randrange(100)), 1.5]) for _ in range(n_samples)])
+    return SampleBatch(series, refs, ts.astype(np.int64), vals)
+
+
+def assert_same(a: SeriesData, b: SeriesData) -> None:
+    assert a.labels == b.labels
+    assert a.offsets.tolist() == b.offsets.tolist()
+    assert a.timestamps.tolist() == b.timestamps.tolist()
+    assert a.values.view(np.uint64).tolist() == b.values.view(np.uint64).tolist()
+
+
+MATCHER_SETS = [
+    [Matcher.of("__name__", "=", "m1")],
+    [Matcher.of("__name__", "=~", "m[0-3]"), Matcher.of("job", "=", "a")],
+    [Matcher.of("__name__", "=~", ".+"), Matcher.of("device", "!=", "")],
+    [Matcher.of("__name__", "!~", "m1|m2"), Matcher.of("instance", "=~", "h1|h2|h3")],
+    [Matcher.of("job", "=~", "a|b"), Matcher.of("device", "=", "")],
+    [Matcher.of("__name__", "=", "nope")],
+]
+
+
+def compare_all(store: Storage, ref: MemoryStore) -> None:
+    windows = [(NOW_MS - 7 * HOUR_MS, NOW_MS), (NOW_MS - 3 * HOUR_MS, NOW_MS - HOUR_MS), (NOW_MS - 1000, NOW_MS)]
+    for ms in MATCHER_SETS:
+        for a, b in windows:
+            assert_same(store.select(ms, a, b), ref.select(ms, a, b))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_engine_matches_reference_through_flush_compaction_and_restart(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    store = make_store(tmp_path, head_max_samples=300)
+    ref = MemoryStore()
+    for step in range(12):
+        batch = random_batch(rng)
+        r1 = store.append(batch)
+        r2 = ref.append(batch)
+        assert r1.samples_written == r2.samples_written == len(batch)
+        if step % 4 == 3:
+            store.flush()
+        compare_all(store, ref)
+    # Crash: no close, no flush; a new store over the same directory.
+    store2 = make_store(tmp_path)
+    compare_all(store2, ref)
+    store2.flush()
+    compare_all(store2, ref)
+    assert len({b.meta.window_start for b in store2.blocks}) == len(store2.blocks), "compacted"
+
+
+def test_special_values_round_trip_bit_exact(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    lbls = (("__name__", "x"),)
+    vals = [stale_nan(), float("nan"), float("inf"), -float("inf"), -0.0, 0.1 + 0.2, 1e300, 5e-324]
+    batch = SampleBatch.from_series([(lbls, [(NOW_MS - 1000 * i, v) for i, v in enumerate(vals)])])
+    store.append(batch)
+    before = store.select([Matcher.of("__name__", "=", "x")], 0, NOW_MS)
+    store.flush()
+    after = make_store(tmp_path).select([Matcher.of("__name__", "=", "x")], 0, NOW_MS)
+    want = np.asarray(vals[::-1]).view(np.uint64).tolist()
+    assert before.values.view(np.uint64).tolist() == want
+    assert after.values.view(np.uint64).tolist() == want
+
+
+def test_invalid_series_rejected_rest_kept(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    good = (("__name__", "ok"), ("a", "1"))
+    batch = SampleBatch.from_series(
+        [
+            (good, [(NOW_MS, 1.0)]),
+            ((("a", "1"),), [(NOW_MS, 2.0)]),  # no metric name
+            ((("__name__", "x"), ("a", "")), [(NOW_MS, 3.0)]),  # empty value
+            ((("__name__", "x"), ("a", "1"), ("a", "2")), [(NOW_MS, 4.0)]),  # duplicate name
+            ((("b", "1"), ("__name__", "unsorted")), [(NOW_MS, 5.0)]),  # sorted for the sender
+            (good, [(NOW_MS + 3_600_000, 6.0)]),  # an hour in the future
+        ]
+    )
+    res = store.append(batch)
+    assert res.samples_written == 2
+    assert res.series_rejected == 3
+    assert res.samples_rejected == 4
+    text = " ".join(res.errors)
+    assert "missing metric name" in text and "empty value" in text and "duplicate label name" in text
+    assert "in the future" in text
+    got = store.select([Matcher.of("__name__", "=~", ".+")], 0, NOW_MS * 2)
+    assert [dict(lb)["__name__"] for lb in got.labels] == ["ok", "unsorted"]
+
+
+def test_retention_deletes_whole_old_blocks_only(tmp_path: Path) -> None:
+    store = make_store(tmp_path, retention_ms=24 * HOUR_MS)
+    lbls = (("__name__", "r"),)
+    old = [(NOW_MS - 30 * HOUR_MS + i * 60_000, float(i)) for i in range(10)]
+    edge = [(NOW_MS - 23 * HOUR_MS, 1.0)]
+    store.append(SampleBatch.from_series([(lbls, old + edge)]))
+    store.flush()
+    assert len(store.blocks) == 2
+    deleted = store.apply_retention()
+    assert len(deleted) == 1
+    got = store.select([Matcher.of("__name__", "=", "r")], 0, NOW_MS)
+    assert got.timestamps.tolist() == [NOW_MS - 23 * HOUR_MS]
+
+
+def test_size_retention(tmp_path: Path) -> None:
+    store = make_store(tmp_path, retention_bytes=1)
+    store.append(SampleBatch.from_series([((("__name__", "s"),), [(NOW_MS - 5 * HOUR_MS, 1.0), (NOW_MS, 2.0)])]))
+    store.flush()
+    assert len(store.blocks) == 2
+    store.apply_retention()
+    assert store.blocks == []
+
+
+def test_series_and_labels_apis(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    ref = MemoryStore()
+    batch = random_batch(random.Random(7))
+    store.append(batch)
+    ref.append(batch)
+    for ms in MATCHER_SETS:
+        assert store.series(ms, 0, NOW_MS) == ref.series(ms, 0, NOW_MS)
+        assert store.label_names(ms, 0, NOW_MS) == ref.label_names(ms, 0, NOW_MS)
+        assert store.label_values("instance", ms, 0, NOW_MS) == ref.label_values("instance", ms, 0, NOW_MS)
+    assert store.label_names([], 0, NOW_MS) == ["__name__", "device", "instance", "job"]
+    assert store.series([Matcher.of("__name__", "=~", ".+")], 0, NOW_MS, limit=3) == ref.series(
+        [Matcher.of("__name__", "=~", ".+")], 0, NOW_MS
+    )[:3]
+
+
+def test_torn_wal_tail_is_cut_and_reported(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    lbls = (("__name__", "w"),)
+    store.append(SampleBatch.from_series([(lbls, [(NOW_MS - 2000, 1.0)])]))
+    store.append(SampleBatch.from_series([(lbls, [(NOW_MS - 1000, 2.0)])]))
+    seg = sorted((tmp_path / "wal").iterdir())[-1]
+    data = seg.read_bytes()
+    seg.write_bytes(data[:-7])  # a crash in the middle of the last write
+    store2 = make_store(tmp_path)
+    got = store2.select([Matcher.of("__name__", "=", "w")], 0, NOW_MS)
+    assert got.values.tolist() == [1.0]
+    assert store2.wal_corruptions == 1
+    assert any(p.name.startswith("corrupt-") for p in (tmp_path / "wal").iterdir())
+
+
+def test_many_pages_and_partial_selects(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    n_series, steps = 3000, 60  # 180k samples: several 64k-sample pages
+    series = [(("__name__", f"p{i % 11}"), ("i", f"{i:05d}")) for i in range(n_series)]
+    refs = np.repeat(np.arange(n_series, dtype=np.int32), steps)
+    ts = np.tile(NOW_MS - 3_600_000 + np.arange(steps, dtype=np.int64) * 15_000, n_series)
+    vals = np.arange(n_series * steps, dtype=np.float64) / 4
+    store.append(SampleBatch(series, refs, ts, vals))
+    store.flush()
+    assert len(store.blocks[0].meta.page_first) > 2
+    ref = MemoryStore()
+    ref.append(SampleBatch(series, refs, ts, vals))
+    for ms in ([Matcher.of("__name__", "=", "p3")], [Matcher.of("i", "=~", "0001.|02999")]):
+        assert_same(store.select(ms, NOW_MS - 1_800_000, NOW_MS), ref.select(ms, NOW_MS - 1_800_000, NOW_MS))
