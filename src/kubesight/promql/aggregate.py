@@ -1,0 +1,234 @@
+"""Aggregation operators over all steps at once, by group ids.
+
+Series are ordered by group, then every group is one ``ufunc.reduceat`` slice
+along the series axis: one array operation per aggregation, whatever the
+number of steps. Ranked operators (topk, quantile, ...) sort the present
+(group, step, value) cells once with ``lexsort``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from kubesight.model import METRIC_NAME, Labels
+from kubesight.model.samples import F64
+from kubesight.promql.errors import ExecutionError
+from kubesight.promql.fmt import format_floats
+from kubesight.promql.labelset import group_ids, merge_same_labels, set_label
+from kubesight.promql.types import IVec, SVal
+from kubesight.promql.windows import ill_conditioned, kahan_sum, seg_quantile
+
+_MAX_INT64 = 9.223372036854775807e18
+
+
+def group_key(lbls: Labels, by: frozenset[str] | None, without: frozenset[str] | None) -> Labels:
+    if by is not None:
+        return tuple(p for p in lbls if p[0] in by)
+    if without is not None:
+        return tuple(p for p in lbls if p[0] not in without and p[0] != METRIC_NAME)
+    return ()
+
+
+def aggregate(
+    op: str,
+    vec: IVec,
+    by: frozenset[str] | None,
+    without: frozenset[str] | None,
+    param: SVal | str | None,
+    instant: bool,
+) -> IVec:
+    t = vec.nsteps
+    vec = vec.compact()
+    if op in ("topk", "bottomk", "limitk"):
+        assert isinstance(param, SVal)
+        return _rank_select(op, vec, by, without, param, instant)
+    if op == "count_values":
+        assert isinstance(param, str)
+        return _count_values(vec, by, without, param)
+    if op == "limit_ratio":
+        raise ExecutionError("limit_ratio is not supported yet by kubesight")
+    if len(vec.labels) == 0:
+        return IVec.empty(t)
+    ids, keys = group_ids(group_key(lb, by, without) for lb in vec.labels)
+    g = len(keys)
+    perm = np.argsort(ids, kind="stable")
+    sids = ids[perm]
+    starts = np.flatnonzero(np.r_[True, sids[1:] != sids[:-1]])
+    pres = vec.present[perm]
+    vals = vec.values[perm]
+    cnt = np.add.reduceat(pres.astype(np.int64), starts, axis=0)
+    out_present = cnt > 0
+    labels: list[Labels] = [k for k in keys if isinstance(k, tuple)]
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        if op == "sum":
+            res = _sum(vals, pres, starts, sids)
+        elif op == "avg":
+            res = _sum(vals, pres, starts, sids) / np.maximum(cnt, 1)
+            res = _avg_fix(res, vals, pres, starts, sids)
+        elif op == "count":
+            res = cnt.astype(np.float64)
+        elif op == "group":
+            res = np.ones((g, t))
+        elif op == "min":
+            res = np.fmin.reduceat(np.where(pres, vals, np.nan), starts, axis=0)
+        elif op == "max":
+            res = np.fmax.reduceat(np.where(pres, vals, np.nan), starts, axis=0)
+        elif op in ("stddev", "stdvar"):
+            x = np.where(pres, vals, 0.0)
+            n = np.maximum(cnt, 1)
+            mean = np.add.reduceat(x, starts, axis=0) / n
+            dev = np.where(pres, vals - mean[sids], 0.0)
+            res = np.add.reduceat(dev * dev, starts, axis=0) / n
+            if op == "stddev":
+                res = np.sqrt(res)
+        elif op == "quantile":
+            assert isinstance(param, SVal)
+            res = _quantile(vals, pres, sids, g, param.values)
+        else:
+            raise ExecutionError(f"aggregation {op!r} is not supported yet by kubesight")
+    return IVec(labels, res, out_present)
+
+
+def _sum(vals: F64, pres: npt.NDArray[np.bool_], starts: npt.NDArray[np.intp], sids: npt.NDArray[np.int64]) -> F64:
+    x = np.where(pres, vals, 0.0)
+    total: F64 = np.add.reduceat(x, starts, axis=0)
+    abs_total = np.add.reduceat(np.abs(x), starts, axis=0)
+    bad = ill_conditioned(total, abs_total)
+    if bad.any():
+        # Cancellation: replay Prometheus' Kahan sum for those cells only.
+        for gi, ti in zip(*np.nonzero(bad), strict=True):
+            rows = np.flatnonzero((sids == gi) & pres[:, ti])
+            total[gi, ti] = kahan_sum(vals[rows, ti].tolist())
+    return total
+
+
+def _avg_fix(
+    res: F64, vals: F64, pres: npt.NDArray[np.bool_], starts: npt.NDArray[np.intp], sids: npt.NDArray[np.int64]
+) -> F64:
+    # An overflowing sum of finite values: Prometheus switches to an
+    # incremental mean; we replay it for those (rare) cells.
+    fin = np.logical_and.reduceat(np.where(pres, np.isfinite(vals), True), starts, axis=0)
+    bad = np.isinf(res) & fin
+    if bad.any():
+        from kubesight.promql.windows import kahan_mean
+
+        for gi, ti in zip(*np.nonzero(bad), strict=True):
+            rows = np.flatnonzero((sids == gi) & pres[:, ti])
+            res[gi, ti] = kahan_mean(vals[rows, ti].tolist())
+    return res
+
+
+def _cells(pres: npt.NDArray[np.bool_], sids: npt.NDArray[np.int64], t: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.int64]]:
+    rows, cols = np.nonzero(pres)
+    seg = sids[rows] * t + cols
+    return rows, cols, seg
+
+
+def _quantile(vals: F64, pres: npt.NDArray[np.bool_], sids: npt.NDArray[np.int64], g: int, q: F64) -> F64:
+    t = vals.shape[1]
+    rows, cols, seg = _cells(pres, sids, t)
+    x = vals[rows, cols]
+    key = np.where(np.isnan(x), -np.inf, x)
+    order = np.lexsort((key, (~np.isnan(x)).astype(np.int8), seg))
+    xs = x[order]
+    cnt = np.bincount(seg, minlength=g * t)
+    start = np.zeros(g * t, np.int64)
+    np.cumsum(cnt[:-1], out=start[1:])
+    qq = np.broadcast_to(q[None, :], (g, t)).ravel()
+    return seg_quantile(qq, xs, start, cnt).reshape(g, t)
+
+
+def _k_empty_or_error(param: SVal) -> bool:
+    """True when every k is below 1 (empty result); errors as Prometheus does."""
+    p = param.values
+    finite = p[~np.isnan(p)]
+    if finite.size and float(finite.max()) < 1:
+        return True
+    if np.isnan(p).any():
+        raise ExecutionError("Parameter value is NaN")
+    if float(p.min()) <= -_MAX_INT64:
+        raise ExecutionError(f"Scalar value {float(p.min())} underflows int64")
+    if float(p.max()) >= _MAX_INT64:
+        raise ExecutionError(f"Scalar value {float(p.max())} overflows int64")
+    return False
+
+
+def _rank_select(
+    op: str,
+    vec: IVec,
+    by: frozenset[str] | None,
+    without: frozenset[str] | None,
+    param: SVal,
+    instant: bool,
+) -> IVec:
+    t = vec.nsteps
+    if _k_empty_or_error(param) or len(vec.labels) == 0:
+        return IVec.empty(t)
+    ids, keys = group_ids(group_key(lb, by, without) for lb in vec.labels)
+    rows, cols = np.nonzero(vec.present)
+    seg = ids[rows] * t + cols
+    x = vec.values[rows, cols]
+    nan = np.isnan(x).astype(np.int8)
+    if op == "topk":
+        key = np.where(np.isnan(x), 0.0, -x)
+    elif op == "bottomk":
+        key = np.where(np.isnan(x), 0.0, x)
+    else:
+        key = np.zeros_like(x)
+        nan = np.zeros_like(nan)
+    # Ties keep input order (lexsort is stable); NaN ranks last for both
+    # topk and bottomk, as in Prometheus' heaps.
+    order = np.lexsort((rows, key, nan, seg))
+    sseg = seg[order]
+    first = np.r_[True, sseg[1:] != sseg[:-1]]
+    start_pos = np.maximum.accumulate(np.where(first, np.arange(sseg.size), 0))
+    rank = np.arange(sseg.size) - start_pos
+    k = np.trunc(param.values)
+    sel = rank < k[cols[order]]
+    keep = np.zeros_like(vec.present)
+    keep[rows[order][sel], cols[order][sel]] = True
+    out = IVec(vec.labels, vec.values, keep)
+    if instant and t == 1:
+        # Instant results come out grouped (first-seen order) and ranked,
+        # like Prometheus' per-group heaps.
+        r_sel = rows[order][sel]
+        return out.take(r_sel)
+    return out.compact()
+
+
+def _count_values(
+    vec: IVec, by: frozenset[str] | None, without: frozenset[str] | None, label: str
+) -> IVec:
+    t = vec.nsteps
+    if not label or not _valid_label_name(label):
+        raise ExecutionError(f"invalid label name {_go_quote(label)}")
+    if len(vec.labels) == 0:
+        return IVec.empty(t)
+    gids, keys = group_ids(group_key(lb, by, without) for lb in vec.labels)
+    rows, cols = np.nonzero(vec.present)
+    x = vec.values[rows, cols]
+    strs = format_floats(x)
+    out_ids, out_keys = group_ids(
+        zip(gids[rows].tolist(), strs, strict=True)
+    )
+    n = len(out_keys)
+    counts = np.zeros((n, t))
+    np.add.at(counts, (out_ids, cols), 1.0)
+    labels: list[Labels] = []
+    for key in out_keys:
+        assert isinstance(key, tuple)
+        gi, s = key
+        base = keys[gi]
+        assert isinstance(base, tuple)
+        labels.append(set_label(base, label, s))
+    return merge_same_labels(IVec(labels, counts, counts > 0))
+
+
+def _valid_label_name(name: str) -> bool:
+    # Prometheus 3 accepts any UTF-8 label name that is not empty.
+    return bool(name)
+
+
+def _go_quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,409 @@
+"""Functions of a range vector: rate and friends, the ``*_over_time`` family.
+
+Each function maps a :class:`RangeArg` (all series, all steps) to ``(values,
+present)`` matrices of shape ``(S, T)``, following Prometheus'
+``promql/functions.go`` cell by cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from kubesight.model.samples import F64
+from kubesight.promql.types import B, RangeArg, SVal
+from kubesight.promql.windows import (
+    expand,
+    ill_conditioned,
+    kahan_mean,
+    kahan_sum,
+    paired_reduce,
+    per_cell_python,
+    seg_quantile,
+    seg_reduce,
+    seg_sort,
+)
+
+Out = tuple[F64, B]
+RangeFn = Callable[[RangeArg, list[SVal]], Out]
+
+
+def _prev_diff_arrays(ra: RangeArg) -> tuple[F64, F64]:
+    """(value, previous value in the same series) per sample; prev is NaN at series starts."""
+    v = ra.values
+    prev = np.empty_like(v)
+    if v.size:
+        prev[0] = np.nan
+        prev[1:] = v[:-1]
+        starts = ra.offsets[:-1][np.diff(ra.offsets) > 0]
+        prev[starts] = np.nan
+    return v, prev
+
+
+def _extrapolated(ra: RangeArg, is_counter: bool, is_rate: bool) -> Out:
+    lo, hi = ra.lo, ra.hi
+    cnt = hi - lo
+    ok = cnt >= 2
+    ts, v = ra.timestamps, ra.values
+    ext_v = np.append(v, np.nan)
+    ext_t = np.append(ts, 0)
+    first_v = ext_v[lo]
+    last_v = ext_v[np.maximum(hi - 1, 0)]
+    first_t = ext_t[lo].astype(np.float64)
+    last_t = ext_t[np.maximum(hi - 1, 0)].astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        result = last_v - first_v
+        if is_counter:
+            cur, prev = _prev_diff_arrays(ra)
+            drop = np.where(cur < prev, prev, 0.0)
+            result = result + paired_reduce(np.add, drop, np.minimum(lo + 1, hi), hi)
+        range_end = ra.window_end.astype(np.float64)[None, :]
+        range_start = range_end - ra.range_ms
+        dur_start = (first_t - range_start) / 1000
+        dur_end = (range_end - last_t) / 1000
+        sampled = (last_t - first_t) / 1000
+        avg = sampled / np.maximum(cnt - 1, 1)
+        thresh = avg * 1.1
+        dur_start = np.where(dur_start >= thresh, avg / 2, dur_start)
+        if is_counter:
+            to_zero = sampled * (first_v / result)
+            use_zero = (result > 0) & (first_v >= 0) & (to_zero < dur_start)
+            dur_start = np.where(use_zero, to_zero, dur_start)
+        dur_end = np.where(dur_end >= thresh, avg / 2, dur_end)
+        factor = np.where(sampled != 0, (sampled + dur_start + dur_end) / sampled, 1.0)
+        if is_rate:
+            factor = factor / (ra.range_ms / 1000)
+        result = result * factor
+    return result, ok
+
+
+def fn_rate(ra: RangeArg, _: list[SVal]) -> Out:
+    return _extrapolated(ra, True, True)
+
+
+def fn_increase(ra: RangeArg, _: list[SVal]) -> Out:
+    return _extrapolated(ra, True, False)
+
+
+def fn_delta(ra: RangeArg, _: list[SVal]) -> Out:
+    return _extrapolated(ra, False, False)
+
+
+def _instant(ra: RangeArg, is_rate: bool) -> Out:
+    lo, hi = ra.lo, ra.hi
+    ok = hi - lo >= 2
+    ext_v = np.append(ra.values, np.nan)
+    ext_t = np.append(ra.timestamps, 0)
+    i1 = np.where(ok, hi - 1, ext_v.size - 1)
+    i0 = np.where(ok, hi - 2, ext_v.size - 1)
+    v1, v0 = ext_v[i1], ext_v[i0]
+    dt = ext_t[i1] - ext_t[i0]
+    ok = ok & (dt != 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if is_rate:
+            res = np.where(v1 < v0, v1, v1 - v0)
+            res = res / (dt.astype(np.float64) / 1000)
+        else:
+            res = v1 - v0
+    return res, ok
+
+
+def fn_irate(ra: RangeArg, _: list[SVal]) -> Out:
+    return _instant(ra, True)
+
+
+def fn_idelta(ra: RangeArg, _: list[SVal]) -> Out:
+    return _instant(ra, False)
+
+
+def fn_count_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    cnt = ra.hi - ra.lo
+    return cnt.astype(np.float64), cnt > 0
+
+
+def _sum_windows(ra: RangeArg) -> F64:
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = paired_reduce(np.add, ra.values, ra.lo, ra.hi)
+        abs_total = paired_reduce(np.add, np.abs(ra.values), ra.lo, ra.hi)
+    bad = np.flatnonzero(ill_conditioned(total, abs_total).ravel() & (ra.hi > ra.lo).ravel())
+    if bad.size:
+        flat = total.ravel()
+        flat[bad] = per_cell_python(bad, ra.lo, ra.hi, ra.values, kahan_sum)
+        total = flat.reshape(total.shape)
+    return total
+
+
+def fn_sum_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    cnt = ra.hi - ra.lo
+    return _sum_windows(ra), cnt > 0
+
+
+def fn_avg_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    cnt = ra.hi - ra.lo
+    total = _sum_windows(ra)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        res = total / cnt
+    # A sum that overflowed while its inputs are finite: Prometheus switches
+    # to an incremental mean, which we replay for those (rare) windows.
+    with np.errstate(invalid="ignore"):
+        fin = paired_reduce(np.logical_and, np.isfinite(ra.values).astype(np.float64), ra.lo, ra.hi)
+    bad = np.flatnonzero((np.isinf(total) & (fin > 0) & (cnt > 0)).ravel())
+    if bad.size:
+        flat = res.ravel()
+        flat[bad] = per_cell_python(bad, ra.lo, ra.hi, ra.values, kahan_mean)
+        res = flat.reshape(res.shape)
+    return res, cnt > 0
+
+
+def fn_min_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    cnt = ra.hi - ra.lo
+    return paired_reduce(np.fmin, ra.values, ra.lo, ra.hi, np.nan), cnt > 0
+
+
+def fn_max_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    cnt = ra.hi - ra.lo
+    return paired_reduce(np.fmax, ra.values, ra.lo, ra.hi, np.nan), cnt > 0
+
+
+def fn_last_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    ok = ra.hi > ra.lo
+    ext = np.append(ra.values, np.nan)
+    return ext[np.where(ok, ra.hi - 1, ext.size - 1)], ok
+
+
+def fn_first_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    ok = ra.hi > ra.lo
+    ext = np.append(ra.values, np.nan)
+    return ext[np.where(ok, ra.lo, ext.size - 1)], ok
+
+
+def fn_ts_of_last_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    ok = ra.hi > ra.lo
+    ext = np.append(ra.timestamps, 0).astype(np.float64) / 1000
+    return ext[np.where(ok, ra.hi - 1, ext.size - 1)], ok
+
+
+def fn_ts_of_first_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    ok = ra.hi > ra.lo
+    ext = np.append(ra.timestamps, 0).astype(np.float64) / 1000
+    return ext[np.where(ok, ra.lo, ext.size - 1)], ok
+
+
+def _ts_of_extreme(ra: RangeArg, is_max: bool) -> Out:
+    ok = ra.hi > ra.lo
+    shape = ra.lo.shape
+    idx, start, cnt = expand(ra.lo, ra.hi)
+    x = ra.values[idx]
+    ext_val = paired_reduce(np.fmax if is_max else np.fmin, ra.values, ra.lo, ra.hi, np.nan)
+    seg = np.repeat(np.arange(cnt.size), cnt)
+    target = ext_val.ravel()[seg]
+    hit = (x == target) | (np.isnan(target) & np.isnan(x))
+    # First sample that reaches the extreme, as Prometheus' strict comparison keeps.
+    pos = np.where(hit, np.arange(x.size), x.size)
+    first = seg_reduce(np.minimum, pos.astype(np.float64), start, cnt, 0).astype(np.int64)
+    ts_ext = np.append(ra.timestamps[idx], 0).astype(np.float64) / 1000
+    res = ts_ext[np.clip(first, 0, x.size)]
+    return res.reshape(shape), ok
+
+
+def fn_ts_of_max_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    return _ts_of_extreme(ra, True)
+
+
+def fn_ts_of_min_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    return _ts_of_extreme(ra, False)
+
+
+def fn_present_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    ok = ra.hi > ra.lo
+    return np.ones(ok.shape), ok
+
+
+def fn_changes(ra: RangeArg, _: list[SVal]) -> Out:
+    cur, prev = _prev_diff_arrays(ra)
+    ch = ~((cur == prev) | (np.isnan(cur) & np.isnan(prev)))
+    ch = ch.astype(np.float64)
+    ok = ra.hi > ra.lo
+    return paired_reduce(np.add, ch, np.minimum(ra.lo + 1, ra.hi), ra.hi), ok
+
+
+def fn_resets(ra: RangeArg, _: list[SVal]) -> Out:
+    cur, prev = _prev_diff_arrays(ra)
+    r = (cur < prev).astype(np.float64)
+    ok = ra.hi > ra.lo
+    return paired_reduce(np.add, r, np.minimum(ra.lo + 1, ra.hi), ra.hi), ok
+
+
+def _variance(ra: RangeArg) -> Out:
+    shape = ra.lo.shape
+    idx, start, cnt = expand(ra.lo, ra.hi)
+    x = ra.values[idx]
+    n = np.maximum(cnt, 1).astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = seg_reduce(np.add, x, start, cnt) / n
+        dev = x - np.repeat(mean, cnt)
+        var = seg_reduce(np.add, dev * dev, start, cnt) / n
+    return var.reshape(shape), (cnt > 0).reshape(shape)
+
+
+def fn_stdvar_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    return _variance(ra)
+
+
+def fn_stddev_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    var, ok = _variance(ra)
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(var), ok
+
+
+def _quantile_windows(ra: RangeArg, q_cells: F64) -> F64:
+    idx, start, cnt = expand(ra.lo, ra.hi)
+    x = ra.values[idx]
+    seg = np.repeat(np.arange(cnt.size), cnt)
+    xs = x[seg_sort(x, seg)]
+    return seg_quantile(q_cells, xs, start, cnt)
+
+
+def fn_quantile_over_time(ra: RangeArg, args: list[SVal]) -> Out:
+    shape = ra.lo.shape
+    q = np.broadcast_to(args[0].values[None, :], shape).ravel()
+    res = _quantile_windows(ra, q).reshape(shape)
+    return res, ra.hi > ra.lo
+
+
+def fn_mad_over_time(ra: RangeArg, _: list[SVal]) -> Out:
+    shape = ra.lo.shape
+    idx, start, cnt = expand(ra.lo, ra.hi)
+    x = ra.values[idx]
+    seg = np.repeat(np.arange(cnt.size), cnt)
+    xs = x[seg_sort(x, seg)]
+    half = np.full(cnt.size, 0.5)
+    med = seg_quantile(half, xs, start, cnt)
+    dev = np.abs(x - np.repeat(med, cnt))
+    ds = dev[seg_sort(dev, seg)]
+    res = seg_quantile(half, ds, start, cnt)
+    has_nan = seg_reduce(np.add, np.isnan(x).astype(np.float64), start, cnt) > 0
+    res = np.where(has_nan, np.nan, res)
+    return res.reshape(shape), ra.hi > ra.lo
+
+
+def _regression(ra: RangeArg, intercept_ts: F64 | None) -> tuple[F64, F64, B]:
+    """Least squares per window; x relative to the window's first sample or to intercept_ts."""
+    shape = ra.lo.shape
+    idx, start, cnt = expand(ra.lo, ra.hi)
+    y = ra.values[idx]
+    t = ra.timestamps[idx]
+    if intercept_ts is None:
+        base = np.append(ra.timestamps, 0)[ra.lo.ravel()]
+    else:
+        base = np.broadcast_to(intercept_ts[None, :], shape).ravel().astype(np.int64)
+    x = (t - np.repeat(base, cnt)).astype(np.float64) / 1e3
+    n = cnt.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        sx = seg_reduce(np.add, x, start, cnt)
+        sy = seg_reduce(np.add, y, start, cnt)
+        sxy = seg_reduce(np.add, x * y, start, cnt)
+        sx2 = seg_reduce(np.add, x * x, start, cnt)
+        cov = sxy - sx * sy / n
+        varx = sx2 - sx * sx / n
+        slope = cov / varx
+        intercept = sy / n - slope * sx / n
+        first_y = np.append(ra.values, np.nan)[ra.lo.ravel()]
+        same = seg_reduce(
+            np.add, (y != np.repeat(first_y, cnt)).astype(np.float64), start, cnt
+        ) == 0
+        const_inf = same & np.isinf(first_y)
+        slope = np.where(same, np.where(const_inf, np.nan, 0.0), slope)
+        intercept = np.where(same, np.where(const_inf, np.nan, first_y), intercept)
+    ok = (cnt >= 2).reshape(shape)
+    return slope.reshape(shape), intercept.reshape(shape), ok
+
+
+def fn_deriv(ra: RangeArg, _: list[SVal]) -> Out:
+    slope, _i, ok = _regression(ra, None)
+    return slope, ok
+
+
+def fn_predict_linear(ra: RangeArg, args: list[SVal]) -> Out:
+    slope, intercept, ok = _regression(ra, ra.eval_ts.astype(np.float64))
+    dur = args[0].values[None, :]
+    with np.errstate(invalid="ignore", over="ignore"):
+        return slope * dur + intercept, ok
+
+
+def fn_double_exponential_smoothing(ra: RangeArg, args: list[SVal]) -> Out:
+    from kubesight.promql.errors import ExecutionError
+
+    shape = ra.lo.shape
+    sf = np.broadcast_to(args[0].values[None, :], shape).ravel()
+    tf = np.broadcast_to(args[1].values[None, :], shape).ravel()
+    cnt = (ra.hi - ra.lo).ravel()
+    ok = cnt >= 2
+    if ok.any():
+        bad_sf = sf[ok]
+        bad_tf = tf[ok]
+        if ((bad_sf <= 0) | (bad_sf >= 1)).any():
+            v = float(bad_sf[(bad_sf <= 0) | (bad_sf >= 1)][0])
+            raise ExecutionError(f"invalid smoothing factor. Expected: 0 < sf < 1, got: {v:f}")
+        if ((bad_tf <= 0) | (bad_tf >= 1)).any():
+            v = float(bad_tf[(bad_tf <= 0) | (bad_tf >= 1)][0])
+            raise ExecutionError(f"invalid trend factor. Expected: 0 < tf < 1, got: {v:f}")
+    lo = ra.lo.ravel()
+    ext = np.append(ra.values, np.nan)
+    v0 = ext[np.where(ok, lo, ext.size - 1)]
+    v1 = ext[np.where(ok, lo + 1, ext.size - 1)]
+    s0 = np.zeros(cnt.size)
+    s1 = v0.copy()
+    b = v1 - v0
+    # One vectorised pass per sample position inside the windows (the
+    # recurrence is sequential), over all cells at once.
+    maxc = int(cnt.max()) if cnt.size else 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        for i in range(1, maxc):
+            act = ok & (i < cnt)
+            xi = ext[np.where(act, lo + i, ext.size - 1)]
+            x = sf * xi
+            if i - 1 == 0:
+                bn = b
+            else:
+                bn = tf * (s1 - s0) + (1 - tf) * b
+            y = (1 - sf) * (s1 + bn)
+            ns0, ns1 = s1, x + y
+            s0 = np.where(act, ns0, s0)
+            s1 = np.where(act, ns1, s1)
+            b = np.where(act, bn, b)
+    return s1.reshape(shape), ok.reshape(shape)
+
+
+RANGE_FUNCTIONS: dict[str, RangeFn] = {
+    "rate": fn_rate,
+    "increase": fn_increase,
+    "delta": fn_delta,
+    "irate": fn_irate,
+    "idelta": fn_idelta,
+    "count_over_time": fn_count_over_time,
+    "sum_over_time": fn_sum_over_time,
+    "avg_over_time": fn_avg_over_time,
+    "min_over_time": fn_min_over_time,
+    "max_over_time": fn_max_over_time,
+    "last_over_time": fn_last_over_time,
+    "first_over_time": fn_first_over_time,
+    "ts_of_last_over_time": fn_ts_of_last_over_time,
+    "ts_of_first_over_time": fn_ts_of_first_over_time,
+    "ts_of_max_over_time": fn_ts_of_max_over_time,
+    "ts_of_min_over_time": fn_ts_of_min_over_time,
+    "present_over_time": fn_present_over_time,
+    "changes": fn_changes,
+    "resets": fn_resets,
+    "stdvar_over_time": fn_stdvar_over_time,
+    "stddev_over_time": fn_stddev_over_time,
+    "quantile_over_time": fn_quantile_over_time,
+    "mad_over_time": fn_mad_over_time,
+    "deriv": fn_deriv,
+    "predict_linear": fn_predict_linear,
+    "double_exponential_smoothing": fn_double_exponential_smoothing,
+}
+
+# These keep __name__: they act like an offset (Prometheus keeps it too).
+KEEP_NAME = frozenset({"last_over_time", "first_over_time"})
