@@ -246,6 +246,7 @@ class LabelCache:
 _AR10 = np.arange(10, dtype=np.int64)
 _SHIFTS = (7 * _AR10).astype(np.uint64)
 _PAD = 16  # zero bytes after the buffer so fixed-width gathers never index past it
+_PAD_BYTES = bytes(_PAD)
 # Lockstep rounds cost a fixed numpy overhead each; once few series are still
 # being walked, finishing them with upb is cheaper than more rounds.
 _MIN_ROUNDS, _MIN_ACTIVE = 16, 64
@@ -287,7 +288,7 @@ def _walk(buf: U8, starts: I64, ends: I64, limit_rounds: bool = True) -> _Record
     pos = starts.copy()
     bad = np.zeros(n, np.bool_)
     active = np.flatnonzero(pos < ends)
-    parts: list[tuple[I64, I64, I64, I64, I64, U64]] = []
+    parts: list[tuple[I64, I64, I64, I64, I64, U64 | None]] = []
     rounds = 0
     while active.size:
         if limit_rounds and rounds >= _MIN_ROUNDS and active.size < _MIN_ACTIVE:
@@ -296,32 +297,7 @@ def _walk(buf: U8, starts: I64, ends: I64, limit_rounds: bool = True) -> _Record
         rounds += 1
         p = pos[active]
         limit = ends[active]
-        tag, tag_len = _read_varints(buf, p)
-        fnum = (tag >> np.uint64(3)).astype(np.int64)
-        wt = (tag & np.uint64(7)).astype(np.int64)
-        q = p + tag_len
-        start = q.copy()
-        end = q.copy()
-        value = np.zeros(len(p), np.uint64)
-        broken = (tag_len == 0) | (fnum == 0)
-        m = np.flatnonzero(wt == _WT_VARINT)
-        if m.size:
-            v, vl = _read_varints(buf, q[m])
-            value[m] = v
-            end[m] = q[m] + vl
-            broken[m] |= vl == 0
-        end[wt == _WT_I64] += 8
-        end[wt == _WT_I32] += 4
-        m = np.flatnonzero(wt == _WT_LEN)
-        if m.size:
-            ln, ll = _read_varints(buf, q[m])
-            start[m] = q[m] + ll
-            room = np.maximum(limit[m] - start[m], 0).astype(np.uint64)
-            over = (ll == 0) | (ln > room)
-            broken[m] |= over
-            end[m] = start[m] + np.where(over, 0, ln).astype(np.int64)
-        # groups (3, 4) are gone from proto3 and 6, 7 do not exist: treat as malformed
-        broken |= (wt == 3) | (wt == 4) | (wt > 5) | (end > limit)
+        fnum, wt, start, end, value, broken = _step(buf, p, limit)
         if broken.any():
             bad[active[broken]] = True
         parts.append((active, fnum, wt, start, end, value))
@@ -333,24 +309,72 @@ def _walk(buf: U8, starts: I64, ends: I64, limit_rounds: bool = True) -> _Record
     owner = np.concatenate([x[0] for x in parts])
     order = np.argsort(owner, kind="stable")
     keep = order[~bad[owner[order]]]
+    values = [np.zeros(len(x[0]), np.uint64) if x[5] is None else x[5] for x in parts]
     return _Records(
         owner[keep],
         np.concatenate([x[1] for x in parts])[keep],
         np.concatenate([x[2] for x in parts])[keep],
         np.concatenate([x[3] for x in parts])[keep],
         np.concatenate([x[4] for x in parts])[keep],
-        np.concatenate([x[5] for x in parts])[keep],
+        np.concatenate(values)[keep],
         bad,
     )
 
 
+def _step(buf: U8, p: I64, limit: I64) -> tuple[I64, I64, I64, I64, U64 | None, Bool]:
+    """Read one field at each position: number, wire type, payload bounds, varint value."""
+    first = buf[p]
+    if first.max(initial=0) < 0x80:
+        # one-byte tags (fields 1-15): every field of these messages
+        tag = first.astype(np.int64)
+        q = p + 1
+        broken = tag < 8  # field number 0
+    else:
+        t, tag_len = _read_varints(buf, p)
+        tag = np.where(t > np.uint64(0xFFFFFFFF), 0, t).astype(np.int64)
+        q = p + tag_len
+        broken = (tag_len == 0) | (tag < 8)
+    fnum = tag >> 3
+    wt = tag & 7
+    if (wt == _WT_LEN).all():
+        # the common round: submessages, strings and packed fields
+        ln = buf[q]
+        if ln.max(initial=0) < 0x80:
+            start = q + 1
+            end = start + ln
+            return fnum, wt, start, end, None, broken | (end > limit)
+    start = q.copy()
+    end = q.copy()
+    value = np.zeros(len(p), np.uint64)
+    m = np.flatnonzero(wt == _WT_VARINT)
+    if m.size:
+        v, vl = _read_varints(buf, q[m])
+        value[m] = v
+        end[m] = q[m] + vl
+        broken[m] |= vl == 0
+    end[wt == _WT_I64] += 8
+    end[wt == _WT_I32] += 4
+    m = np.flatnonzero(wt == _WT_LEN)
+    if m.size:
+        ln64, ll = _read_varints(buf, q[m])
+        start[m] = q[m] + ll
+        room = np.maximum(limit[m] - start[m], 0).astype(np.uint64)
+        over = (ll == 0) | (ln64 > room)
+        broken[m] |= over
+        end[m] = start[m] + np.where(over, 0, ln64).astype(np.int64)
+    # groups (3, 4) are gone from proto3 and 6, 7 do not exist: treat as malformed
+    broken |= (wt == 3) | (wt == 4) | (wt > 5) | (end > limit)
+    return fnum, wt, start, end, value, broken
+
+
 def _concat(chunks: Sequence[bytes]) -> tuple[bytes, U8, I64, I64]:
-    blob = b"".join(chunks)
+    chunks = list(chunks)
     lens = np.fromiter(map(len, chunks), np.int64, len(chunks))
+    chunks.append(_PAD_BYTES)
+    blob = b"".join(chunks)
     ends = np.cumsum(lens)
     starts = ends - lens
-    buf = np.frombuffer(blob + bytes(_PAD), np.uint8)
-    return blob, buf, starts, ends
+    return blob, np.frombuffer(blob, np.uint8), starts, ends
 
 
 def _decode_samples(buf: U8, owner: I64, start: I64, end: I64, bad: Bool) -> tuple[I64, F64]:
@@ -364,25 +388,41 @@ def _decode_samples(buf: U8, owner: I64, start: I64, end: I64, bad: Bool) -> tup
     vals = np.zeros(n, np.float64)
     if not n:
         return ts, vals
-    rec = _walk(buf, start, end, limit_rounds=False)
+    # As senders write them: "09 <double> 10 <varint>", or "10 <varint>" when
+    # the value is 0.0 (proto3 omits defaults). Anything else takes the walk.
+    b0 = buf[start]
+    size = end - start
+    with_value = (b0 == 0x09) & (buf[start + 9] == 0x10) & (size >= 11)
+    tpos = np.where(with_value, start + 10, start + 1)
+    t, tl = _read_varints(buf, tpos)
+    fast = (with_value | ((b0 == 0x10) & (size >= 2))) & (tl > 0) & (tpos + tl == end)
+    ts[fast] = t[fast].view(np.int64)
+    iv = np.flatnonzero(fast & with_value)
+    if iv.size:
+        vals[iv] = buf[start[iv, None] + _AR10[1:9]].view("<f8").ravel()
+    if fast.all():
+        return ts, vals
+    other = np.flatnonzero(~fast)
+    rec = _walk(buf, start[other], end[other], limit_rounds=False)
     if rec.bad.any():
-        bad[owner[rec.bad]] = True
+        bad[owner[other[rec.bad]]] = True
+    m = len(other)
     is_v = rec.field == 1
     is_t = rec.field == 2
     wrong = (is_v & (rec.wire_type != _WT_I64)) | (is_t & (rec.wire_type != _WT_VARINT))
-    twice = (np.bincount(rec.owner[is_v], minlength=n) > 1) | (
-        np.bincount(rec.owner[is_t], minlength=n) > 1
+    twice = (np.bincount(rec.owner[is_v], minlength=m) > 1) | (
+        np.bincount(rec.owner[is_t], minlength=m) > 1
     )
     if wrong.any() or twice.any():
-        bad[owner[rec.owner[wrong]]] = True
-        bad[owner[twice]] = True
+        bad[owner[other[rec.owner[wrong]]]] = True
+        bad[owner[other[twice]]] = True
     iv = np.flatnonzero(is_v & ~wrong)
     if iv.size:
         raw = buf[rec.start[iv, None] + _AR10[:8]]
-        vals[rec.owner[iv]] = raw.view("<f8").ravel()
+        vals[other[rec.owner[iv]]] = raw.view("<f8").ravel()
     it = np.flatnonzero(is_t & ~wrong)
     if it.size:
-        ts[rec.owner[it]] = rec.value[it].view(np.int64)
+        ts[other[rec.owner[it]]] = rec.value[it].view(np.int64)
     return ts, vals
 
 
@@ -391,51 +431,24 @@ def _decode_samples(buf: U8, owner: I64, start: I64, end: I64, bad: Bool) -> tup
 # ---------------------------------------------------------------------------
 
 
-@dataclass
-class _Slow:
-    """Rows of series decoded by upb, to merge with the vectorised ones."""
-
-    index: list[int] = field(default_factory=list)
-    labels: list[Labels] = field(default_factory=list)
-    counts: list[int] = field(default_factory=list)
-    ts: list[int] = field(default_factory=list)
-    vals: list[float] = field(default_factory=list)
-
-
 def _assemble(
     nseries: int,
     labels: list[Labels | None],
-    fast_owner: I64,
-    fast_ts: I64,
-    fast_vals: F64,
-    slow: _Slow,
+    owner: I64,
+    ts: I64,
+    vals: F64,
     metadata: list[MetricMetadata],
 ) -> SampleBatch:
-    for i, lbl in zip(slow.index, slow.labels, strict=True):
-        labels[i] = lbl
-    if slow.index:
-        owner = np.concatenate(
-            [fast_owner, np.repeat(np.asarray(slow.index, np.int64), slow.counts)]
-        )
-        order = np.argsort(owner, kind="stable")
-        owner = owner[order]
-        ts = np.concatenate([fast_ts, np.asarray(slow.ts, np.int64)])[order]
-        vals = np.concatenate([fast_vals, np.asarray(slow.vals, np.float64)])[order]
-    else:
-        owner, ts, vals = fast_owner, fast_ts, fast_vals
+    """The batch from rows already ordered by series (request order)."""
     # Series without float samples (histogram-only, or empty) are left out, so
     # the store never creates a series for data it did not take.
     has = np.zeros(nseries, np.bool_)
     has[owner] = True
-    kept = np.flatnonzero(has)
-    if len(kept) == nseries:
-        refs = owner.astype(np.int32)
-        series = labels
-    else:
-        remap = np.cumsum(has) - 1
-        refs = remap[owner].astype(np.int32)
-        series = [labels[i] for i in kept.tolist()]
-    return SampleBatch(series, refs, ts, vals, metadata)  # type: ignore[arg-type]
+    if has.all():
+        return SampleBatch(labels, owner.astype(np.int32), ts, vals, metadata)  # type: ignore[arg-type]
+    remap = np.cumsum(has) - 1
+    series = [labels[i] for i in np.flatnonzero(has).tolist()]
+    return SampleBatch(series, remap[owner].astype(np.int32), ts, vals, metadata)  # type: ignore[arg-type]
 
 
 def _parse(cls: Any, raw: bytes, what: str) -> Any:
@@ -515,70 +528,187 @@ def decode_write_v1_counted(raw: bytes, cache: LabelCache | None = None) -> Writ
         empty = SampleBatch.empty()
         empty.metadata = metadata
         return WriteDecoded(empty)
+    entries: dict[bytes, Labels] = cache.entries if cache is not None else {}
+    labels: list[Labels | None] = [None] * n
     blob, buf, starts, ends = _concat(chunks)
+    if entries:
+        hit, hit_labels, hit_ts, hit_vals = _v1_hot(blob, buf, starts, ends, entries)
+    else:
+        hit, hit_labels = np.empty(0, np.int64), []
+        hit_ts, hit_vals = np.empty(0, np.int64), np.empty(0, np.float64)
+    if len(hit) == n:
+        return WriteDecoded(SampleBatch(hit_labels, np.arange(n, dtype=np.int32), hit_ts, hit_vals, metadata))
+    for i, lbl in zip(hit.tolist(), hit_labels, strict=True):
+        labels[i] = lbl
+    if len(hit):
+        rest = np.ones(n, np.bool_)
+        rest[hit] = False
+        rest_idx = np.flatnonzero(rest)
+        sub = [chunks[i] for i in rest_idx.tolist()]
+        blob, buf, starts, ends = _concat(sub)
+    else:
+        rest_idx = np.arange(n)
+        sub = chunks
+    part = _v1_general(sub, blob, buf, starts, ends, entries, rest_idx)
+    if cache is not None and len(entries) > cache.max_entries:
+        entries.clear()
+    for i, lbl in zip(rest_idx.tolist(), part.labels, strict=True):
+        labels[i] = lbl
+    owner = rest_idx[part.owner]
+    ts, vals = part.ts, part.vals
+    if len(hit):
+        owner = np.concatenate([hit, owner])
+        order = np.argsort(owner, kind="stable")
+        owner = owner[order]
+        ts = np.concatenate([hit_ts, ts])[order]
+        vals = np.concatenate([hit_vals, vals])[order]
+    batch = _assemble(n, labels, owner, ts, vals, metadata)
+    return WriteDecoded(batch, part.histograms, part.exemplars)
+
+
+# A series as Prometheus sends it: its labels, then one sample whose timestamp,
+# milliseconds since 1970, takes a 6-byte varint (2^35..2^42 ms: 1971 to 2109).
+# "12 10 | 09 <8-byte double> | 10 <6-byte varint>" and, for the value 0.0 that
+# proto3 leaves out, "12 07 | 10 <6-byte varint>".
+_TAIL = 18
+_TAIL_ZERO = 9
+
+
+def _v1_hot(
+    blob: bytes, buf: U8, starts: I64, ends: I64, entries: dict[bytes, Labels]
+) -> tuple[I64, list[Labels], I64, F64]:
+    """Series whose bytes are a cached label run followed by one plain sample.
+
+    The cache only ever holds byte runs that were parsed as complete label
+    records, so when the bytes before a well-formed sample tail are a key, the
+    series can only parse as those labels plus that sample: no field walk needed.
+    """
+    size = ends - starts
+    w = buf[np.maximum(ends - _TAIL, 0)[:, None] + np.arange(_TAIL)]
+    ts_ok = (w[:, 12:17] >= 0x80).all(axis=1) & (w[:, 17] < 0x80) & (w[:, 11] == 0x10)
+    full = ts_ok & (size >= _TAIL) & (w[:, 0] == 0x12) & (w[:, 1] == 16) & (w[:, 2] == 0x09)
+    zero = ts_ok & ~full & (size >= _TAIL_ZERO) & (w[:, 9] == 0x12) & (w[:, 10] == 7)
+    cut = np.where(full, ends - _TAIL, np.where(zero, ends - _TAIL_ZERO, -1))
+    cand = np.flatnonzero(cut >= 0)
+    get = entries.get
+    found = [get(blob[a:b]) for a, b in zip(starts[cand].tolist(), cut[cand].tolist(), strict=True)]
+    hit_labels: list[Labels]
+    if None in found:
+        hit = cand[np.asarray([f is not None for f in found], np.bool_)]
+        hit_labels = [f for f in found if f is not None]
+    else:
+        hit = cand
+        hit_labels = found  # type: ignore[assignment]
+    wh = w[hit]
+    vals = np.ascontiguousarray(wh[:, 3:11]).view("<f8").ravel().copy()
+    vals[zero[hit]] = 0.0
+    parts = (wh[:, 12:18] & 0x7F).astype(np.int64) << (7 * np.arange(6, dtype=np.int64))
+    ts = np.bitwise_or.reduce(parts, axis=1) if len(hit) else np.empty(0, np.int64)
+    return hit, hit_labels, ts.astype(np.int64), vals
+
+
+@dataclass
+class _Part:
+    """Decoded series with local indices: labels per series, rows per sample."""
+
+    labels: list[Labels | None]
+    owner: I64
+    ts: I64
+    vals: F64
+    histograms: int
+    exemplars: int
+
+
+def _v1_general(
+    chunks: Sequence[bytes],
+    blob: bytes,
+    buf: U8,
+    starts: I64,
+    ends: I64,
+    entries: dict[bytes, Labels],
+    index: I64,
+) -> _Part:
+    """Decode series of any shape: numpy field walk, upb for the unusual ones.
+
+    ``index`` maps local series numbers to the request's, for error messages.
+    """
+    n = len(chunks)
     rec = _walk(buf, starts, ends)
     bad = rec.bad
     is_label = rec.field == 1
-    is_sample = rec.field == 2
     # Known fields with a wrong wire type are skipped by protobuf as unknown; upb
     # gets those series so the result matches it exactly.
     wrong = (rec.field >= 1) & (rec.field <= 4) & (rec.wire_type != _WT_LEN)
     if wrong.any():
         bad[rec.owner[wrong]] = True
-    hist = int(np.count_nonzero(rec.field == 4))
-    exem = int(np.count_nonzero(rec.field == 3))
 
     # Labels must form one contiguous run per series to be keyed by their bytes.
-    lo = np.full(n, -1, np.int64)
-    hi = np.full(n, -1, np.int64)
-    nlab = np.bincount(rec.owner[is_label], minlength=n)
+    # Records are ordered by series and position, so the first and last label
+    # record of a series bound its run.
+    lo = starts.copy()
+    hi = starts.copy()
     li = np.flatnonzero(is_label)
+    nlab = np.bincount(rec.owner[li], minlength=n)
     if li.size:
-        # record start: back up over the 1-byte tag and the length varint
-        rec_start = rec.start[li] - 1 - _varint_size(rec.end[li] - rec.start[li])
-        lo_li = np.full(n, np.iinfo(np.int64).max, np.int64)
-        np.minimum.at(lo_li, rec.owner[li], rec_start)
-        np.maximum.at(hi, rec.owner[li], rec.end[li])
-        has_lab = nlab > 0
-        lo[has_lab] = lo_li[has_lab]
-        span = np.bincount(rec.owner[li], weights=rec.end[li] - rec_start, minlength=n)
-        gap = has_lab & (span != hi - lo)
-        bad |= gap
-    si = np.flatnonzero(is_sample)
+        lown = rec.owner[li]
+        head = rec.start[li] - 1 - _varint_size(rec.end[li] - rec.start[li])
+        first = np.ones(li.size, np.bool_)
+        first[1:] = lown[1:] != lown[:-1]
+        last = np.ones(li.size, np.bool_)
+        last[:-1] = first[1:]
+        lo[lown[first]] = head[first]
+        hi[lown[last]] = rec.end[li][last]
+        span = np.bincount(lown, weights=rec.end[li] - head, minlength=n).astype(np.int64)
+        bad |= (nlab > 0) & (span != hi - lo)
+    si = np.flatnonzero(rec.field == 2)
     s_owner = rec.owner[si]
     ts, vals = _decode_samples(buf, s_owner, rec.start[si], rec.end[si], bad)
-    if bad.any():
+    counted = ~bad[rec.owner]
+    hist = int(np.count_nonzero(counted & (rec.field == 4)))
+    exem = int(np.count_nonzero(counted & (rec.field == 3)))
+    labels: list[Labels | None] = [None] * n
+    bad_idx = np.flatnonzero(bad).tolist()
+    if bad_idx:
         ok = ~bad[s_owner]
         s_owner, ts, vals = s_owner[ok], ts[ok], vals[ok]
-        bad_idx = np.flatnonzero(bad).tolist()
-        # Counts of bad series come from upb below, not from the scan.
-        hist -= int(np.count_nonzero(bad[rec.owner[rec.field == 4]]))
-        exem -= int(np.count_nonzero(bad[rec.owner[rec.field == 3]]))
-    else:
-        bad_idx = []
 
-    labels: list[Labels | None] = [None] * n
     good = np.flatnonzero(~bad)
-    entries: dict[bytes, Labels] = cache.entries if cache is not None else {}
     get = entries.get
     keys = [blob[a:b] for a, b in zip(lo[good].tolist(), hi[good].tolist(), strict=True)]
     found = [get(k) for k in keys]
     miss = [j for j, lbl in enumerate(found) if lbl is None]
     if miss:
-        _fill_misses(keys, found, miss, nlab[good], entries, good)
-        if cache is not None and len(entries) > cache.max_entries:
-            entries.clear()
+        _fill_misses(keys, found, miss, nlab[good], entries, index[good])
     for j, i in enumerate(good.tolist()):
         labels[i] = found[j]
 
-    slow = _Slow()
-    for i in bad_idx:
-        s = _parse(protos.TimeSeries, chunks[i], f"timeseries[{i}]")
-        _slow_v1(s, i, slow)
-        hist += len(s.histograms)
-        exem += len(s.exemplars)
-    batch = _assemble(n, labels, s_owner, ts, vals, slow, metadata)
-    return WriteDecoded(batch, hist, exem)
+    if bad_idx:
+        slow_owner: list[int] = []
+        slow_ts: list[int] = []
+        slow_vals: list[float] = []
+        for i in bad_idx:
+            s = _parse(protos.TimeSeries, chunks[i], f"timeseries[{int(index[i])}]")
+            labels[i] = tuple((lb.name, lb.value) for lb in s.labels)
+            samples = s.samples
+            slow_owner.extend([i] * len(samples))
+            slow_ts.extend([x.timestamp for x in samples])
+            slow_vals.extend([x.value for x in samples])
+            hist += len(s.histograms)
+            exem += len(s.exemplars)
+        s_owner, ts, vals = _merge_rows(s_owner, ts, vals, slow_owner, slow_ts, slow_vals)
+    return _Part(labels, s_owner, ts, vals, hist, exem)
+
+
+def _merge_rows(
+    owner: I64, ts: I64, vals: F64, o2: list[int], t2: list[int], v2: list[float]
+) -> tuple[I64, I64, F64]:
+    all_owner = np.concatenate([owner, np.asarray(o2, np.int64)])
+    order = np.argsort(all_owner, kind="stable")
+    return (
+        all_owner[order],
+        np.concatenate([ts, np.asarray(t2, np.int64)])[order],
+        np.concatenate([vals, np.asarray(v2, np.float64)])[order],
+    )
 
 
 def _varint_size(v: I64) -> I64:
@@ -620,15 +750,6 @@ def _fill_misses(
         where = f"timeseries[{int(good[j])}] labels"
         msg = _parse(protos.Labels, keys[j], where)
         found[j] = entries[keys[j]] = tuple((lb.name, lb.value) for lb in msg.labels)
-
-
-def _slow_v1(s: Any, i: int, slow: _Slow) -> None:
-    slow.index.append(i)
-    slow.labels.append(tuple((lb.name, lb.value) for lb in s.labels))
-    samples = s.samples
-    slow.counts.append(len(samples))
-    slow.ts.extend(x.timestamp for x in samples)
-    slow.vals.extend(x.value for x in samples)
 
 
 def _v1_metadata(m: Any) -> MetricMetadata:
@@ -741,69 +862,89 @@ def decode_write_v2(raw: bytes) -> WriteDecoded:
     hist = int(np.count_nonzero(~bad[rec.owner[f == 3]]))
     exem = int(np.count_nonzero(~bad[rec.owner[f == 4]]))
 
-    # Resolve refs: one list of all strings, one list of all pairs, one slice per series.
-    strings = list(map(symbols.__getitem__, refs.tolist()))
-    it = iter(strings)
-    pairs = list(zip(it, it))
-    npairs = (nlab2[good_owner] // 2).tolist()
     labels: list[Labels | None] = [None] * n
-    a = 0
-    for i, c in zip(good_owner.tolist(), npairs, strict=True):
-        labels[i] = tuple(pairs[a : a + c])
-        a += c
+    pairs = _label_pairs(refs, symbols)
+    bounds = np.zeros(len(good_owner) + 1, np.int64)
+    np.cumsum(nlab2[good_owner] // 2, out=bounds[1:])
+    b = bounds.tolist()
+    for i, x, y in zip(good_owner.tolist(), b[:-1], b[1:], strict=True):
+        labels[i] = tuple(pairs[x:y])
 
     metadata = _v2_metadata_fast(buf, rec, bad, labels, symbols, nsym)
 
-    slow = _Slow()
+    slow_owner: list[int] = []
+    slow_ts: list[int] = []
+    slow_vals: list[float] = []
     slow_meta: list[MetricMetadata] = []
     for i in np.flatnonzero(bad).tolist():
         s = _parse(protos.WriteV2TimeSeries, chunks[i], f"timeseries[{i}]")
-        lbl = _resolve_refs(list(s.labels_refs), symbols, i)
-        slow.index.append(i)
-        slow.labels.append(lbl)
-        slow.counts.append(len(s.samples))
-        slow.ts.extend(x.timestamp for x in s.samples)
-        slow.vals.extend(x.value for x in s.samples)
+        lbl = labels[i] = _resolve_refs(list(s.labels_refs), symbols, i)
+        samples = s.samples
+        slow_owner.extend([i] * len(samples))
+        slow_ts.extend([x.timestamp for x in samples])
+        slow_vals.extend([x.value for x in samples])
         hist += len(s.histograms)
         exem += len(s.exemplars)
         if s.HasField("metadata"):
             md = s.metadata
-            slow_meta.append(
-                _meta(lbl, md.type, _sym(symbols, md.help_ref, i, "help_ref"), _sym(symbols, md.unit_ref, i, "unit_ref"))
-            )
+            help_ = _sym(symbols, md.help_ref, i, "help_ref")
+            m = _meta(lbl, md.type, help_, _sym(symbols, md.unit_ref, i, "unit_ref"))
+            if m is not None:
+                slow_meta.append(m)
+    if slow_owner:
+        s_owner, ts, vals = _merge_rows(s_owner, ts, vals, slow_owner, slow_ts, slow_vals)
     if slow_meta:
-        metadata = _dedupe(metadata + [m for m in slow_meta if m is not None])
-    batch = _assemble(n, labels, s_owner, ts, vals, slow, metadata)
+        metadata = _dedupe(metadata + slow_meta)
+    batch = _assemble(n, labels, s_owner, ts, vals, metadata)
     return WriteDecoded(batch, hist, exem)
+
+
+def _label_pairs(refs: I64, symbols: list[str]) -> list[tuple[str, str]]:
+    """The (name, value) pair of every even/odd ref, one tuple per distinct pair.
+
+    Series of one request share most pairs (``job``, ``instance``, ...), and a
+    tuple made once and referenced many times is far cheaper than a fresh one
+    per label: allocation and the garbage collector's bookkeeping dominate.
+    """
+    if not len(refs):
+        return []
+    nsym = len(symbols)
+    uniq, inverse = np.unique(refs[0::2] * nsym + refs[1::2], return_inverse=True)
+    get = symbols.__getitem__
+    distinct = list(zip(map(get, (uniq // nsym).tolist()), map(get, (uniq % nsym).tolist()), strict=True))
+    return list(map(distinct.__getitem__, inverse.tolist()))
 
 
 def _packed_varints(buf: U8, starts: I64, ends: I64) -> tuple[I64, I64]:
     """Decode runs of packed varints; returns all values and the count per run."""
-    if not len(starts):
-        return np.empty(0, np.int64), np.empty(0, np.int64)
     lens = ends - starts
     total = int(lens.sum())
+    if not total:
+        return np.empty(0, np.int64), np.zeros(len(starts), np.int64)
     # Gather the bytes of all runs into one array.
+    cum = np.cumsum(lens)
     run_of_byte = np.repeat(np.arange(len(starts)), lens)
-    offs = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens)
-    data = buf[starts[run_of_byte] + offs]
+    data = buf[np.arange(total) + (starts - (cum - lens))[run_of_byte]]
     last = data < 0x80
     # A run must end on a varint's last byte, or it is truncated.
-    run_end = np.cumsum(lens) - 1
-    nonempty = lens > 0
-    if not last[run_end[nonempty]].all():
-        bad_run = int(np.flatnonzero(nonempty)[~last[run_end[nonempty]]][0])
-        raise _RunError(bad_run, "truncated varint")
+    nonempty = np.flatnonzero(lens > 0)
+    tail_ok = last[cum[nonempty] - 1]
+    if not tail_ok.all():
+        raise _RunError(int(nonempty[~tail_ok][0]), "truncated varint")
     ends_at = np.flatnonzero(last)
-    begins = np.concatenate([[0], ends_at[:-1] + 1])
+    begins = np.empty_like(ends_at)
+    begins[0] = 0
+    begins[1:] = ends_at[:-1] + 1
     width = ends_at - begins + 1
-    if (width > 5).any():
+    widest = int(width.max())
+    if widest > 5:
         raise _RunError(int(run_of_byte[begins[width > 5][0]]), "reference larger than 32 bits")
-    pos_in = np.arange(total) - np.repeat(begins, width)
-    contrib = (data & 0x7F).astype(np.int64) << (7 * pos_in)
-    values = np.add.reduceat(contrib, begins) if total else np.empty(0, np.int64)
+    values = (data[begins] & 0x7F).astype(np.int64)
+    for k in range(1, widest):
+        more = np.flatnonzero(width > k)
+        values[more] |= (data[begins[more] + k] & 0x7F).astype(np.int64) << (7 * k)
     per_run = np.bincount(run_of_byte[ends_at], minlength=len(starts))
-    return values.astype(np.int64), per_run.astype(np.int64)
+    return values, per_run.astype(np.int64)
 
 
 class _RunError(Exception):
