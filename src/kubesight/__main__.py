@@ -1,0 +1,5 @@
+import sys
+
+from kubesight.cli import main
+
+sys.exit(main())

@@ -1,0 +1,72 @@
+"""The ``kubesight`` command: maps flags onto the config tree, nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from kubesight import __version__
+from kubesight.errors import KubesightError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kubesight",
+        description="The whole Kubernetes monitoring stack in one program.",
+    )
+    p.add_argument("--version", action="version", version=f"kubesight {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("server", help="run the all-in-one server (APIs, store, UI)")
+    s.add_argument("--config", type=Path, help="YAML config file (prometheus.yml keys accepted)")
+    s.add_argument("--data-dir", type=Path, help="where data lives (default ./kubesight-data)")
+    s.add_argument("--listen", help="HOST:PORT to serve on (default 127.0.0.1:9595)")
+    s.add_argument("--retention", help="keep data this long, e.g. 15d, 12h (default 15d)")
+    s.add_argument("--retention-size", help="and at most this much disk, e.g. 10GB (default: no limit)")
+    s.add_argument("--storage.wal-fsync", dest="wal_fsync", action="store_true", default=None,
+                   help="fsync the WAL on every write (survives power loss, costs throughput)")
+    s.add_argument("--query.max-samples", dest="max_samples", type=int,
+                   help="most samples a query may load (default 50000000)")
+    s.add_argument("--query.timeout", dest="query_timeout", help="query time limit (default 2m)")
+    s.add_argument("--query.lookback-delta", dest="lookback_delta", help="default 5m")
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "server":
+        from kubesight.config import load_config
+        from kubesight.server import run
+
+        overrides = {
+            "server": {"data_dir": args.data_dir, "listen": args.listen},
+            "storage": {
+                "retention": args.retention,
+                "retention_size": args.retention_size,
+                "wal_fsync": args.wal_fsync,
+            },
+            "query": {
+                "max_samples": args.max_samples,
+                "timeout": args.query_timeout,
+                "lookback_delta": args.lookback_delta,
+            },
+        }
+        flags = {k.replace("_", "-"): "" if v is None else str(v) for k, v in vars(args).items()}
+        try:
+            cfg = load_config(args.config, overrides)
+            run(cfg, flags)
+        except KubesightError as exc:
+            print(f"kubesight: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

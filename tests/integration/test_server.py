@@ -1,0 +1,170 @@
+"""The real server process over HTTP: health, remote write, read APIs, bad input, crashes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cramjam
+import httpx
+import numpy as np
+from kubesight.wire.remote_read import ReadQuery, decode_read_response, encode_read_request
+from tests.conftest import Server, start_server
+
+from kubesight.model import Matcher, SampleBatch, stale_nan
+from kubesight.wire.remote_write import encode_write_v1, encode_write_v2
+
+V1 = {"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy",
+      "X-Prometheus-Remote-Write-Version": "0.1.0"}
+V2 = {"Content-Type": "application/x-protobuf;proto=io.prometheus.write.v2.Request",
+      "Content-Encoding": "snappy", "X-Prometheus-Remote-Write-Version": "2.0.0"}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def batch(n_series: int, t: int, name: str = "m", value: float = 1.0) -> SampleBatch:
+    return SampleBatch.from_series(
+        [((("__name__", name), ("i", str(i)), ("job", "t")), [(t, value + i)]) for i in range(n_series)]
+    )
+
+
+def write(url: str, b: SampleBatch, v2: bool = False) -> httpx.Response:
+    body = (encode_write_v2 if v2 else encode_write_v1)(b)
+    return httpx.post(f"{url}/api/v1/write", content=bytes(cramjam.snappy.compress_raw(body)),
+                      headers=V2 if v2 else V1, timeout=30)
+
+
+def read(url: str, matchers: list[Matcher], start: int, end: int) -> list[tuple[dict[str, str], list[tuple[int, float]]]]:
+    req = encode_read_request([ReadQuery(start, end, matchers)])
+    r = httpx.post(f"{url}/api/v1/read", content=bytes(cramjam.snappy.compress_raw(req)),
+                   headers={"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy",
+                            "X-Prometheus-Remote-Read-Version": "0.1.0"}, timeout=30)
+    assert r.status_code == 200, r.text
+    (res,) = decode_read_response(bytes(cramjam.snappy.decompress_raw(r.content)))
+    return [(dict(res.labels[i]), list(zip(*[a.tolist() for a in res.samples(i)], strict=True)))
+            for i in range(len(res))]
+
+
+def test_health_ready_metrics(server: Server) -> None:
+    assert httpx.get(f"{server.url}/-/healthy").status_code == 200
+    assert httpx.get(f"{server.url}/-/ready").text.strip() == "kubesight is Ready."
+    m = httpx.get(f"{server.url}/metrics")
+    assert m.status_code == 200
+    for name in ("kubesight_tsdb_head_series", "kubesight_tsdb_wal_bytes",
+                 "kubesight_http_request_duration_seconds_bucket", "process_resident_memory_bytes"):
+        assert name in m.text
+
+
+def test_remote_write_v1_and_v2_then_read_back(server: Server) -> None:
+    t = now_ms()
+    assert write(server.url, batch(3, t, "v1m")).status_code == 204
+    r = write(server.url, batch(2, t, "v2m"), v2=True)
+    assert r.status_code == 204, r.text
+    assert r.headers["X-Prometheus-Remote-Write-Samples-Written"] == "2"
+    assert r.headers["X-Prometheus-Remote-Write-Histograms-Written"] == "0"
+    got = read(server.url, [Matcher.of("__name__", "=~", "v.m")], t - 1000, t + 1000)
+    assert [(lb["__name__"], lb["i"], s) for lb, s in got] == [
+        ("v1m", "0", [(t, 1.0)]), ("v1m", "1", [(t, 2.0)]), ("v1m", "2", [(t, 3.0)]),
+        ("v2m", "0", [(t, 1.0)]), ("v2m", "1", [(t, 2.0)]),
+    ]
+    s = httpx.get(f"{server.url}/api/v1/series", params={"match[]": 'v1m{i=~"0|2"}'}).json()
+    assert s == {"status": "success", "data": [
+        {"__name__": "v1m", "i": "0", "job": "t"}, {"__name__": "v1m", "i": "2", "job": "t"}]}
+    assert httpx.get(f"{server.url}/api/v1/labels").json()["data"] == ["__name__", "i", "job"]
+    vals = httpx.get(f"{server.url}/api/v1/label/__name__/values").json()
+    assert vals == {"status": "success", "data": ["v1m", "v2m"]}
+    lim = httpx.get(f"{server.url}/api/v1/label/i/values", params={"limit": "2"}).json()
+    assert lim["data"] == ["0", "1"] and lim["warnings"] == ["results truncated due to limit"]
+    post = httpx.post(f"{server.url}/api/v1/series", data={"match[]": "v2m"}).json()
+    assert len(post["data"]) == 2
+
+
+def test_status_endpoints(server: Server) -> None:
+    write(server.url, batch(5, now_ms(), "card"))
+    tsdb = httpx.get(f"{server.url}/api/v1/status/tsdb").json()["data"]
+    assert tsdb["headStats"]["numSeries"] == 5
+    assert {"name": "card", "value": 5} in tsdb["seriesCountByMetricName"]
+    assert {"name": "job=t", "value": 5} in tsdb["seriesCountByLabelValuePair"]
+    bi = httpx.get(f"{server.url}/api/v1/status/buildinfo").json()["data"]
+    assert bi["application"] == "kubesight" and bi["version"].startswith("3.")
+    assert "storageRetention" in httpx.get(f"{server.url}/api/v1/status/runtimeinfo").json()["data"]
+    assert "data-dir" in httpx.get(f"{server.url}/api/v1/status/flags").json()["data"]
+    assert "storage:" in httpx.get(f"{server.url}/api/v1/status/config").json()["data"]["yaml"]
+
+
+def test_bad_input_answers_4xx_and_keeps_data(server: Server) -> None:
+    t = now_ms()
+    assert write(server.url, batch(2, t, "keep")).status_code == 204
+    url = f"{server.url}/api/v1/write"
+    good = bytes(cramjam.snappy.compress_raw(encode_write_v1(batch(2, t, "x"))))
+    cases = {
+        "garbage": (b"\x00garbage\xff" * 10, V1, 400),
+        "truncated": (good[: len(good) // 2], V1, 400),
+        "not snappy": (encode_write_v1(batch(1, t)), V1, 400),
+        "wrong content type": (good, {**V1, "Content-Type": "application/json"}, 415),
+        "wrong encoding": (good, {**V1, "Content-Encoding": "br"}, 415),
+        "v2 body declared as v1": (bytes(cramjam.snappy.compress_raw(encode_write_v2(batch(2, t)))), V1, 400),
+        "too large": (b"\x00" * (33 << 20), V1, 413),
+        "bomb": (b"\xff\xff\xff\xff\x0f" + b"\x00" * 10, V1, 413),
+    }
+    for name, (body, headers, status) in cases.items():
+        r = httpx.post(url, content=body, headers=headers, timeout=60)
+        assert r.status_code == status, (name, r.status_code, r.text)
+        assert r.text.strip(), name
+    invalid = SampleBatch.from_series([
+        ((("__name__", "ok2"),), [(t, 1.0)]),
+        ((("job", "x"),), [(t, 1.0)]),  # no __name__
+        ((("__name__", "e"), ("a", "")), [(t, 1.0)]),  # empty value
+        ((("__name__", "f"),), [(t + 86_400_000, 1.0)]),  # a day ahead
+    ])
+    r = write(server.url, invalid)
+    assert r.status_code == 400
+    assert "missing metric name" in r.text and "empty value" in r.text and "in the future" in r.text
+    special = SampleBatch.from_series([((("__name__", "special"),), [
+        (t - 3000, float("nan")), (t - 2000, float("inf")), (t - 1000, stale_nan())])])
+    assert write(server.url, special).status_code == 204
+    got = read(server.url, [Matcher.of("__name__", "=~", "keep|ok2|special")], t - 10_000, t + 1000)
+    assert [lb["__name__"] for lb, _ in got] == ["keep", "keep", "ok2", "special"]
+    vals = np.asarray([v for _, v in got[3][1]])
+    assert vals.view(np.uint64)[2] == 0x7FF0000000000002 and np.isinf(vals[1]) and np.isnan(vals[0])
+    assert httpx.get(f"{server.url}/-/healthy").status_code == 200
+
+
+def test_kill9_loses_no_acknowledged_sample(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    srv = start_server(data)
+    t0 = now_ms() - 600_000
+    acked = 0
+    try:
+        for step in range(40):
+            assert write(srv.url, batch(250, t0 + step * 15_000, "crash", step)).status_code == 204
+            acked += 250
+            if step == 20:
+                assert httpx.post(f"{srv.url}/-/flush", timeout=60).status_code == 200
+    finally:
+        srv.kill9()
+    srv2 = start_server(data)
+    try:
+        got = read(srv2.url, [Matcher.of("__name__", "=", "crash")], t0 - 1, t0 + 40 * 15_000)
+        assert sum(len(s) for _, s in got) == acked
+        assert got[7][1][:2] == [(t0, 7.0), (t0 + 15_000, 8.0)]
+        # A clean stop flushes: the WAL holds nothing afterwards, blocks everything.
+        assert srv2.stop() == 0
+        assert not any(p.stat().st_size for p in (data / "wal").iterdir() if p.name.isdigit())
+    finally:
+        srv2.stop()
+    srv3 = start_server(data)
+    try:
+        got = read(srv3.url, [Matcher.of("__name__", "=", "crash")], t0 - 1, t0 + 40 * 15_000)
+        assert sum(len(s) for _, s in got) == acked
+    finally:
+        srv3.stop()
+
+
+def test_flush_endpoint_writes_blocks(server: Server) -> None:
+    write(server.url, batch(100, now_ms(), "fl"))
+    r = httpx.post(f"{server.url}/-/flush", timeout=60).json()
+    assert r["flushedSamples"] == 100 and r["blocks"] >= 1
+    assert any((server.data_dir / "blocks").iterdir())
