@@ -69,7 +69,8 @@ def parse_size_bytes(text: str) -> int:
     if not m:
         raise ValueError(f"not a valid size: {text!r} (expected e.g. 512MB, 10GB)")
     power: int = _SIZE_UNITS[(m.group(2) or "B").upper()]
-    return int(m.group(1)) * 1024**power
+    number = int(m.group(1))
+    return number * (1 << (10 * power))
 
 
 def parse_time_ms(text: str) -> int:
