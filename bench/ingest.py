@@ -341,7 +341,7 @@ def machine_info() -> dict[str, str]:
                 break
     mem = ""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        mem = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.strip()
+        mem = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.strip("\n")
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": str(os.cpu_count()),
@@ -369,7 +369,8 @@ def render_table(rows: Sequence[Row]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r.error:
-            lines.append(f"| {r.server} | " + " | ".join(["-"] * 15) + f" | {r.error} |")
+            short = r.error.split(";")[0]
+            lines.append(f"| {r.server} | " + " | ".join(["-"] * 15) + f" | not run: {short} |")
             continue
         failed = f"**{r.failed_requests}**" if r.failed_requests else "0"
         if r.samples_stored is None:
@@ -397,23 +398,34 @@ def render_report(rows: Sequence[Row], workload: Workload, args: argparse.Namesp
                   machine: dict[str, str], wire_bytes: int) -> str:
     spec = workload.spec
     versions = ", ".join(f"{r.server} {r.version}".strip() for r in rows if r.version)
-    mem_line = machine["memory"].splitlines()[1].split() if machine["memory"] else []
     out = [
         f"Ingest benchmark, {machine['date']}: {spec.instances} instances x {spec.steps} steps x "
         f"{workload.series_per_instance} series = {workload.num_samples:,} samples in "
-        f"{len(workload.series) and workload.requests_per_step * spec.steps:,} remote-write 1.0 "
-        f"requests of <= {spec.series_per_request} series ({wire_bytes / 1e6:.0f} MB snappy), "
-        f"{args.senders} senders.",
+        f"{workload.requests_per_step * spec.steps:,} remote-write 1.0 requests of "
+        f"<= {spec.series_per_request} series ({wire_bytes / 1e6:.0f} MB snappy), "
+        f"{args.senders} senders, seed {spec.seed}.",
         "",
-        f"Machine: {machine['nproc']} CPUs ({machine['cpu']}), "
-        f"{mem_line[1] if len(mem_line) > 1 else '?'} RAM, Linux {machine['kernel']}, "
-        f"Python {machine['python']}. Versions: {versions or 'n/a'}.",
+        f"Machine: `nproc` = {machine['nproc']}, CPU: {machine['cpu'] or '?'}, "
+        f"Linux {machine['kernel']}, Python {machine['python']}. "
+        f"Versions: {versions or 'n/a'}.",
+        "",
+        "```",
+        "$ free -h",
+        machine["memory"] or "(free not available)",
+        "```",
         "",
         render_table(rows),
         "",
         "÷Prom / ÷VM: this server's figure divided by the peer's. samples/s: higher is better; "
         "CPU, RSS, disk: lower is better. CPU is the server's utime+stime over the send phase.",
     ]
+    timed = [r for r in rows if not r.error]
+    if timed:
+        # The client shares the machine: say how much CPU it took, so a reader
+        # can tell whether a fast server was limited by the sender.
+        out += ["", "Send phase (wall) and the benchmark client's own CPU in it: " + "; ".join(
+            f"{r.server} {r.wall_s:.1f} s wall, client {r.client_cpu_s:.1f} s CPU" for r in timed
+        ) + "."]
     failed = [r for r in rows if not r.ok]
     if failed:
         out += ["", "**FAILURES:** " + "; ".join(
