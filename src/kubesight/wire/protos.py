@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 _F = descriptor_pb2.FieldDescriptorProto
@@ -58,7 +59,7 @@ def _message(
         fd = msg.field.add(
             name=fname,
             number=number,
-            type=ftype,  # type: ignore[arg-type]
+            type=ftype,
             label=_F.LABEL_REPEATED if repeated else _F.LABEL_OPTIONAL,
             json_name=_json_name(fname),
         )
@@ -85,7 +86,10 @@ def _json_name(name: str) -> str:
 
 
 def _file(
-    name: str, package: str, messages: Sequence[descriptor_pb2.DescriptorProto], deps: Sequence[str] = ()
+    name: str,
+    package: str,
+    messages: Sequence[descriptor_pb2.DescriptorProto],
+    deps: Sequence[str] = (),
 ) -> descriptor_pb2.FileDescriptorProto:
     fdp = descriptor_pb2.FileDescriptorProto(name=name, package=package, syntax="proto3")
     fdp.dependency.extend(deps)
@@ -105,7 +109,9 @@ _METRIC_TYPES = (
 )
 
 
-def _histogram(prefix: str, reset_hints: Sequence[tuple[str, int]]) -> descriptor_pb2.DescriptorProto:
+def _histogram(
+    prefix: str, reset_hints: Sequence[tuple[str, int]]
+) -> descriptor_pb2.DescriptorProto:
     # Identical field layout in 1.0 and 2.0; only the package (and enum names) differ.
     span = f".{prefix}.BucketSpan"
     fields = [
@@ -247,7 +253,10 @@ _WRITE_V2 = _file(
     [
         _message(
             "Request",
-            [_f("symbols", 4, STRING, True), _f("timeseries", 5, MESSAGE, True, _V2 + "TimeSeries")],
+            [
+                _f("symbols", 4, STRING, True),
+                _f("timeseries", 5, MESSAGE, True, _V2 + "TimeSeries"),
+            ],
             # 1-3 are reserved so a 1.0 WriteRequest read as 2.0 decodes as empty.
             reserved=[(1, 3)],
         ),
@@ -404,4 +413,87 @@ __all__ = [
     "WriteV2Request",
     "WriteV2Sample",
     "WriteV2TimeSeries",
+    "encode_label_run",
+    "encode_sample_records",
+    "encode_varint",
+    "len_field",
 ]
+
+
+# ---------------------------------------------------------------------------
+# Hand-written encoding of the hot shapes (1.0 TimeSeries, read QueryResult).
+# Building these through message objects costs a wrapper per label and per
+# sample; writing the bytes directly keeps encoding near decoding speed.
+# ---------------------------------------------------------------------------
+
+_SAMPLE_TAG = 0x12  # TimeSeries.samples: field 2, length-delimited
+_MAX_SAMPLE = 2 + 1 + 8 + 1 + 10  # tag, length, value field, timestamp field (10-byte varint max)
+
+
+def encode_varint(n: int) -> bytes:
+    """Protobuf varint of a non-negative int (negative int64s: pass ``n & (2**64 - 1)``)."""
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def len_field(tag: int, payload: bytes) -> bytes:
+    """One length-delimited field: tag byte, varint length, payload."""
+    return bytes((tag,)) + encode_varint(len(payload)) + payload
+
+
+def encode_label_run(
+    labels: Sequence[tuple[str, str]], memo: dict[tuple[str, str], bytes]
+) -> bytes:
+    """The ``labels`` records of a TimeSeries (field 1), one Label message each.
+
+    ``memo`` keeps each distinct pair's bytes for the caller's batch, since the
+    same pairs (job, instance, ...) recur across series.
+    """
+    parts = []
+    for pair in labels:
+        b = memo.get(pair)
+        if b is None:
+            name, value = pair
+            body = (len_field(0x0A, name.encode()) if name else b"") + (
+                len_field(0x12, value.encode()) if value else b""
+            )
+            b = memo[pair] = len_field(0x0A, body)
+        parts.append(b)
+    return b"".join(parts)
+
+
+def encode_sample_records(timestamps: Any, values: Any) -> tuple[bytes, list[int]]:
+    """``samples`` records (field 2) for many samples at once, with numpy.
+
+    Returns the concatenated records and the byte offset where each sample's
+    record starts (plus a final end offset), so a series takes a slice. Both
+    fields are always written (a parser treats an explicit zero like an absent
+    one), which keeps every record the same shape as Prometheus' usual one.
+    """
+    ts = np.asarray(timestamps, np.int64).view(np.uint64)
+    n = len(ts)
+    vlen = np.ones(n, np.int64)
+    rest = ts >> np.uint64(7)
+    while rest.any():
+        vlen += rest > 0
+        rest >>= np.uint64(7)
+    rec_len = 12 + vlen
+    out = np.zeros((n, _MAX_SAMPLE), np.uint8)
+    out[:, 0] = _SAMPLE_TAG
+    out[:, 1] = rec_len - 2
+    out[:, 2] = 0x09
+    out[:, 3:11] = np.asarray(values, "<f8").reshape(n, 1).view(np.uint8)
+    out[:, 11] = 0x10
+    shifts = (7 * np.arange(10)).astype(np.uint64)
+    groups = ((ts[:, None] >> shifts[None, :]) & np.uint64(0x7F)).astype(np.uint8)
+    k = np.arange(10)[None, :]
+    groups[k < (vlen - 1)[:, None]] |= 0x80
+    out[:, 12:22] = groups
+    mask = np.arange(_MAX_SAMPLE)[None, :] < rec_len[:, None]
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(rec_len, out=offsets[1:])
+    return out[mask].tobytes(), offsets.tolist()

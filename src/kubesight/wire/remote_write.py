@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 import cramjam
@@ -124,7 +124,9 @@ def _media_param(params: str, wanted: str, header: str) -> str | None:
         if not name and not eq:
             continue  # "a/b;" or "a/b; ;c=d": empty parameters are allowed
         if not eq or not name:
-            raise UnsupportedError(f"malformed parameter {part.strip()!r} in Content-Type {header!r}")
+            raise UnsupportedError(
+                f"malformed parameter {part.strip()!r} in Content-Type {header!r}"
+            )
         value = value.strip()
         if value.startswith('"'):
             if len(value) < 2 or not value.endswith('"'):
@@ -182,9 +184,7 @@ def decompress(body: bytes, encoding: str | None, max_bytes: int) -> bytes:
         raise DecodeError(f"body is not valid snappy block-format data: {exc}") from exc
     data = bytes(out)
     if len(data) != declared:
-        raise DecodeError(
-            f"snappy body declares {declared} bytes but decompresses to {len(data)}"
-        )
+        raise DecodeError(f"snappy body declares {declared} bytes but decompresses to {len(data)}")
     return data
 
 
@@ -196,7 +196,9 @@ def _snappy_declared_length(body: bytes) -> int:
         if byte < 0x80:
             return value
     if len(body) < 5:
-        raise DecodeError(f"snappy body is truncated inside its length preamble ({len(body)} bytes)")
+        raise DecodeError(
+            f"snappy body is truncated inside its length preamble ({len(body)} bytes)"
+        )
     raise DecodeError("snappy body has an invalid length preamble (longer than 32 bits)")
 
 
@@ -462,20 +464,15 @@ def _explain(exc: Exception) -> str:
     msg = str(exc)
     # upb reports bad UTF-8 as a generic parse error; say what it most likely is.
     if "corrupt" in msg.lower() or not msg:
-        return f"invalid protobuf (malformed wire format or a string that is not valid UTF-8): {msg}"
+        return (
+            f"invalid protobuf (malformed wire format or a string that is not valid UTF-8): {msg}"
+        )
     return msg
 
 
 def _unknown_top_level(msg: Any) -> list[int]:
-    return sorted({f.field_number for f in unknown_fields.UnknownFieldSet(msg)})
-
-
-def _is_utf8(b: bytes) -> bool:
-    try:
-        b.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+    fields = unknown_fields.UnknownFieldSet(msg)
+    return sorted({fields[i].field_number for i in range(len(fields))})
 
 
 _V1_METRIC_TYPES = {
@@ -537,7 +534,9 @@ def decode_write_v1_counted(raw: bytes, cache: LabelCache | None = None) -> Writ
         hit, hit_labels = np.empty(0, np.int64), []
         hit_ts, hit_vals = np.empty(0, np.int64), np.empty(0, np.float64)
     if len(hit) == n:
-        return WriteDecoded(SampleBatch(hit_labels, np.arange(n, dtype=np.int32), hit_ts, hit_vals, metadata))
+        return WriteDecoded(
+            SampleBatch(hit_labels, np.arange(n, dtype=np.int32), hit_ts, hit_vals, metadata)
+        )
     for i, lbl in zip(hit.tolist(), hit_labels, strict=True):
         labels[i] = lbl
     if len(hit):
@@ -552,8 +551,8 @@ def decode_write_v1_counted(raw: bytes, cache: LabelCache | None = None) -> Writ
     part = _v1_general(sub, blob, buf, starts, ends, entries, rest_idx)
     if cache is not None and len(entries) > cache.max_entries:
         entries.clear()
-    for i, lbl in zip(rest_idx.tolist(), part.labels, strict=True):
-        labels[i] = lbl
+    for i, got in zip(rest_idx.tolist(), part.labels, strict=True):
+        labels[i] = got
     owner = rest_idx[part.owner]
     ts, vals = part.ts, part.vals
     if len(hit):
@@ -680,7 +679,7 @@ def _v1_general(
     if miss:
         _fill_misses(keys, found, miss, nlab[good], entries, index[good])
     for j, i in enumerate(good.tolist()):
-        labels[i] = found[j]
+        labels[i] = found[j]  # every miss was filled above
 
     if bad_idx:
         slow_owner: list[int] = []
@@ -761,32 +760,35 @@ def _v1_metadata(m: Any) -> MetricMetadata:
 def encode_write_v1(batch: SampleBatch) -> bytes:
     """Encode a batch as an uncompressed ``prometheus.WriteRequest``.
 
-    Samples are grouped per series in timestamp-stable order; a series that
-    appears twice in ``batch.series`` is sent as two TimeSeries, as given.
+    Samples are grouped per series in their batch order (so per-series time
+    order is kept); a label set listed twice in ``batch.series`` is sent as two
+    TimeSeries, as given, and a series without samples is not sent.
     """
-    req = protos.WriteRequest()
-    add = req.timeseries.add
-    for lbls, (ts, vals) in zip(batch.series, _group(batch), strict=True):
-        if not ts:
+    order, bounds = _series_rows(batch)
+    records, offs = protos.encode_sample_records(batch.timestamps[order], batch.values[order])
+    memo: dict[tuple[str, str], bytes] = {}
+    parts: list[bytes] = []
+    for lbls, a, b in zip(batch.series, bounds[:-1], bounds[1:], strict=True):
+        if a == b:
             continue
-        s = add()
-        s.labels.extend([protos.Label(name=k, value=v) for k, v in lbls])
-        s.samples.extend([protos.Sample(value=v, timestamp=t) for t, v in zip(ts, vals, strict=True)])
+        body = protos.encode_label_run(lbls, memo) + records[offs[a] : offs[b]]
+        parts.append(protos.len_field(0x0A, body))
     for m in batch.metadata:
-        req.metadata.add(
-            type=_TYPE_NUMBERS.get(m.type, 0), metric_family_name=m.metric_family, help=m.help, unit=m.unit
+        meta = protos.MetricMetadata(
+            type=_TYPE_NUMBERS.get(m.type, 0),
+            metric_family_name=m.metric_family,
+            help=m.help,
+            unit=m.unit,
         )
-    return bytes(req.SerializeToString())
+        parts.append(protos.len_field(0x1A, meta.SerializeToString()))
+    return b"".join(parts)
 
 
-def _group(batch: SampleBatch) -> list[tuple[list[int], list[float]]]:
-    n = len(batch.series)
+def _series_rows(batch: SampleBatch) -> tuple[I64, list[int]]:
+    """Row order grouping samples by series (stable), and each series' row bounds."""
     order = np.argsort(batch.series_ref, kind="stable")
-    refs = batch.series_ref[order]
-    bounds = np.searchsorted(refs, np.arange(n + 1)).tolist()
-    ts = batch.timestamps[order].tolist()
-    vals = batch.values[order].tolist()
-    return [(ts[a:b], vals[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    bounds = np.searchsorted(batch.series_ref[order], np.arange(len(batch.series) + 1))
+    return order, bounds.tolist()
 
 
 # ---------------------------------------------------------------------------
@@ -801,7 +803,9 @@ def decode_write_v2(raw: bytes) -> WriteDecoded:
     metadata becomes one :class:`MetricMetadata` per distinct (metric name,
     type, help, unit), named after the series' ``__name__``.
     """
-    req = _parse(protos.SplitWriteV2Request, raw, "remote write 2.0 body (io.prometheus.write.v2.Request)")
+    req = _parse(
+        protos.SplitWriteV2Request, raw, "remote write 2.0 body (io.prometheus.write.v2.Request)"
+    )
     if req.v1_timeseries or req.v1_metadata:
         raise DecodeError(
             "body looks like a remote write 1.0 prometheus.WriteRequest but was sent as "
@@ -825,7 +829,7 @@ def decode_write_v2(raw: bytes) -> WriteDecoded:
             f"(got {symbols[0] if symbols else 'no symbols'!r})"
         )
     nsym = len(symbols)
-    blob, buf, starts, ends = _concat(chunks)
+    _, buf, starts, ends = _concat(chunks)
     rec = _walk(buf, starts, ends)
     bad = rec.bad
     f = rec.field
@@ -911,7 +915,9 @@ def _label_pairs(refs: I64, symbols: list[str]) -> list[tuple[str, str]]:
     nsym = len(symbols)
     uniq, inverse = np.unique(refs[0::2] * nsym + refs[1::2], return_inverse=True)
     get = symbols.__getitem__
-    distinct = list(zip(map(get, (uniq // nsym).tolist()), map(get, (uniq % nsym).tolist()), strict=True))
+    distinct = list(
+        zip(map(get, (uniq // nsym).tolist()), map(get, (uniq % nsym).tolist()), strict=True)
+    )
     return list(map(distinct.__getitem__, inverse.tolist()))
 
 
@@ -983,8 +989,8 @@ def _resolve_refs(refs: list[int], symbols: list[str], i: int) -> Labels:
                 f"timeseries[{i}]: labels_refs points at symbol {r}, "
                 f"but the symbols table has {len(symbols)} entries"
             )
-    it = iter(map(symbols.__getitem__, refs))
-    return tuple(zip(it, it))
+    strings = [symbols[r] for r in refs]
+    return tuple(zip(strings[0::2], strings[1::2], strict=True))
 
 
 def _sym(symbols: list[str], ref: int, i: int, what: str) -> str:
@@ -1023,7 +1029,9 @@ def _v2_metadata_fast(
     if broken.size:
         # upb would reject it; say where
         raise DecodeError(f"timeseries[{int(owner[broken[0]])}]: malformed metadata")
-    out_of_range = np.flatnonzero((cols[1] >= nsym) | (cols[2] >= nsym) | (cols[1] < 0) | (cols[2] < 0))
+    out_of_range = np.flatnonzero(
+        (cols[1] >= nsym) | (cols[2] >= nsym) | (cols[1] < 0) | (cols[2] < 0)
+    )
     if out_of_range.size:
         j = int(out_of_range[0])
         what = "help_ref" if cols[1, j] >= nsym or cols[1, j] < 0 else "unit_ref"
@@ -1062,28 +1070,34 @@ def encode_write_v2(batch: SampleBatch) -> bytes:
     to that series (2.0 has no request-level metadata).
     """
     symbols: dict[str, int] = {"": 0}
+    varints: dict[int, bytes] = {}
 
-    def ref(s: str) -> int:
+    def ref(s: str) -> bytes:
         r = symbols.get(s)
         if r is None:
             r = symbols[s] = len(symbols)
-        return r
+        v = varints.get(r)
+        if v is None:
+            v = varints[r] = protos.encode_varint(r)
+        return v
 
     meta = {m.metric_family: m for m in batch.metadata}
-    req = protos.WriteV2Request()
-    add = req.timeseries.add
-    for lbls, (ts, vals) in zip(batch.series, _group(batch), strict=True):
-        if not ts:
+    order, bounds = _series_rows(batch)
+    records, offs = protos.encode_sample_records(batch.timestamps[order], batch.values[order])
+    parts: list[bytes] = []
+    for lbls, a, b in zip(batch.series, bounds[:-1], bounds[1:], strict=True):
+        if a == b:
             continue
-        s = add()
-        s.labels_refs.extend([ref(x) for pair in lbls for x in pair])
-        s.samples.extend(
-            [protos.WriteV2Sample(value=v, timestamp=t) for t, v in zip(ts, vals, strict=True)]
-        )
+        refs = b"".join([ref(x) for pair in lbls for x in pair])
+        body = protos.len_field(0x0A, refs) + records[offs[a] : offs[b]]
         m = meta.get(_name_value(lbls))
         if m is not None:
-            s.metadata.type = _TYPE_NUMBERS.get(m.type, 0)
-            s.metadata.help_ref = ref(m.help)
-            s.metadata.unit_ref = ref(m.unit)
-    req.symbols.extend(symbols)
-    return bytes(req.SerializeToString())
+            md = protos.WriteV2Metadata(
+                type=_TYPE_NUMBERS.get(m.type, 0),
+                help_ref=symbols.setdefault(m.help, len(symbols)),
+                unit_ref=symbols.setdefault(m.unit, len(symbols)),
+            )
+            body += protos.len_field(0x2A, md.SerializeToString())
+        parts.append(protos.len_field(0x2A, body))
+    head = [protos.len_field(0x22, s.encode()) for s in symbols]
+    return b"".join(head + parts)
