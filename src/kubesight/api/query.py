@@ -1,0 +1,314 @@
+"""Prometheus' query API: /api/v1/query, query_range, format_query, parse_query.
+
+Results are encoded straight from the engine's numpy columns: values are
+formatted with one vectorised call per result and handed to orjson as lists,
+so no Python object is built per sample beyond the two-element pairs the JSON
+shape requires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import numpy as np
+import orjson
+import promql_parser
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from kubesight.api.envelope import ApiError, Params, bad_data
+from kubesight.model import Labels
+from kubesight.model.durations import parse_api_duration_ms
+from kubesight.promql import Engine, PromQLError, QueryResult
+from kubesight.promql.fmt import format_float, format_floats
+from kubesight.promql.value import Matrix, Scalar, String, Vector
+
+_STATUS = {"bad_data": 400, "execution": 422, "timeout": 503, "canceled": 503, "internal": 500}
+
+
+def _err(error_type: str, message: str) -> Response:
+    body = {"status": "error", "errorType": error_type, "error": message}
+    return Response(orjson.dumps(body), status_code=_STATUS.get(error_type, 422), media_type="application/json")
+
+
+def _metric(lbls: Labels) -> dict[str, str]:
+    return dict(lbls)
+
+
+def _times(ts: np.ndarray) -> list[float]:  # type: ignore[type-arg]
+    # Prometheus writes seconds with millisecond precision as a JSON number.
+    return (ts.astype(np.float64) / 1000.0).tolist()  # type: ignore[no-any-return]
+
+
+def encode_result(value: Vector | Matrix | Scalar | String, limit: int = 0) -> tuple[dict[str, Any], list[str]]:
+    """The ``data`` object of a query response, and warnings (for ``limit``)."""
+    warnings: list[str] = []
+    if isinstance(value, Scalar):
+        return {"resultType": "scalar", "result": [value.t_ms / 1000.0, format_float(value.value)]}, warnings
+    if isinstance(value, String):
+        return {"resultType": "string", "result": [value.t_ms / 1000.0, value.value]}, warnings
+    if isinstance(value, Vector):
+        n = len(value.labels)
+        if limit and n > limit:
+            warnings.append("results truncated due to limit")
+            n = limit
+        t = value.t_ms / 1000.0
+        strs = format_floats(value.values[:n])
+        result = [
+            {"metric": _metric(lb), "value": [t, s]}
+            for lb, s in zip(value.labels[:n], strs, strict=True)
+        ]
+        return {"resultType": "vector", "result": result}, warnings
+    n = len(value.labels)
+    if limit and n > limit:
+        warnings.append("results truncated due to limit")
+        n = limit
+    end = int(value.offsets[n]) if n else 0
+    strs = format_floats(value.values[:end])
+    secs = _times(value.timestamps[:end])
+    pairs = [list(p) for p in zip(secs, strs, strict=True)]
+    offs = value.offsets.tolist()
+    result = [
+        {"metric": _metric(value.labels[i]), "values": pairs[offs[i] : offs[i + 1]]} for i in range(n)
+    ]
+    return {"resultType": "matrix", "result": result}, warnings
+
+
+def _stats(res: QueryResult, level: str) -> dict[str, Any]:
+    st = res.stats
+    out: dict[str, Any] = {
+        "timings": {
+            "evalTotalTime": st.eval_total_time,
+            "resultSortTime": st.result_sort_time,
+            "queryPreparationTime": st.query_preparation_time,
+            "innerEvalTime": st.inner_eval_time,
+            "execQueueTime": 0.0,
+            "execTotalTime": st.exec_total_time,
+        },
+        "samples": {
+            "totalQueryableSamples": st.total_queryable_samples,
+            "peakSamples": st.peak_samples,
+        },
+    }
+    return out
+
+
+def _respond(res: QueryResult, params: Params) -> Response:
+    limit = params.limit()
+    data, warns = encode_result(res.value, limit)
+    stats = params.get("stats")
+    if stats:
+        data["stats"] = _stats(res, stats)
+    body: dict[str, Any] = {"status": "success", "data": data}
+    warnings = list(res.warnings) + warns
+    if warnings:
+        body["warnings"] = warnings
+    if res.infos:
+        body["infos"] = res.infos
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+def _duration(params: Params, name: str) -> int | None:
+    v = params.get(name)
+    if v is None or v == "":
+        return None
+    try:
+        return parse_api_duration_ms(v)
+    except ValueError as exc:
+        raise bad_data(f'invalid parameter "{name}": {exc}') from exc
+
+
+def routes(engine: Engine) -> list[Route]:
+    async def query(request: Request) -> Response:
+        try:
+            params = await Params.of(request)
+            q = params.get("query") or ""
+            t = params.time("time", int(time.time() * 1000))
+            timeout = _duration(params, "timeout")
+            lookback = _duration(params, "lookback_delta")
+            res = await asyncio.to_thread(
+                engine.instant,
+                q,
+                t,
+                lookback_delta_ms=lookback,
+                timeout_s=timeout / 1000 if timeout else None,
+            )
+            return _respond(res, params)
+        except ApiError as exc:
+            return _err(exc.error_type, str(exc))
+        except PromQLError as exc:
+            return _err(exc.error_type, str(exc))
+
+    async def query_range(request: Request) -> Response:
+        try:
+            params = await Params.of(request)
+            q = params.get("query") or ""
+            if params.get("start") in (None, ""):
+                raise bad_data('invalid parameter "start": cannot parse "" to a valid timestamp')
+            if params.get("end") in (None, ""):
+                raise bad_data('invalid parameter "end": cannot parse "" to a valid timestamp')
+            start = params.time("start", 0)
+            end = params.time("end", 0)
+            if end < start:
+                raise bad_data('invalid parameter "end": end timestamp must not be before start time')
+            step = _duration(params, "step")
+            if step is None:
+                raise bad_data('invalid parameter "step": cannot parse "" to a valid duration')
+            if step <= 0:
+                raise bad_data(
+                    'invalid parameter "step": zero or negative query resolution step widths are '
+                    "not accepted. Try a positive integer"
+                )
+            if (end - start) // step > 11000:
+                raise bad_data(
+                    "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
+                    "the query resolution (?step=XX)"
+                )
+            timeout = _duration(params, "timeout")
+            lookback = _duration(params, "lookback_delta")
+            res = await asyncio.to_thread(
+                engine.range,
+                q,
+                start,
+                end,
+                step,
+                lookback_delta_ms=lookback,
+                timeout_s=timeout / 1000 if timeout else None,
+            )
+            return _respond(res, params)
+        except ApiError as exc:
+            return _err(exc.error_type, str(exc))
+        except PromQLError as exc:
+            return _err(exc.error_type, str(exc))
+
+    async def format_query(request: Request) -> Response:
+        params = await Params.of(request)
+        q = params.get("query") or ""
+        try:
+            expr = promql_parser.parse(q)
+        except ValueError as exc:
+            return _err("bad_data", f'invalid parameter "query": parse error: {exc}')
+        body = {"status": "success", "data": expr.prettify()}
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    async def parse_query(request: Request) -> Response:
+        params = await Params.of(request)
+        q = params.get("query") or ""
+        try:
+            expr = promql_parser.parse(q)
+        except ValueError as exc:
+            return _err("bad_data", f'invalid parameter "query": parse error: {exc}')
+        body = {"status": "success", "data": ast_json(expr)}
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    methods = ["GET", "POST"]
+    return [
+        Route("/api/v1/query", query, methods=methods),
+        Route("/api/v1/query_range", query_range, methods=methods),
+        Route("/api/v1/format_query", format_query, methods=methods),
+        Route("/api/v1/parse_query", parse_query, methods=methods),
+    ]
+
+
+def _dur(td: Any) -> int:
+    return 0 if td is None else int(round(td.total_seconds() * 1000))
+
+
+def ast_json(e: Any) -> dict[str, Any]:
+    """The AST in the shape of Prometheus' /api/v1/parse_query (web/api/v1/translate_ast.go)."""
+    name = type(e).__name__
+    if name == "ParenExpr":
+        return {"type": "parenExpr", "expr": ast_json(e.expr)}
+    if name == "NumberLiteral":
+        return {"type": "numberLiteral", "val": format_float(float(e.val))}
+    if name == "StringLiteral":
+        return {"type": "stringLiteral", "val": str(e.val)}
+    if name == "UnaryExpr":
+        return {"type": "unaryExpr", "op": "-", "expr": ast_json(e.expr)}
+    if name == "VectorSelector":
+        return {
+            "type": "vectorSelector",
+            "name": e.name or "",
+            "offset": _dur(e.offset),
+            "matchers": _matchers_json(e),
+            "timestamp": None if e.at is None or e.at.type != promql_parser.AtModifierType.At else int(e.at.at.timestamp() * 1000),
+            "startOrEnd": _start_or_end(e.at),
+        }
+    if name == "MatrixSelector":
+        return {"type": "matrixSelector", "range": _dur(e.range), "vectorSelector": ast_json(e.vector_selector)}
+    if name == "SubqueryExpr":
+        return {
+            "type": "subquery",
+            "expr": ast_json(e.expr),
+            "range": _dur(e.range),
+            "offset": _dur(e.offset),
+            "step": _dur(e.step),
+            "timestamp": None if e.at is None or e.at.type != promql_parser.AtModifierType.At else int(e.at.at.timestamp() * 1000),
+            "startOrEnd": _start_or_end(e.at),
+        }
+    if name == "Call":
+        args = list(e.args.args) if hasattr(e.args, "args") else list(e.args)
+        return {
+            "type": "call",
+            "func": {"name": e.func.name, "argTypes": [str(a).split(".")[-1].lower() for a in e.func.arg_types],
+                     "variadic": e.func.variadic, "returnType": str(e.func.return_type).split(".")[-1].lower()},
+            "args": [ast_json(a) for a in args],
+        }
+    if name == "AggregateExpr":
+        mod = e.modifier
+        return {
+            "type": "aggregation",
+            "op": str(e.op),
+            "expr": ast_json(e.expr),
+            "param": ast_json(e.param) if e.param is not None else None,
+            "grouping": [str(x) for x in mod.labels] if mod is not None else [],
+            "without": mod is not None and mod.type == promql_parser.AggModifierType.Without,
+        }
+    if name == "BinaryExpr":
+        mod = e.modifier
+        matching = None
+        if mod is not None and (mod.matching is not None or mod.group_labels):
+            card = {
+                "VectorMatchCardinality.OneToOne": "one-to-one",
+                "VectorMatchCardinality.ManyToOne": "many-to-one",
+                "VectorMatchCardinality.OneToMany": "one-to-many",
+                "VectorMatchCardinality.ManyToMany": "many-to-many",
+            }[repr(mod.card)]
+            matching = {
+                "card": card,
+                "labels": [str(x) for x in mod.matching.labels] if mod.matching is not None else [],
+                "on": mod.matching is not None and mod.matching.type == promql_parser.LabelModifierType.Include,
+                "include": [str(x) for x in (mod.group_labels or [])],
+            }
+        return {
+            "type": "binaryExpr",
+            "op": str(e.op),
+            "lhs": ast_json(e.lhs),
+            "rhs": ast_json(e.rhs),
+            "matching": matching,
+            "bool": bool(mod.return_bool) if mod is not None else False,
+        }
+    return {"type": name}
+
+
+def _start_or_end(at: Any) -> str | None:
+    if at is None:
+        return None
+    if at.type == promql_parser.AtModifierType.Start:
+        return "start"
+    if at.type == promql_parser.AtModifierType.End:
+        return "end"
+    return None
+
+
+def _matchers_json(vs: Any) -> list[dict[str, str]]:
+    ops = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
+    out = []
+    if vs.name:
+        out.append({"type": "=", "name": "__name__", "value": str(vs.name)})
+    for m in vs.matchers.matchers:
+        out.append({"type": ops[m.op.name], "name": str(m.name), "value": str(m.value)})
+    return out
