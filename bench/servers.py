@@ -421,9 +421,9 @@ class Kubesight(Server):
         try:
             from importlib.metadata import version
 
-            return f"kubesight {version('kubesight')}"
+            return version("kubesight")
         except Exception:  # version is decoration; never fail a run for it
-            return "kubesight"
+            return ""
 
 
 SERVERS: dict[str, type[Server]] = {
