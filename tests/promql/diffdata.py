@@ -37,7 +37,7 @@ def generate(seed: int = 42) -> Series:
             for method in ("get", "post"):
                 v = rnd.uniform(0, 1000)
                 vals: list[float | None] = []
-                for k in range(N_STEPS):
+                for _k in range(N_STEPS):
                     v += rnd.uniform(0, 50 if code == "200" else 5)
                     vals.append(round(v, 3))
                 if ii == 1 and code == "200" and method == "get":

@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -120,8 +119,8 @@ EXPRESSIONS: list[str] = [
     f"topk by (code) (1, {R})",
     "count_values(\"value\", up)",
     "count_values by (instance) (\"v\", sparse_gauge)",
-    f"sum by (__name__) ({{__name__=~\"node_memory_.*\"}})",
-    f"count by (__name__) ({{__name__=~\"node_.*\"}})",
+    "sum by (__name__) ({__name__=~\"node_memory_.*\"})",
+    "count by (__name__) ({__name__=~\"node_.*\"})",
     "sum(special_values)",
     "avg(special_values)",
     "max(special_values)",
@@ -144,7 +143,7 @@ EXPRESSIONS: list[str] = [
     f"predict_linear({MEM}[15m], 3600)",
     f"predict_linear({MEM}[15m] offset 5m, -600)",
     f"resets({R}[1h])",
-    f"changes(up[1h])",
+    "changes(up[1h])",
     f"changes({MEM}[5m])",
     f"sum by (instance) (rate({CPU}{{mode!=\"idle\"}}[5m]))",
     f"1 - avg by (instance) (rate({CPU}{{mode=\"idle\"}}[5m]))",
@@ -255,7 +254,7 @@ EXPRESSIONS: list[str] = [
     # subqueries
     f"max_over_time(rate({R}[5m])[30m:1m])",
     f"min_over_time({MEM}[10m:30s])",
-    f"avg_over_time(temperature_celsius[20m:])",
+    "avg_over_time(temperature_celsius[20m:])",
     f"rate({R}[10m:1m])",
     f"max_over_time(sum by (instance) (rate({CPU}[5m]))[15m:2m] offset 3m)",
     f"count_over_time({MEM}[10m:1m] @ {(T0 + 2_000_500) / 1000})",
@@ -268,7 +267,7 @@ EXPRESSIONS: list[str] = [
     f"bottomk(1, avg by (mode) (rate({CPU}[5m])))",
     f"sum(rate({R}[5m])) by (code) / ignoring(code) group_left sum(rate({R}[5m]))",
     f"count(count by (instance) ({CPU}))",
-    f"sum by (job) (up) / count by (job) (up)",
+    "sum by (job) (up) / count by (job) (up)",
     f"abs(delta({MEM}[5m])) > 1e6",
     f"({MEM} - {MEM} offset 10m) / {MEM} offset 10m",
     f"avg by (instance) (rate({CPU}[5m])) * on(instance) group_left(version) build_info",

@@ -38,9 +38,10 @@ def _metric(lbls: Labels) -> dict[str, str]:
     return dict(lbls)
 
 
-def _times(ts: np.ndarray) -> list[float]:  # type: ignore[type-arg]
+def _times(ts: np.ndarray) -> list[float]:
     # Prometheus writes seconds with millisecond precision as a JSON number.
-    return (ts.astype(np.float64) / 1000.0).tolist()  # type: ignore[no-any-return]
+    out: list[float] = (ts.astype(np.float64) / 1000.0).tolist()
+    return out
 
 
 def encode_result(value: Vector | Matrix | Scalar | String, limit: int = 0) -> tuple[dict[str, Any], list[str]]:
@@ -214,7 +215,7 @@ def routes(engine: Engine) -> list[Route]:
 
 
 def _dur(td: Any) -> int:
-    return 0 if td is None else int(round(td.total_seconds() * 1000))
+    return 0 if td is None else round(td.total_seconds() * 1000)
 
 
 def ast_json(e: Any) -> dict[str, Any]:

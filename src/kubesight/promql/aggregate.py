@@ -165,7 +165,7 @@ def _rank_select(
     t = vec.nsteps
     if _k_empty_or_error(param) or len(vec.labels) == 0:
         return IVec.empty(t)
-    ids, keys = group_ids(group_key(lb, by, without) for lb in vec.labels)
+    ids, _keys = group_ids(group_key(lb, by, without) for lb in vec.labels)
     rows, cols = np.nonzero(vec.present)
     seg = ids[rows] * t + cols
     x = vec.values[rows, cols]

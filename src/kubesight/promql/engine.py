@@ -60,7 +60,7 @@ def parse(query: str) -> pp.Expr:
 def _ms(td: Any) -> int:
     if td is None:
         return 0
-    return int(round(td.total_seconds() * 1000))
+    return int(td.total_seconds() * 1000 + (0.5 if td.total_seconds() >= 0 else -0.5))
 
 
 def _op(tok: Any) -> str:
@@ -157,7 +157,7 @@ class Engine:
         timeout = self.timeout_s if timeout_s is None else min(timeout_s, self.timeout_s)
         ctx = _Ctx(
             self.querier,
-            self.lookback_delta_ms if not lookback else lookback,
+            lookback if lookback else self.lookback_delta_ms,
             start,
             end,
             time.monotonic() + timeout,
@@ -223,11 +223,11 @@ def _to_result(val: Val, times: I64, is_range: bool) -> Value:
     return Matrix([vec.labels[i] for i in order.tolist()], offs, times[cols], vals[rows, cols])
 
 
-def _label_order(labels: list[Labels]) -> np.ndarray:  # type: ignore[type-arg]
+def _label_order(labels: list[Labels]) -> np.ndarray:
     return np.asarray(sorted(range(len(labels)), key=lambda i: labels[i]), np.intp)
 
 
-def _reorder_matrix(m: Matrix, order: np.ndarray) -> Matrix:  # type: ignore[type-arg]
+def _reorder_matrix(m: Matrix, order: np.ndarray) -> Matrix:
     parts_t = [m.samples(i)[0] for i in order.tolist()]
     parts_v = [m.samples(i)[1] for i in order.tolist()]
     cnt = np.asarray([len(p) for p in parts_t], np.int64)
@@ -298,7 +298,8 @@ class _Evaluator:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             raise ExecutionError("@ timestamps before 1970 are not supported yet by kubesight") from exc
-        return int(round(ts.timestamp() * 1000))
+        ms: float = ts.timestamp() * 1000
+        return round(ms)
 
     def _matchers(self, vs: Any) -> list[Matcher]:
         if vs.matchers.or_matchers:
@@ -468,7 +469,7 @@ class _Evaluator:
             ra = self.eval(_unwrap(args[mi]), times)
             assert isinstance(ra, RangeArg)
             if name == "absent_over_time":
-                present = (ra.hi > ra.lo).any(axis=0)
+                present = np.asarray((ra.hi > ra.lo).any(axis=0), np.bool_)
                 lbls = self._absent_labels(_unwrap(args[mi]))
                 return IVec([lbls], np.ones((1, t)), ~present[None, :]).compact()
             vals, ok = RANGE_FUNCTIONS[name](ra, others)

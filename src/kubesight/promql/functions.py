@@ -115,12 +115,12 @@ def fn_sort_by_label(vec: IVec, names: list[str], desc: bool) -> IVec:
             return -1 if _natless(x, y) else 1
         return (a > b) - (a < b)
 
-    idx = sorted(range(len(vec.labels)), key=functools.cmp_to_key(lambda i, j: cmp(vec.labels[i], vec.labels[j])))
-    if desc:
-        idx = sorted(
-            range(len(vec.labels)),
-            key=functools.cmp_to_key(lambda i, j: -cmp(vec.labels[i], vec.labels[j])),
-        )
+    sign = -1 if desc else 1
+
+    def cmp_idx(i: int, j: int) -> int:
+        return sign * cmp(vec.labels[i], vec.labels[j])
+
+    idx = sorted(range(len(vec.labels)), key=functools.cmp_to_key(cmp_idx))
     return vec.take(np.asarray(idx, np.intp))
 
 
@@ -138,7 +138,7 @@ def _natless(a: str, b: str) -> bool:
             if xi != yi:
                 return xi < yi
             return len(x) < len(y)
-        return x < y
+        return bool(x < y)
     return len(ca) < len(cb)
 
 
@@ -270,7 +270,7 @@ DATE_FUNCS = frozenset(
 
 
 def fn_absent(vec: IVec, labels: Labels, t: int) -> IVec:
-    any_present = vec.present.any(axis=0) if len(vec.labels) else np.zeros(t, np.bool_)
+    any_present = np.asarray(vec.present.any(axis=0), np.bool_) if len(vec.labels) else np.zeros(t, np.bool_)
     return IVec([labels], np.ones((1, t)), ~any_present[None, :]).compact()
 
 
@@ -294,7 +294,7 @@ def absent_labels(matchers: list[tuple[str, str, str]]) -> Labels:
 _SMALL_DELTA = 1e-12  # Prometheus' smallDeltaTolerance for bucket counts
 
 
-def _almost_equal(a: F64, b: F64, eps: float) -> np.ndarray:  # type: ignore[type-arg]
+def _almost_equal(a: F64, b: F64, eps: float) -> np.ndarray:
     min_normal = 2.2250738585072014e-308
     with np.errstate(all="ignore"):
         abs_sum = np.abs(a) + np.abs(b)
@@ -304,7 +304,7 @@ def _almost_equal(a: F64, b: F64, eps: float) -> np.ndarray:  # type: ignore[typ
     return np.asarray((a == b) | res)
 
 
-def _bucket_groups(vec: IVec) -> tuple[list[Labels], np.ndarray, F64, list[str]]:  # type: ignore[type-arg]
+def _bucket_groups(vec: IVec) -> tuple[list[Labels], np.ndarray, F64, list[str]]:
     """Group bucket series by their labels without ``le`` (and __name__)."""
     warnings: list[str] = []
     keys: list[Labels] = []

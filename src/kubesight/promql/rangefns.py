@@ -364,10 +364,7 @@ def fn_double_exponential_smoothing(ra: RangeArg, args: list[SVal]) -> Out:
             act = ok & (i < cnt)
             xi = ext[np.where(act, lo + i, ext.size - 1)]
             x = sf * xi
-            if i - 1 == 0:
-                bn = b
-            else:
-                bn = tf * (s1 - s0) + (1 - tf) * b
+            bn = b if i == 1 else tf * (s1 - s0) + (1 - tf) * b
             y = (1 - sf) * (s1 + bn)
             ns0, ns1 = s1, x + y
             s0 = np.where(act, ns0, s0)
