@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import parse_qsl
 from typing import Any
 
 import numpy as np
 import orjson
 import promql_parser
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -112,6 +114,16 @@ def _respond(res: QueryResult, params: Params) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
+async def _params(request: Request) -> Params:
+    """GET parameters and an urlencoded POST body, parsed without python-multipart."""
+    form = None
+    ctype = request.headers.get("content-type", "")
+    if request.method == "POST" and ctype.startswith("application/x-www-form-urlencoded"):
+        body = (await request.body()).decode("utf-8", "replace")
+        form = FormData(parse_qsl(body, keep_blank_values=True))
+    return Params(request.query_params, form)
+
+
 def _duration(params: Params, name: str) -> int | None:
     v = params.get(name)
     if v is None or v == "":
@@ -125,7 +137,7 @@ def _duration(params: Params, name: str) -> int | None:
 def routes(engine: Engine) -> list[Route]:
     async def query(request: Request) -> Response:
         try:
-            params = await Params.of(request)
+            params = await _params(request)
             q = params.get("query") or ""
             t = params.time("time", int(time.time() * 1000))
             timeout = _duration(params, "timeout")
@@ -145,7 +157,7 @@ def routes(engine: Engine) -> list[Route]:
 
     async def query_range(request: Request) -> Response:
         try:
-            params = await Params.of(request)
+            params = await _params(request)
             q = params.get("query") or ""
             if params.get("start") in (None, ""):
                 raise bad_data('invalid parameter "start": cannot parse "" to a valid timestamp')
@@ -186,7 +198,7 @@ def routes(engine: Engine) -> list[Route]:
             return _err(exc.error_type, str(exc))
 
     async def format_query(request: Request) -> Response:
-        params = await Params.of(request)
+        params = await _params(request)
         q = params.get("query") or ""
         try:
             expr = promql_parser.parse(q)
@@ -196,7 +208,7 @@ def routes(engine: Engine) -> list[Route]:
         return Response(orjson.dumps(body), media_type="application/json")
 
     async def parse_query(request: Request) -> Response:
-        params = await Params.of(request)
+        params = await _params(request)
         q = params.get("query") or ""
         try:
             expr = promql_parser.parse(q)
@@ -311,5 +323,5 @@ def _matchers_json(vs: Any) -> list[dict[str, str]]:
     if vs.name:
         out.append({"type": "=", "name": "__name__", "value": str(vs.name)})
     for m in vs.matchers.matchers:
-        out.append({"type": ops[m.op.name], "name": str(m.name), "value": str(m.value)})
+        out.append({"type": ops[repr(m.op).split(".")[-1]], "name": str(m.name), "value": str(m.value)})
     return out

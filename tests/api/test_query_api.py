@@ -1,0 +1,199 @@
+"""The query API answers Prometheus' JSON envelope byte for byte where it can."""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from kubesight.api.query import routes
+from kubesight.model import SampleBatch, labels_from_dict
+from kubesight.promql import Engine
+from kubesight.promql.fmt import format_float, format_floats
+from kubesight.store.memory import MemoryStore
+
+
+@pytest.fixture
+def client() -> TestClient:
+    store = MemoryStore()
+    store.append(
+        SampleBatch.from_series(
+            [
+                (labels_from_dict({"__name__": "up", "job": "a", "instance": "x"}),
+                 [(t * 15_000, 1.0) for t in range(41)]),
+                (labels_from_dict({"__name__": "up", "job": "b", "instance": "y"}),
+                 [(t * 15_000, 0.0) for t in range(41)]),
+                (labels_from_dict({"__name__": "c_total", "job": "a"}),
+                 [(t * 15_000, float(t * 10)) for t in range(41)]),
+                (labels_from_dict({"__name__": "weird"}),
+                 [(0, math.nan), (15_000, math.inf), (30_000, -math.inf), (45_000, 1e21)]),
+            ]
+        )
+    )
+    app = Starlette(routes=routes(Engine(store, max_samples=1000)))
+    return TestClient(app)
+
+
+def test_instant_vector_envelope(client: TestClient) -> None:
+    r = client.get("/api/v1/query", params={"query": "up", "time": "60"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json() == {
+        "status": "success",
+        "data": {
+            "resultType": "vector",
+            "result": [
+                {"metric": {"__name__": "up", "instance": "x", "job": "a"}, "value": [60, "1"]},
+                {"metric": {"__name__": "up", "instance": "y", "job": "b"}, "value": [60, "0"]},
+            ],
+        },
+    }
+
+
+def test_post_form_and_rfc3339(client: TestClient) -> None:
+    r = client.post("/api/v1/query", data={"query": "sum(up)", "time": "1970-01-01T00:01:00Z"})
+    assert r.json()["data"]["result"] == [{"metric": {}, "value": [60, "1"]}]
+
+
+def test_scalar_and_string(client: TestClient) -> None:
+    r = client.get("/api/v1/query", params={"query": "1 + 1", "time": "10.5"})
+    assert r.json()["data"] == {"resultType": "scalar", "result": [10.5, "2"]}
+    r = client.get("/api/v1/query", params={"query": '"hi"', "time": "10"})
+    assert r.json()["data"] == {"resultType": "string", "result": [10, "hi"]}
+
+
+def test_special_values_format(client: TestClient) -> None:
+    r = client.get("/api/v1/query", params={"query": "weird[1m]", "time": "50"})
+    vals = [v for _, v in r.json()["data"]["result"][0]["values"]]
+    assert vals == ["NaN", "+Inf", "-Inf", "1000000000000000000000"]
+
+
+def test_query_range_matrix(client: TestClient) -> None:
+    r = client.get(
+        "/api/v1/query_range",
+        params={"query": "rate(c_total[1m])", "start": "60", "end": "120", "step": "30s"},
+    )
+    body = r.json()
+    assert body["status"] == "success"
+    assert body["data"]["resultType"] == "matrix"
+    (series,) = body["data"]["result"]
+    assert series["metric"] == {"job": "a"}
+    assert series["values"] == [[60, "0.6666666666666666"], [90, "0.6666666666666666"], [120, "0.6666666666666666"]]
+
+
+def test_query_range_float_step_and_stats(client: TestClient) -> None:
+    r = client.get(
+        "/api/v1/query_range",
+        params={"query": "up", "start": "0", "end": "30", "step": "15", "stats": "all"},
+    )
+    data = r.json()["data"]
+    assert len(data["result"]) == 2
+    assert data["stats"]["samples"]["totalQueryableSamples"] > 0
+    assert "execTotalTime" in data["stats"]["timings"]
+
+
+def test_parse_error_is_bad_data(client: TestClient) -> None:
+    r = client.get("/api/v1/query", params={"query": "sum(up", "time": "1"})
+    assert r.status_code == 400
+    body = r.json()
+    assert body["status"] == "error"
+    assert body["errorType"] == "bad_data"
+    assert "parse error" in body["error"]
+
+
+def test_bad_time_and_step(client: TestClient) -> None:
+    r = client.get("/api/v1/query", params={"query": "up", "time": "yesterday"})
+    assert r.status_code == 400
+    r = client.get("/api/v1/query_range", params={"query": "up", "start": "10", "end": "0", "step": "1"})
+    assert r.status_code == 400
+    r = client.get("/api/v1/query_range", params={"query": "up", "start": "0", "end": "10", "step": "0"})
+    assert r.status_code == 400
+    assert "zero or negative" in r.json()["error"]
+    r = client.get("/api/v1/query_range", params={"query": "up", "start": "0", "end": "100000", "step": "1"})
+    assert r.status_code == 400
+    assert "11,000 points" in r.json()["error"]
+
+
+def test_execution_error_is_422(client: TestClient) -> None:
+    r = client.get("/api/v1/query", params={"query": "vector(1) + on() group_left up", "time": "60"})
+    assert r.status_code == 422
+    assert r.json()["errorType"] == "execution"
+
+
+def test_too_many_samples(client: TestClient) -> None:
+    r = client.get("/api/v1/query", params={"query": "sum_over_time(c_total[1h])", "time": "600"})
+    assert r.status_code == 200
+    r = client.get(
+        "/api/v1/query_range",
+        params={"query": "sum_over_time(c_total[10m])", "start": "0", "end": "600", "step": "1"},
+    )
+    assert r.status_code == 422
+    assert r.json()["error"] == (
+        "query processing would load too many samples into memory in query execution"
+    )
+
+
+def test_timeout_is_503() -> None:
+    app = Starlette(routes=routes(Engine(MemoryStore(), timeout_s=1e-9)))
+    r = TestClient(app).get("/api/v1/query", params={"query": "up", "time": "60"})
+    assert r.status_code == 503
+    assert r.json()["errorType"] == "timeout"
+
+
+def test_limit_truncates_with_warning(client: TestClient) -> None:
+    r = client.get("/api/v1/query", params={"query": "up", "time": "60", "limit": "1"})
+    body = r.json()
+    assert len(body["data"]["result"]) == 1
+    assert body["warnings"]
+
+
+def test_lookback_delta(client: TestClient) -> None:
+    r = client.get("/api/v1/query", params={"query": "up", "time": "700", "lookback_delta": "1m"})
+    assert r.json()["data"]["result"] == []
+    r = client.get("/api/v1/query", params={"query": "up", "time": "700"})
+    assert len(r.json()["data"]["result"]) == 2
+
+
+def test_format_and_parse_query(client: TestClient) -> None:
+    r = client.get("/api/v1/format_query", params={"query": "sum(rate(foo[5m]))by(job)"})
+    assert r.json()["status"] == "success"
+    assert "sum by (job)" in r.json()["data"]
+    r = client.get("/api/v1/parse_query", params={"query": "up{job=\"a\"} offset 5m"})
+    data = r.json()["data"]
+    assert data["type"] == "vectorSelector"
+    assert data["offset"] == 300_000
+    r = client.get("/api/v1/parse_query", params={"query": "up{"})
+    assert r.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("v", "s"),
+    [
+        (1e21, "1000000000000000000000"),
+        (1.5, "1.5"),
+        (-0.0, "-0"),
+        (0.1, "0.1"),
+        (1e-7, "0.0000001"),
+        (123456789.0, "123456789"),
+        (math.nan, "NaN"),
+        (math.inf, "+Inf"),
+        (-math.inf, "-Inf"),
+        (2.5e-5, "0.000025"),
+        (1 / 3, "0.3333333333333333"),
+    ],
+)
+def test_format_float_like_go(v: float, s: str) -> None:
+    import numpy as np
+
+    assert format_float(v) == s
+    assert format_floats(np.array([v])) == [s]
+
+
+def test_orjson_body_is_compact(client: TestClient) -> None:
+    r = client.get("/api/v1/query", params={"query": "vector(1)", "time": "1"})
+    assert r.content == orjson.dumps(
+        {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1.0, "1"]}]}}
+    )
