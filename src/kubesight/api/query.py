@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from urllib.parse import parse_qsl
 from typing import Any
+from urllib.parse import parse_qsl
 
 import numpy as np
 import orjson
@@ -120,7 +120,8 @@ async def _params(request: Request) -> Params:
     ctype = request.headers.get("content-type", "")
     if request.method == "POST" and ctype.startswith("application/x-www-form-urlencoded"):
         body = (await request.body()).decode("utf-8", "replace")
-        form = FormData(parse_qsl(body, keep_blank_values=True))
+        pairs: list[tuple[str, str | Any]] = list(parse_qsl(body, keep_blank_values=True))
+        form = FormData(pairs)
     return Params(request.query_params, form)
 
 
