@@ -125,12 +125,14 @@ def _media_param(params: str, wanted: str, header: str) -> str | None:
             continue  # "a/b;" or "a/b; ;c=d": empty parameters are allowed
         if not eq or not name:
             raise UnsupportedError(
-                f"malformed parameter {part.strip()!r} in Content-Type {header!r}"
+                f"malformed parameter {part.strip()!r} in Content-Type {header!r}; {_ACCEPTED}"
             )
         value = value.strip()
         if value.startswith('"'):
             if len(value) < 2 or not value.endswith('"'):
-                raise UnsupportedError(f"unterminated quoted value in Content-Type {header!r}")
+                raise UnsupportedError(
+                    f"unterminated quoted value in Content-Type {header!r}; {_ACCEPTED}"
+                )
             value = _unquote(value[1:-1])
         if name == wanted:
             found = value
@@ -637,9 +639,12 @@ def _v1_general(
     is_label = rec.field == 1
     # Known fields with a wrong wire type are skipped by protobuf as unknown; upb
     # gets those series so the result matches it exactly.
-    wrong = (rec.field >= 1) & (rec.field <= 4) & (rec.wire_type != _WT_LEN)
-    if wrong.any():
-        bad[rec.owner[wrong]] = True
+    # Exemplars and histograms go there too, so they are checked (and counted)
+    # exactly as a full parse would; they are rare next to float samples.
+    f = rec.field
+    rare = ((f >= 1) & (f <= 4) & (rec.wire_type != _WT_LEN)) | (f == 3) | (f == 4)
+    if rare.any():
+        bad[rec.owner[rare]] = True
 
     # Labels must form one contiguous run per series to be keyed by their bytes.
     # Records are ordered by series and position, so the first and last label
@@ -662,9 +667,7 @@ def _v1_general(
     si = np.flatnonzero(rec.field == 2)
     s_owner = rec.owner[si]
     ts, vals = _decode_samples(buf, s_owner, rec.start[si], rec.end[si], bad)
-    counted = ~bad[rec.owner]
-    hist = int(np.count_nonzero(counted & (rec.field == 4)))
-    exem = int(np.count_nonzero(counted & (rec.field == 3)))
+    hist = exem = 0
     labels: list[Labels | None] = [None] * n
     bad_idx = np.flatnonzero(bad).tolist()
     if bad_idx:
@@ -833,28 +836,29 @@ def decode_write_v2(raw: bytes) -> WriteDecoded:
     rec = _walk(buf, starts, ends)
     bad = rec.bad
     f = rec.field
-    wrong = (f >= 2) & (f <= 5) & (rec.wire_type != _WT_LEN)
-    # Unpacked labels_refs (one VARINT record per ref) are legal but rare: upb.
-    wrong |= (f == 1) & (rec.wire_type != _WT_LEN)
-    if wrong.any():
-        bad[rec.owner[wrong]] = True
-    # More than one labels_refs or metadata record per series: also rare, upb.
-    once = np.bincount(rec.owner[f == 1], minlength=n) > 1
-    once |= np.bincount(rec.owner[f == 5], minlength=n) > 1
-    bad |= once
+    # Series that go to upb: known fields with an unexpected wire type (this
+    # includes unpacked labels_refs), histograms and exemplars (so they are
+    # checked exactly as a full parse would), and a repeated labels_refs or
+    # metadata record (merge semantics). All are rare in practice.
+    rare = ((f >= 1) & (f <= 5) & (rec.wire_type != _WT_LEN)) | (f == 3) | (f == 4)
+    if rare.any():
+        bad[rec.owner[rare]] = True
+    bad |= np.bincount(rec.owner[f == 1], minlength=n) > 1
+    bad |= np.bincount(rec.owner[f == 5], minlength=n) > 1
 
     si = np.flatnonzero(f == 2)
     s_owner = rec.owner[si]
     ts, vals = _decode_samples(buf, s_owner, rec.start[si], rec.end[si], bad)
+    meta_owner, meta_cols = _v2_metadata_cols(buf, rec, bad)
 
     # labels_refs: packed varints; a byte below 0x80 ends a varint.
-    ri = np.flatnonzero((f == 1) & ~bad[rec.owner])
-    r_owner = rec.owner[ri]
-    rs, re_ = rec.start[ri], rec.end[ri]
-    try:
-        refs, per_run = _packed_varints(buf, rs, re_)
-    except _RunError as exc:
-        raise DecodeError(f"timeseries[{int(r_owner[exc.run])}]: labels_refs: {exc.what}") from exc
+    while True:
+        ri = np.flatnonzero((f == 1) & ~bad[rec.owner])
+        r_owner = rec.owner[ri]
+        refs, per_run, broken_runs = _packed_varints(buf, rec.start[ri], rec.end[ri])
+        if not broken_runs.size:
+            break
+        bad[r_owner[broken_runs]] = True
     nlab2 = np.zeros(n, np.int64)
     nlab2[r_owner] = per_run
     _check_refs(refs, per_run, r_owner, nsym)
@@ -863,8 +867,7 @@ def decode_write_v2(raw: bytes) -> WriteDecoded:
         ok = ~bad[s_owner]
         s_owner, ts, vals = s_owner[ok], ts[ok], vals[ok]
     good_owner = np.flatnonzero(~bad)
-    hist = int(np.count_nonzero(~bad[rec.owner[f == 3]]))
-    exem = int(np.count_nonzero(~bad[rec.owner[f == 4]]))
+    hist = exem = 0
 
     labels: list[Labels | None] = [None] * n
     pairs = _label_pairs(refs, symbols)
@@ -874,7 +877,8 @@ def decode_write_v2(raw: bytes) -> WriteDecoded:
     for i, x, y in zip(good_owner.tolist(), b[:-1], b[1:], strict=True):
         labels[i] = tuple(pairs[x:y])
 
-    metadata = _v2_metadata_fast(buf, rec, bad, labels, symbols, nsym)
+    keep_meta = ~bad[meta_owner]
+    metadata = _v2_metadata(meta_owner[keep_meta], meta_cols[:, keep_meta], labels, symbols)
 
     slow_owner: list[int] = []
     slow_ts: list[int] = []
@@ -921,22 +925,27 @@ def _label_pairs(refs: I64, symbols: list[str]) -> list[tuple[str, str]]:
     return list(map(distinct.__getitem__, inverse.tolist()))
 
 
-def _packed_varints(buf: U8, starts: I64, ends: I64) -> tuple[I64, I64]:
-    """Decode runs of packed varints; returns all values and the count per run."""
+def _packed_varints(buf: U8, starts: I64, ends: I64) -> tuple[I64, I64, I64]:
+    """Decode runs of packed uint32 varints.
+
+    Returns all values, the count per run, and the runs that cannot be read
+    this way (cut inside a varint, or a varint over 5 bytes): the caller hands
+    their series to upb and calls again without them.
+    """
     lens = ends - starts
     total = int(lens.sum())
+    none = np.empty(0, np.int64)
     if not total:
-        return np.empty(0, np.int64), np.zeros(len(starts), np.int64)
+        return none, np.zeros(len(starts), np.int64), none
     # Gather the bytes of all runs into one array.
     cum = np.cumsum(lens)
     run_of_byte = np.repeat(np.arange(len(starts)), lens)
     data = buf[np.arange(total) + (starts - (cum - lens))[run_of_byte]]
     last = data < 0x80
-    # A run must end on a varint's last byte, or it is truncated.
     nonempty = np.flatnonzero(lens > 0)
-    tail_ok = last[cum[nonempty] - 1]
-    if not tail_ok.all():
-        raise _RunError(int(nonempty[~tail_ok][0]), "truncated varint")
+    cut = nonempty[~last[cum[nonempty] - 1]]
+    if cut.size:
+        return none, none, cut
     ends_at = np.flatnonzero(last)
     begins = np.empty_like(ends_at)
     begins[0] = 0
@@ -944,20 +953,15 @@ def _packed_varints(buf: U8, starts: I64, ends: I64) -> tuple[I64, I64]:
     width = ends_at - begins + 1
     widest = int(width.max())
     if widest > 5:
-        raise _RunError(int(run_of_byte[begins[width > 5][0]]), "reference larger than 32 bits")
+        return none, none, np.unique(run_of_byte[begins[width > 5]])
     values = (data[begins] & 0x7F).astype(np.int64)
     for k in range(1, widest):
         more = np.flatnonzero(width > k)
         values[more] |= (data[begins[more] + k] & 0x7F).astype(np.int64) << (7 * k)
+    # uint32 fields keep the low 32 bits of a longer varint, as protobuf does
+    values &= 0xFFFFFFFF
     per_run = np.bincount(run_of_byte[ends_at], minlength=len(starts))
-    return values, per_run.astype(np.int64)
-
-
-class _RunError(Exception):
-    def __init__(self, run: int, what: str) -> None:
-        super().__init__(what)
-        self.run = run
-        self.what = what
+    return values, per_run.astype(np.int64), none
 
 
 def _check_refs(refs: I64, per_run: I64, r_owner: I64, nsym: int) -> None:
@@ -1013,43 +1017,52 @@ def _dedupe(items: Iterable[MetricMetadata]) -> list[MetricMetadata]:
     return list(dict.fromkeys(items))
 
 
-def _v2_metadata_fast(
-    buf: U8, rec: _Records, bad: Bool, labels: list[Labels | None], symbols: list[str], nsym: int
-) -> list[MetricMetadata]:
+def _v2_metadata_cols(buf: U8, rec: _Records, bad: Bool) -> tuple[I64, I64]:
+    """Owner and (type, help_ref, unit_ref) columns of each series' metadata.
+
+    Series whose metadata is not plain varint fields are marked for upb.
+    """
     mi = np.flatnonzero((rec.field == 5) & ~bad[rec.owner])
-    if not mi.size:
-        return []
     owner = rec.owner[mi]
+    cols = np.zeros((3, len(mi)), np.int64)
+    if not mi.size:
+        return owner, cols
     sub = _walk(buf, rec.start[mi], rec.end[mi], limit_rounds=False)
-    cols = np.zeros((3, len(mi)), np.int64)  # type, help_ref, unit_ref
+    known = (sub.field == 1) | (sub.field == 3) | (sub.field == 4)
+    odd = sub.bad.copy()
+    odd[sub.owner[known & (sub.wire_type != _WT_VARINT)]] = True
+    odd[sub.owner[(sub.field == 1) & (sub.value > np.uint64(0x7FFFFFFF))]] = True
     for row, fnum in enumerate((1, 3, 4)):
         m = (sub.field == fnum) & (sub.wire_type == _WT_VARINT)
-        cols[row, sub.owner[m]] = sub.value[m].astype(np.int64)
-    broken = np.flatnonzero(sub.bad)
-    if broken.size:
-        # upb would reject it; say where
-        raise DecodeError(f"timeseries[{int(owner[broken[0]])}]: malformed metadata")
-    out_of_range = np.flatnonzero(
-        (cols[1] >= nsym) | (cols[2] >= nsym) | (cols[1] < 0) | (cols[2] < 0)
-    )
+        odd |= np.bincount(sub.owner[m], minlength=len(mi)) > 1
+        # uint32 refs keep the low 32 bits, as protobuf does
+        cols[row, sub.owner[m]] = (sub.value[m] & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    if odd.any():
+        bad[owner[odd]] = True
+    return owner, cols
+
+
+def _v2_metadata(
+    owner: I64, cols: I64, labels: list[Labels | None], symbols: list[str]
+) -> list[MetricMetadata]:
+    nsym = len(symbols)
+    out_of_range = np.flatnonzero((cols[1] >= nsym) | (cols[2] >= nsym))
     if out_of_range.size:
         j = int(out_of_range[0])
-        what = "help_ref" if cols[1, j] >= nsym or cols[1, j] < 0 else "unit_ref"
-        ref = int(cols[1 if what == "help_ref" else 2, j])
+        what, ref = ("help_ref", cols[1, j]) if cols[1, j] >= nsym else ("unit_ref", cols[2, j])
         raise DecodeError(
-            f"timeseries[{int(owner[j])}]: metadata {what} points at symbol {ref}, "
+            f"timeseries[{int(owner[j])}]: metadata {what} points at symbol {int(ref)}, "
             f"but the symbols table has {nsym} entries"
         )
     meaningful = np.flatnonzero(cols.any(axis=0))
     if not meaningful.size:
         return []
-    # Same metric name + type + help + unit: one entry. Deduplicate on the small
-    # integer triple first so only distinct ones cost Python work.
-    name_of = [_name_value(labels[i]) for i in owner[meaningful].tolist()]
+    # One entry per distinct (metric name, type, help, unit); the integer triple
+    # stands in for the strings until the end, so duplicates cost little.
     seen: dict[tuple[str, int, int, int], None] = {}
-    trip = cols[:, meaningful].T.tolist()
-    for name, (t, h, u) in zip(name_of, trip, strict=True):
-        seen.setdefault((name, t, h, u), None)
+    triples = cols[:, meaningful].T.tolist()
+    for i, (t, h, u) in zip(owner[meaningful].tolist(), triples, strict=True):
+        seen.setdefault((_name_value(labels[i]), t, h, u), None)
     return [
         MetricMetadata(name, _V1_METRIC_TYPES.get(t, "unknown"), symbols[h], symbols[u])
         for name, t, h, u in seen
