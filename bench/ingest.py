@@ -21,7 +21,9 @@ import json
 import multiprocessing
 import os
 import platform
+import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -258,7 +260,9 @@ class Row:
     disk_note: str = ""
     samples_stored: int | None = None  # None: the server has no query API to ask
     client_cpu_s: float = 0.0
+    other_cpu_s: float = 0.0  # CPU used by neither the server nor the client during the send
     error: str = ""
+    rounds: int = 1
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -287,10 +291,20 @@ def bench_server(server: Server, bodies: Sequence[Body], senders: int, workload:
     # Let start-up work (WAL replay, cache warm-up, GC of the start) finish
     # so it is not billed to ingestion.
     time.sleep(2.0)
+    busy0 = machine_busy_seconds()
     cpu0 = server.cpu_seconds()
     print(f"== {server.name}: sending {len(bodies)} requests with {senders} senders", file=sys.stderr)
     sent = send_all(server.port, server.write_path, bodies, senders)
     cpu1 = server.cpu_seconds()
+    busy1 = machine_busy_seconds()
+    # Whatever else ran on the machine meanwhile (other jobs, services) competed
+    # with the server; the report says how much, so a skewed run is visible.
+    row.other_cpu_s = max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - sent.client_cpu_s)
+    capacity = sent.wall_s * (os.cpu_count() or 1)
+    if capacity and row.other_cpu_s > 0.1 * capacity:
+        shout(f"{server.name}: other processes used {row.other_cpu_s:.1f} CPU-s "
+              f"({100 * row.other_cpu_s / capacity:.0f}% of the machine) during the send phase; "
+              "this run's figures are skewed")
     m = server.measure_after_flush()
     row.samples_ok = sent.samples_ok
     row.failed_requests = len(bodies) - sent.requests_ok
@@ -321,6 +335,30 @@ def bench_server(server: Server, bodies: Sequence[Body], senders: int, workload:
     return row
 
 
+MEDIAN_FIELDS = (
+    "wall_s", "samples_per_s", "cpu_us_per_sample", "cpu_flush_us_per_sample",
+    "peak_rss_bytes", "disk_bytes", "disk_bytes_per_sample", "client_cpu_s", "other_cpu_s",
+)
+
+
+def median_row(rounds: Sequence[Row]) -> Row:
+    """One row from several rounds: each figure's median; any failure of any round kept."""
+    errored = [r for r in rounds if r.error]
+    if errored:
+        return errored[0]
+    by_speed = sorted(rounds, key=lambda r: r.samples_per_s)
+    row = replace(by_speed[len(by_speed) // 2], rounds=len(rounds))
+    for f in MEDIAN_FIELDS:
+        value = statistics.median(getattr(r, f) for r in rounds)
+        setattr(row, f, type(getattr(row, f))(value))
+    row.failed_requests = sum(r.failed_requests for r in rounds)
+    row.failures = [f for r in rounds for f in r.failures]
+    for r in rounds:
+        if r.samples_stored is not None and r.samples_stored != r.samples_ok:
+            row.samples_ok, row.samples_stored = r.samples_ok, r.samples_stored
+    return row
+
+
 def shout(headline: str, details: Sequence[str] = ()) -> None:
     bar = "!" * 78
     print(f"\n{bar}\n!!! {headline}", file=sys.stderr)
@@ -332,6 +370,17 @@ def shout(headline: str, details: Sequence[str] = ()) -> None:
 
 
 # --- report ---------------------------------------------------------------------------------------
+
+
+def machine_busy_seconds() -> float:
+    """CPU-seconds all CPUs have spent not idle since boot (first line of /proc/stat)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    # user nice system idle iowait irq softirq steal (guest is already in user)
+    v = [int(x) for x in fields[:8]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
 
 
 def machine_info() -> dict[str, str]:
@@ -406,7 +455,8 @@ def render_report(rows: Sequence[Row], workload: Workload, args: argparse.Namesp
         f"{workload.series_per_instance} series = {workload.num_samples:,} samples in "
         f"{workload.requests_per_step * spec.steps:,} remote-write 1.0 requests of "
         f"<= {spec.series_per_request} series ({wire_bytes / 1e6:.0f} MB snappy), "
-        f"{args.senders} senders, seed {spec.seed}.",
+        f"{args.senders} senders, seed {spec.seed}."
+        + (f" Each figure is the median of {args.repeat} interleaved rounds." if args.repeat > 1 else ""),
         "",
         f"Machine: `nproc` = {machine['nproc']}, CPU: {machine['cpu'] or '?'}, "
         f"Linux {machine['kernel']}, Python {machine['python']}. "
@@ -427,9 +477,10 @@ def render_report(rows: Sequence[Row], workload: Workload, args: argparse.Namesp
     if timed:
         # The client shares the machine: say how much CPU it took, so a reader
         # can tell whether a fast server was limited by the sender.
-        out += ["", "Send phase (wall) and the benchmark client's own CPU in it: " + "; ".join(
-            f"{r.server} {r.wall_s:.1f} s wall, client {r.client_cpu_s:.1f} s CPU" for r in timed
-        ) + "."]
+        out += ["", "Send phase (wall), and the CPU used in it by the benchmark client and by "
+                "other processes on the machine: " + "; ".join(
+                    f"{r.server} {r.wall_s:.1f} s wall, client {r.client_cpu_s:.1f} s, "
+                    f"other {r.other_cpu_s:.1f} s" for r in timed) + "."]
     failed = [r for r in rows if not r.ok]
     if failed:
         out += ["", "**FAILURES:** " + "; ".join(
@@ -458,6 +509,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--json-out", type=Path, help="write the rows as JSON (for tests and CI)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="processes encoding the requests before the timed phase")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run every server N times, interleaved, and report each figure's median")
     p.add_argument("--keep-data", action="store_true", help="keep the servers' data directories")
     p.add_argument("--wait-encoder", type=float, default=0.0, metavar="SECONDS",
                    help="wait this long for kubesight's remote-write encoder to exist")
@@ -492,7 +545,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     binaries = {c.binary: c.binary for c in (Prometheus, VictoriaMetrics)
                 if c.name in args.server_names}
     ensure_packages(binaries)
-    rows: list[Row] = []
     kubesight_error = ""
     if "kubesight" in args.server_names:
         ok, why = Kubesight.runnable()
@@ -504,19 +556,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     wire_bytes = sum(len(b.data) for b in bodies)
 
     workdir = Path(tempfile.mkdtemp(prefix="kubesight-bench-"))
+    runs: dict[str, list[Row]] = {name: [] for name in args.server_names}
     try:
-        for name in args.server_names:
-            if name == "kubesight" and kubesight_error:
-                rows.append(Row(name, error=kubesight_error))
-                continue
-            server = SERVERS[name](workdir)
-            try:
-                rows.append(bench_server(server, bodies, args.senders, workload))
-            except BenchError as exc:
-                shout(f"{name}: {exc}")
-                rows.append(Row(name, error=str(exc).splitlines()[0]))
-            finally:
-                server.stop()
+        # Rounds interleave the servers (P, VM, K, P, VM, K...) so that load
+        # from elsewhere on the machine spreads over all of them alike.
+        for rnd in range(args.repeat):
+            for name in args.server_names:
+                if name == "kubesight" and kubesight_error:
+                    runs[name].append(Row(name, error=kubesight_error))
+                    continue
+                if any(r.error for r in runs[name]):
+                    continue  # it failed to start once; it will again
+                server = SERVERS[name](workdir / f"round-{rnd}")
+                try:
+                    runs[name].append(bench_server(server, bodies, args.senders, workload))
+                except BenchError as exc:
+                    shout(f"{name}: {exc}")
+                    runs[name].append(Row(name, error=str(exc).splitlines()[0]))
+                finally:
+                    server.stop()
+                    if not args.keep_data:
+                        shutil.rmtree(server.workdir, ignore_errors=True)
     except KeyboardInterrupt:
         print("bench: interrupted; servers stopped", file=sys.stderr)
         return 130
@@ -524,9 +584,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.keep_data:
             print(f"bench: data kept in {workdir}", file=sys.stderr)
         else:
-            import shutil
-
             shutil.rmtree(workdir, ignore_errors=True)
+    rows = [median_row(runs[name]) for name in args.server_names]
 
     report = render_report(rows, workload, args, machine_info(), wire_bytes)
     print(report)
