@@ -56,8 +56,12 @@ def _extrapolated(ra: RangeArg, is_counter: bool, is_rate: bool) -> Out:
         result = last_v - first_v
         if is_counter:
             cur, prev = _prev_diff_arrays(ra)
-            drop = np.where(cur < prev, prev, 0.0)
-            result = result + paired_reduce(np.add, drop, np.minimum(lo + 1, hi), hi)
+            # Resets are rare: reduce over the reset positions only.
+            nz = np.flatnonzero(cur < prev)
+            if nz.size:
+                a = np.searchsorted(nz, np.minimum(lo + 1, hi))
+                b = np.searchsorted(nz, hi)
+                result = result + paired_reduce(np.add, prev[nz], a, b)
         range_end = ra.window_end.astype(np.float64)[None, :]
         range_start = range_end - ra.range_ms
         dur_start = (first_t - range_start) / 1000

@@ -1,0 +1,231 @@
+"""PromQL engine benchmark on a synthetic 100-instance node_exporter-like dataset.
+
+Run: ``/work/venv/bin/python bench/promql.py [--instances 100] [--repeat 5]``
+
+The data is built directly as one CSR :class:`SeriesData` behind a small
+in-process querier (matcher results cached, time slicing vectorised), so the
+figures are the engine's: the time spent in ``select`` is measured and shown
+separately, because MemoryStore's pure-Python select would dominate and the
+embedded store returns the same SeriesData.
+
+The query set is the dashboard-style one of issue 3, as range queries over the
+last 50 minutes at a 15 s step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from kubesight.model import Labels, Matcher, MetricMetadata, SeriesData, labels_from_dict
+from kubesight.promql import Engine
+
+SCRAPE_MS = 15_000
+HOURS = 1.5
+
+QUERIES = {
+    "rate by label": 'sum by (instance) (rate(node_cpu_seconds_total{mode!="idle"}[5m]))',
+    "irate by label": "sum by (mode) (irate(node_cpu_seconds_total[5m]))",
+    "ratio": "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes",
+    "topk": "topk(5, rate(node_network_receive_bytes_total[5m]))",
+    "histogram_quantile": (
+        "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))"
+    ),
+    "count by __name__": 'count by (__name__) ({__name__=~"node_.*"})',
+    "avg_over_time": "avg_over_time(node_memory_MemAvailable_bytes[10m])",
+    "predict_linear": "predict_linear(node_filesystem_free_bytes[30m], 3600)",
+    "subquery": "max_over_time(rate(node_network_receive_bytes_total[5m])[30m:1m])",
+    "cpu utilisation": ('1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))'),
+}
+
+
+class ArrayQuerier:
+    """A read-only Querier over one CSR array set; matcher results are cached."""
+
+    def __init__(self, data: SeriesData) -> None:
+        self.data = data
+        self._cache: dict[tuple[Matcher, ...], np.ndarray] = {}
+
+    def _match(self, matchers: Sequence[Matcher]) -> np.ndarray:
+        key = tuple(matchers)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = np.asarray(
+                [
+                    i
+                    for i, lb in enumerate(self.data.labels)
+                    if all(m.matches_labels(lb) for m in matchers)
+                ],
+                np.int64,
+            )
+            self._cache[key] = hit
+        return hit
+
+    def _bound(self, idx: np.ndarray, t: int) -> np.ndarray:
+        # Composite keys (series * width + time) are globally sorted: one
+        # searchsorted answers every selected series.
+        if not hasattr(self, "_keys"):
+            d = self.data
+            self._tmin = int(d.timestamps.min()) - 1
+            self._width = int(d.timestamps.max()) - self._tmin + 2
+            seg = np.repeat(np.arange(len(d), dtype=np.int64), np.diff(d.offsets))
+            self._keys = seg * self._width + (d.timestamps - self._tmin)
+        q = idx * self._width + min(max(t - self._tmin, 0), self._width - 1)
+        return np.searchsorted(self._keys, q, side="right").astype(np.int64)
+
+    def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> SeriesData:
+        idx = self._match(matchers)
+        d = self.data
+        lo = self._bound(idx, start_ms - 1)
+        hi = self._bound(idx, end_ms)
+        cnt = hi - lo
+        keep = cnt > 0
+        idx, lo, cnt = idx[keep], lo[keep], cnt[keep]
+        new_offs = np.zeros(len(idx) + 1, np.int64)
+        np.cumsum(cnt, out=new_offs[1:])
+        flat = np.arange(int(new_offs[-1]), dtype=np.int64) - np.repeat(new_offs[:-1] - lo, cnt)
+        return SeriesData(
+            [d.labels[i] for i in idx.tolist()], new_offs, d.timestamps[flat], d.values[flat]
+        )
+
+    def series(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[Labels]:
+        return [self.data.labels[i] for i in self._match(matchers).tolist()]
+
+    def label_names(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[str]:
+        return []
+
+    def label_values(
+        self, name: str, matchers: Sequence[Matcher], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[str]:
+        return []
+
+    def metadata(self, metric: str = "", limit: int = 0) -> dict[str, list[MetricMetadata]]:
+        return {}
+
+
+def build(instances: int, end_ms: int, seed: int = 1) -> SeriesData:
+    rnd = np.random.default_rng(seed)
+    n = int(HOURS * 3600_000 / SCRAPE_MS)
+    ts = end_ms - SCRAPE_MS * np.arange(n, dtype=np.int64)[::-1]
+    labels: list[Labels] = []
+    cols: list[np.ndarray] = []
+
+    def counter(lb: dict[str, str], rate: float) -> None:
+        labels.append(labels_from_dict(lb))
+        cols.append(np.cumsum(rnd.uniform(0, 2 * rate * SCRAPE_MS / 1000, n)))
+
+    def gauge(lb: dict[str, str], base: float, spread: float) -> None:
+        labels.append(labels_from_dict(lb))
+        cols.append(base + np.cumsum(rnd.normal(0, spread, n)))
+
+    for i in range(instances):
+        inst = f"10.0.{i // 250}.{i % 250}:9100"
+        common = {"job": "node", "instance": inst}
+        for cpu in range(8):
+            for mode in ("idle", "user", "system", "iowait", "irq", "softirq", "steal", "nice"):
+                counter(
+                    {"__name__": "node_cpu_seconds_total", **common, "cpu": str(cpu), "mode": mode},
+                    0.8 if mode == "idle" else 0.05,
+                )
+        for m in (
+            "MemAvailable",
+            "MemFree",
+            "Cached",
+            "Buffers",
+            "SwapFree",
+            "Active",
+            "Inactive",
+            "Dirty",
+        ):
+            gauge({"__name__": f"node_memory_{m}_bytes", **common}, 4e9, 1e6)
+        gauge({"__name__": "node_memory_MemTotal_bytes", **common}, 16e9, 0)
+        for dev in ("eth0", "eth1", "lo"):
+            for d in ("receive", "transmit"):
+                counter({"__name__": f"node_network_{d}_bytes_total", **common, "device": dev}, 1e6)
+                counter(
+                    {"__name__": f"node_network_{d}_packets_total", **common, "device": dev}, 1e3
+                )
+        for mp in ("/", "/var", "/home"):
+            gauge({"__name__": "node_filesystem_free_bytes", **common, "mountpoint": mp}, 1e11, 1e6)
+            gauge({"__name__": "node_filesystem_size_bytes", **common, "mountpoint": mp}, 5e11, 0)
+            gauge(
+                {"__name__": "node_filesystem_avail_bytes", **common, "mountpoint": mp}, 9e10, 1e6
+            )
+        total = np.zeros(n)
+        for le in ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf"):
+            total = total + np.cumsum(rnd.uniform(0, 3, n))
+            labels.append(
+                labels_from_dict(
+                    {
+                        "__name__": "http_request_duration_seconds_bucket",
+                        "job": "app",
+                        "instance": inst,
+                        "le": le,
+                    }
+                )
+            )
+            cols.append(total.copy())
+        labels.append(
+            labels_from_dict(
+                {"__name__": "http_request_duration_seconds_count", "job": "app", "instance": inst}
+            )
+        )
+        cols.append(total.copy())
+    order = sorted(range(len(labels)), key=lambda k: labels[k])
+    offs = np.arange(len(labels) + 1, dtype=np.int64) * n
+    values = np.concatenate([cols[k] for k in order])
+    return SeriesData([labels[k] for k in order], offs, np.tile(ts, len(labels)), values)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--instances", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    end = 1_750_000_000_000
+    t0 = time.perf_counter()
+    data = build(args.instances, end)
+    print(
+        f"dataset: {len(data)} series, {data.num_samples:,} samples "
+        f"({args.instances} instances, built in {time.perf_counter() - t0:.1f}s)"
+    )
+    engine = Engine(ArrayQuerier(data))
+    start = end - 50 * 60_000
+    print(
+        f"range queries: last 50m at 15s step ({(end - start) // 15_000 + 1} steps), "
+        f"median of {args.repeat}\n"
+    )
+    print(f"{'query':<22}{'total ms':>10}{'select ms':>11}{'engine ms':>11}{'series':>8}  samples")
+    engine_times: list[float] = []
+    for name, q in QUERIES.items():
+        engine.range(q, start, end, 15_000)  # warm the matcher cache
+        totals: list[float] = []
+        selects: list[float] = []
+        res = None
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            res = engine.range(q, start, end, 15_000)
+            totals.append(time.perf_counter() - t)
+            selects.append(res.stats.select_time)
+        assert res is not None
+        tot = statistics.median(totals) * 1000
+        sel = statistics.median(selects) * 1000
+        engine_times.append(max(tot - sel, 1e-3))
+        print(
+            f"{name:<22}{tot:>10.1f}{sel:>11.1f}{tot - sel:>11.1f}{len(res.value.labels) if hasattr(res.value, 'labels') else 1:>8}"
+            f"  {res.stats.total_queryable_samples:,}"
+        )
+    geo = float(np.exp(np.mean(np.log(engine_times))))
+    print(f"\ngeometric mean of engine time: {geo:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
