@@ -121,8 +121,10 @@ def _encode_share(
     every = max(1, spec.steps // 10)
     for seq, req in enumerate(workload.requests()):
         if progress and req.index == 0 and req.step % every == 0:
-            print(f"  encoding: step {req.step}/{spec.steps} ({time.monotonic() - t0:.0f}s)",
-                  file=sys.stderr)
+            print(
+                f"  encoding: step {req.step}/{spec.steps} ({time.monotonic() - t0:.0f}s)",
+                file=sys.stderr,
+            )
         if seq % workers != worker:
             continue
         raw = encode(req.batch)
@@ -145,16 +147,20 @@ def encode_workload(
         # fork: the encoder may live in __main__ (tests, scratch runs) and must not be re-imported.
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
-            futures = [pool.submit(_encode_share, spec, encode, w, jobs, progress and w == 0)
-                       for w in range(jobs)]
+            futures = [
+                pool.submit(_encode_share, spec, encode, w, jobs, progress and w == 0)
+                for w in range(jobs)
+            ]
             shares = [f.result() for f in futures]
     bodies = sorted((b for share, _ in shares for b in share), key=lambda b: (b.step, b.index))
     raw_bytes = sum(n for _, n in shares)
     wire = sum(len(b.data) for b in bodies)
     if progress:
-        print(f"  encoded {len(bodies)} requests in {time.monotonic() - t0:.1f}s with {jobs} "
-              f"process(es): {raw_bytes / 1e6:.0f} MB protobuf, {wire / 1e6:.0f} MB snappy",
-              file=sys.stderr)
+        print(
+            f"  encoded {len(bodies)} requests in {time.monotonic() - t0:.1f}s with {jobs} "
+            f"process(es): {raw_bytes / 1e6:.0f} MB protobuf, {wire / 1e6:.0f} MB snappy",
+            file=sys.stderr,
+        )
     return bodies
 
 
@@ -293,7 +299,9 @@ def bench_server(server: Server, bodies: Sequence[Body], senders: int, workload:
     time.sleep(2.0)
     busy0 = machine_busy_seconds()
     cpu0 = server.cpu_seconds()
-    print(f"== {server.name}: sending {len(bodies)} requests with {senders} senders", file=sys.stderr)
+    print(
+        f"== {server.name}: sending {len(bodies)} requests with {senders} senders", file=sys.stderr
+    )
     sent = send_all(server.port, server.write_path, bodies, senders)
     cpu1 = server.cpu_seconds()
     busy1 = machine_busy_seconds()
@@ -302,9 +310,11 @@ def bench_server(server: Server, bodies: Sequence[Body], senders: int, workload:
     row.other_cpu_s = max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - sent.client_cpu_s)
     capacity = sent.wall_s * (os.cpu_count() or 1)
     if capacity and row.other_cpu_s > 0.1 * capacity:
-        shout(f"{server.name}: other processes used {row.other_cpu_s:.1f} CPU-s "
-              f"({100 * row.other_cpu_s / capacity:.0f}% of the machine) during the send phase; "
-              "this run's figures are skewed")
+        shout(
+            f"{server.name}: other processes used {row.other_cpu_s:.1f} CPU-s "
+            f"({100 * row.other_cpu_s / capacity:.0f}% of the machine) during the send phase; "
+            "this run's figures are skewed"
+        )
     m = server.measure_after_flush()
     row.samples_ok = sent.samples_ok
     row.failed_requests = len(bodies) - sent.requests_ok
@@ -313,12 +323,16 @@ def bench_server(server: Server, bodies: Sequence[Body], senders: int, workload:
     row.client_cpu_s = sent.client_cpu_s
     row.samples_per_s = sent.samples_ok / sent.wall_s if sent.wall_s else 0.0
     row.cpu_us_per_sample = (cpu1 - cpu0) * 1e6 / sent.samples_ok if sent.samples_ok else 0.0
-    row.cpu_flush_us_per_sample = (m.cpu_s - cpu0) * 1e6 / sent.samples_ok if sent.samples_ok else 0.0
+    row.cpu_flush_us_per_sample = (
+        (m.cpu_s - cpu0) * 1e6 / sent.samples_ok if sent.samples_ok else 0.0
+    )
     row.peak_rss_bytes = m.peak_rss
     row.disk_bytes = m.disk
     row.disk_bytes_per_sample = m.disk / sent.samples_ok if sent.samples_ok else 0.0
     if row.failed_requests:
-        shout(f"{server.name}: {row.failed_requests} of {len(bodies)} requests FAILED", sent.failures)
+        shout(
+            f"{server.name}: {row.failed_requests} of {len(bodies)} requests FAILED", sent.failures
+        )
     # After every measurement: the query must not be billed to ingestion.
     # The window reaches from before the first step to past the last sample
     # (which sits up to one step of per-instance offset after the last step).
@@ -327,17 +341,28 @@ def bench_server(server: Server, bodies: Sequence[Body], senders: int, workload:
     names = sorted({d.name for d in workload.catalog})
     row.samples_stored = server.count_samples(names, at_s, range_s)
     if row.samples_stored is not None and row.samples_stored != row.samples_ok:
-        shout(f"{server.name}: acknowledged {row.samples_ok:,} samples but stores "
-              f"{row.samples_stored:,}")
-    print(f"== {server.name}: {row.samples_per_s:,.0f} samples/s, "
-          f"{row.cpu_us_per_sample:.2f} CPU us/sample, {row.disk_bytes_per_sample:.2f} B/sample",
-          file=sys.stderr)
+        shout(
+            f"{server.name}: acknowledged {row.samples_ok:,} samples but stores "
+            f"{row.samples_stored:,}"
+        )
+    print(
+        f"== {server.name}: {row.samples_per_s:,.0f} samples/s, "
+        f"{row.cpu_us_per_sample:.2f} CPU us/sample, {row.disk_bytes_per_sample:.2f} B/sample",
+        file=sys.stderr,
+    )
     return row
 
 
 MEDIAN_FIELDS = (
-    "wall_s", "samples_per_s", "cpu_us_per_sample", "cpu_flush_us_per_sample",
-    "peak_rss_bytes", "disk_bytes", "disk_bytes_per_sample", "client_cpu_s", "other_cpu_s",
+    "wall_s",
+    "samples_per_s",
+    "cpu_us_per_sample",
+    "cpu_flush_us_per_sample",
+    "peak_rss_bytes",
+    "disk_bytes",
+    "disk_bytes_per_sample",
+    "client_cpu_s",
+    "other_cpu_s",
 )
 
 
@@ -413,9 +438,26 @@ def render_table(rows: Sequence[Row]) -> str:
     peers = {r.server: r for r in rows if r.server in PEERS and not r.error}
     prom, vm = peers.get("prometheus"), peers.get("victoriametrics")
     head = [
-        "server", "samples ok", "stored", "failed req", "samples/s", "÷Prom", "÷VM",
-        "CPU µs/sample", "÷Prom", "÷VM", "+flush µs/sample", "÷Prom", "÷VM", "peak RSS MiB", "÷Prom", "÷VM",
-        "disk B/sample", "÷Prom", "÷VM", "disk measured",
+        "server",
+        "samples ok",
+        "stored",
+        "failed req",
+        "samples/s",
+        "÷Prom",
+        "÷VM",
+        "CPU µs/sample",
+        "÷Prom",
+        "÷VM",
+        "+flush µs/sample",
+        "÷Prom",
+        "÷VM",
+        "peak RSS MiB",
+        "÷Prom",
+        "÷VM",
+        "disk B/sample",
+        "÷Prom",
+        "÷VM",
+        "disk measured",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -446,8 +488,13 @@ def render_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def render_report(rows: Sequence[Row], workload: Workload, args: argparse.Namespace,
-                  machine: dict[str, str], wire_bytes: int) -> str:
+def render_report(
+    rows: Sequence[Row],
+    workload: Workload,
+    args: argparse.Namespace,
+    machine: dict[str, str],
+    wire_bytes: int,
+) -> str:
     spec = workload.spec
     versions = ", ".join(f"{r.server} {r.version}".strip() for r in rows if r.version)
     out = [
@@ -456,7 +503,11 @@ def render_report(rows: Sequence[Row], workload: Workload, args: argparse.Namesp
         f"{workload.requests_per_step * spec.steps:,} remote-write 1.0 requests of "
         f"<= {spec.series_per_request} series ({wire_bytes / 1e6:.0f} MB snappy), "
         f"{args.senders} senders, seed {spec.seed}."
-        + (f" Each figure is the median of {args.repeat} interleaved rounds." if args.repeat > 1 else ""),
+        + (
+            f" Each figure is the median of {args.repeat} interleaved rounds."
+            if args.repeat > 1
+            else ""
+        ),
         "",
         f"Machine: `nproc` = {machine['nproc']}, CPU: {machine['cpu'] or '?'}, "
         f"Linux {machine['kernel']}, Python {machine['python']}. "
@@ -477,14 +528,20 @@ def render_report(rows: Sequence[Row], workload: Workload, args: argparse.Namesp
     if timed:
         # The client shares the machine: say how much CPU it took, so a reader
         # can tell whether a fast server was limited by the sender.
-        out += ["", "Send phase (wall), and the CPU used in it by the benchmark client and by "
-                "other processes on the machine: " + "; ".join(
-                    f"{r.server} {r.wall_s:.1f} s wall, client {r.client_cpu_s:.1f} s, "
-                    f"other {r.other_cpu_s:.1f} s" for r in timed) + "."]
+        out += [
+            "",
+            "Send phase (wall), and the CPU used in it by the benchmark client and by "
+            "other processes on the machine: "
+            + "; ".join(
+                f"{r.server} {r.wall_s:.1f} s wall, client {r.client_cpu_s:.1f} s, "
+                f"other {r.other_cpu_s:.1f} s"
+                for r in timed
+            )
+            + ".",
+        ]
     failed = [r for r in rows if not r.ok]
     if failed:
-        out += ["", "**FAILURES:** " + "; ".join(
-            f"{r.server}: {r.problem}" for r in failed)]
+        out += ["", "**FAILURES:** " + "; ".join(f"{r.server}: {r.problem}" for r in failed)]
     return "\n".join(out) + "\n"
 
 
@@ -501,19 +558,39 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--senders", type=int, default=4, help="concurrent remote-write connections")
     p.add_argument("--series-per-request", type=int, default=2000)
     p.add_argument("--seed", type=int, default=WorkloadSpec.seed)
-    p.add_argument("--servers", default="prometheus,victoriametrics,kubesight",
-                   help="comma-separated, run in this order (default: all three)")
-    p.add_argument("--quick", action="store_true",
-                   help=f"smoke-test preset: {QUICK['instances']} instances x {QUICK['steps']} steps")
+    p.add_argument(
+        "--servers",
+        default="prometheus,victoriametrics,kubesight",
+        help="comma-separated, run in this order (default: all three)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke-test preset: {QUICK['instances']} instances x {QUICK['steps']} steps",
+    )
     p.add_argument("--markdown-out", type=Path, help="also write the report to this file")
     p.add_argument("--json-out", type=Path, help="write the rows as JSON (for tests and CI)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                   help="processes encoding the requests before the timed phase")
-    p.add_argument("--repeat", type=int, default=1, metavar="N",
-                   help="run every server N times, interleaved, and report each figure's median")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes encoding the requests before the timed phase",
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run every server N times, interleaved, and report each figure's median",
+    )
     p.add_argument("--keep-data", action="store_true", help="keep the servers' data directories")
-    p.add_argument("--wait-encoder", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long for kubesight's remote-write encoder to exist")
+    p.add_argument(
+        "--wait-encoder",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for kubesight's remote-write encoder to exist",
+    )
     args = p.parse_args(argv)
     preset = QUICK if args.quick else {"instances": 100, "steps": 240}
     args.instances = args.instances or preset["instances"]
@@ -535,15 +612,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
 
-    workload = Workload(WorkloadSpec(
-        instances=args.instances, steps=args.steps,
-        series_per_request=args.series_per_request, seed=args.seed,
-    ))
-    print(f"bench: {workload.num_samples:,} samples, {workload.num_series:,} series, "
-          f"{workload.requests_per_step * args.steps:,} requests", file=sys.stderr)
+    workload = Workload(
+        WorkloadSpec(
+            instances=args.instances,
+            steps=args.steps,
+            series_per_request=args.series_per_request,
+            seed=args.seed,
+        )
+    )
+    print(
+        f"bench: {workload.num_samples:,} samples, {workload.num_series:,} series, "
+        f"{workload.requests_per_step * args.steps:,} requests",
+        file=sys.stderr,
+    )
 
-    binaries = {c.binary: c.binary for c in (Prometheus, VictoriaMetrics)
-                if c.name in args.server_names}
+    binaries = {
+        c.binary: c.binary for c in (Prometheus, VictoriaMetrics) if c.name in args.server_names
+    }
     ensure_packages(binaries)
     kubesight_error = ""
     if "kubesight" in args.server_names:
@@ -592,9 +677,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.markdown_out:
         args.markdown_out.write_text(report)
     if args.json_out:
-        args.json_out.write_text(json.dumps(
-            {"workload": asdict(workload.spec) | {"samples": workload.num_samples},
-             "rows": [asdict(r) for r in rows]}, indent=2))
+        args.json_out.write_text(
+            json.dumps(
+                {
+                    "workload": asdict(workload.spec) | {"samples": workload.num_samples},
+                    "rows": [asdict(r) for r in rows],
+                },
+                indent=2,
+            )
+        )
     bad = [r for r in rows if not r.ok]
     if bad:
         shout("some servers failed: " + ", ".join(r.server for r in bad))

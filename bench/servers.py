@@ -215,15 +215,24 @@ class Server:
 
         def one(name: str) -> int | None:
             query = f'sum(count_over_time({{__name__="{name}"}}[{range_s}s]))'
-            path = "/api/v1/query?" + urllib.parse.urlencode({"query": query, "time": f"{at_s:.3f}"})
+            path = "/api/v1/query?" + urllib.parse.urlencode(
+                {"query": query, "time": f"{at_s:.3f}"}
+            )
             try:
                 status, body = http_request(self.port, "GET", path, timeout=300.0)
                 if status != 200:
                     return None
                 result = orjson.loads(body)["data"]["result"]
                 return int(float(result[0]["value"][1])) if result else 0
-            except (OSError, http.client.HTTPException, orjson.JSONDecodeError, KeyError,
-                    IndexError, TypeError, ValueError):
+            except (
+                OSError,
+                http.client.HTTPException,
+                orjson.JSONDecodeError,
+                KeyError,
+                IndexError,
+                TypeError,
+                ValueError,
+            ):
                 return None
 
         with ThreadPoolExecutor(4) as pool:
@@ -246,7 +255,10 @@ class Server:
             # A session of its own: Ctrl-C in the terminal reaches only us, and
             # we stop the server in order (stop() runs from a finally).
             self.proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         deadline = time.monotonic() + READY_TIMEOUT_S
@@ -289,7 +301,9 @@ class Server:
 
     def measure_after_flush(self) -> Measurement:
         self.flush()
-        return Measurement(cpu_seconds(self.pid), peak_rss_bytes(self.pid), disk_bytes(self.data_dir))
+        return Measurement(
+            cpu_seconds(self.pid), peak_rss_bytes(self.pid), disk_bytes(self.data_dir)
+        )
 
 
 def debian_version(package: str) -> str:
@@ -396,7 +410,9 @@ class Kubesight(Server):
         try:
             out = subprocess.run(
                 [*cls.base_command(), "server", "--help"],
-                capture_output=True, text=True, timeout=60,
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return False, str(exc)
@@ -407,9 +423,12 @@ class Kubesight(Server):
 
     def command(self) -> list[str]:
         return [
-            *self.base_command(), "server",
-            "--data-dir", str(self.data_dir),
-            "--listen", f"{HOST}:{self.port}",
+            *self.base_command(),
+            "server",
+            "--data-dir",
+            str(self.data_dir),
+            "--listen",
+            f"{HOST}:{self.port}",
         ]
 
     def flush(self) -> None:

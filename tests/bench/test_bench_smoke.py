@@ -43,9 +43,21 @@ def test_quick_run_against_victoriametrics(tmp_path: Path) -> None:
     out = tmp_path / "rows.json"
     md = tmp_path / "report.md"
     proc = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "ingest.py"), "--quick",
-         "--servers", "victoriametrics", "--json-out", str(out), "--markdown-out", str(md)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(REPO / "bench" / "ingest.py"),
+            "--quick",
+            "--servers",
+            "victoriametrics",
+            "--json-out",
+            str(out),
+            "--markdown-out",
+            str(md),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, f"harness failed:\n{proc.stdout}\n{proc.stderr}"
 
