@@ -102,10 +102,16 @@ remote_write:
         names_prom = set(httpx.get(f"{purl}/api/v1/label/__name__/values").json()["data"])
         names_ks = set(httpx.get(f"{server.url}/api/v1/label/__name__/values").json()["data"])
         assert len(names_ks) > 100 and names_ks <= names_prom
-        # Metadata sent by Prometheus is kept.
-        md = httpx.get(f"{server.url}/api/v1/metadata", params={"metric": "up"})
-        if md.status_code == 200:
-            assert md.json()["data"].get("up", [{}])[0].get("type") in ("gauge", "unknown")
+        # Metadata sent by Prometheus (every metadata_config.send_interval) is kept.
+        deadline = time.monotonic() + 20
+        metric = "prometheus_http_requests_total"
+        while True:
+            md = httpx.get(f"{server.url}/api/v1/metadata", params={"metric": metric}).json()["data"]
+            if md or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        want_md = httpx.get(f"{purl}/api/v1/metadata", params={"metric": metric}).json()["data"]
+        assert md == want_md and md[metric][0]["type"] == "counter"
 
 
 def test_prometheus_remote_read_from_kubesight(server: Server, tmp_path: Path) -> None:

@@ -133,7 +133,9 @@ async def _maintain(store: Storage, wake: asyncio.Event, opener: asyncio.Task[No
         wake.clear()
         try:
             if store.needs_flush():
-                await asyncio.to_thread(store.flush)
+                await asyncio.to_thread(store.flush, False)
+            elif store.needs_compaction():
+                await asyncio.to_thread(store.compact, True)
             if time.monotonic() - last_retention >= _RETENTION_S:
                 last_retention = time.monotonic()
                 await asyncio.to_thread(store.apply_retention)

@@ -17,7 +17,8 @@ from kubesight.model.durations import parse_time_ms
 MIN_TIME_MS = -(2**62)
 MAX_TIME_MS = 2**62
 
-_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
+# promql_parser's MatchOp is not hashable; its str() is stable ("MatchOp.Re").
+_OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
 
 
 class ApiError(Exception):
@@ -115,7 +116,7 @@ def parse_selector(text: str) -> list[list[Matcher]]:
     out = []
     try:
         for g in groups:
-            sel = [Matcher.of(m.name, _OPS[m.op.name], m.value) for m in g]
+            sel = [Matcher.of(m.name, _OPS[str(m.op)], m.value) for m in g]
             if expr.name and not any(m.name == "__name__" for m in sel):
                 sel.append(Matcher.of("__name__", "=", expr.name))
             out.append(sel)

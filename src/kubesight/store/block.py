@@ -109,7 +109,10 @@ def write_block(
             offset += len(page)
         f.flush()
         os.fsync(f.fileno())
-    series_json = orjson.dumps([[int(s), lb] for s, lb in zip(sids.tolist(), labels, strict=True)])
+    # Ids apart from labels: opening a block for queries needs only the ids;
+    # the labels are read at startup to rebuild the index.
+    (tmp / "series.ids").write_bytes(np.asarray(sids, "<i8").tobytes())
+    series_json = orjson.dumps(labels)
     (tmp / "series.json.zst").write_bytes(bytes(cramjam.zstd.compress(series_json, level=3)))
     meta = BlockMeta(
         mint=int(ts.min()) if len(ts) else 0,
@@ -140,16 +143,16 @@ def _fsync_dir(d: Path) -> None:
 class Block:
     """A read-only block, its chunks memory-mapped, pages decoded on demand."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, labels: list[Labels] | None = None) -> None:
         self.path = path
         try:
             self.meta = BlockMeta.from_json((path / "meta.json").read_bytes())
-            raw = bytes(cramjam.zstd.decompress((path / "series.json.zst").read_bytes()))
-            table = orjson.loads(raw)
-        except (OSError, ValueError, TypeError, cramjam.DecompressionError) as exc:
+            self.sids = np.frombuffer((path / "series.ids").read_bytes(), "<i8").astype(np.int64)
+        except (OSError, ValueError, TypeError) as exc:
             raise CorruptionError(f"block {path}: unreadable metadata: {exc}") from exc
-        self.labels: list[Labels] = [tuple((k, v) for k, v in lb) for _, lb in table]
-        self.sids = np.asarray([s for s, _ in table], np.int64)  # label order
+        if len(self.sids) != self.meta.num_series:
+            raise CorruptionError(f"block {path}: series table does not match meta.json")
+        self._labels = labels
         self._order = np.argsort(self.sids, kind="stable")
         self._sorted_sids = self.sids[self._order]
         self._page_first = np.asarray(self.meta.page_first, np.int64)
@@ -157,6 +160,20 @@ class Block:
         size = os.fstat(self._file.fileno()).st_size
         self._mm = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
         self._cache: OrderedDict[int, tuple[I64, I64, F64]] = OrderedDict()
+
+    @property
+    def labels(self) -> list[Labels]:
+        """Label sets in block order (label order), read on first use."""
+        if self._labels is None:
+            try:
+                raw = bytes(cramjam.zstd.decompress((self.path / "series.json.zst").read_bytes()))
+                table = orjson.loads(raw)
+            except (OSError, ValueError, cramjam.DecompressionError) as exc:
+                raise CorruptionError(f"block {self.path}: unreadable series table: {exc}") from exc
+            self._labels = [tuple((k, v) for k, v in lb) for lb in table]
+            if len(self._labels) != len(self.sids):
+                raise CorruptionError(f"block {self.path}: series table does not match its ids")
+        return self._labels
 
     @property
     def mint(self) -> int:

@@ -31,7 +31,7 @@ from kubesight.errors import StorageError, ValidationError
 from kubesight.model import Labels, Matcher, MetricMetadata, SampleBatch, SeriesData
 from kubesight.model.labels import validate_labels
 from kubesight.store.block import Block, write_block
-from kubesight.store.head import Head, dedupe_sorted, gather_ranges
+from kubesight.store.head import Head, dedupe_sorted, gather_ranges, merge_sorted
 from kubesight.store.index import SeriesIndex
 from kubesight.store.interface import AppendResult
 from kubesight.store.wal import WAL
@@ -207,6 +207,11 @@ class Storage:
             self.samples_rejected += res.samples_rejected
         return res
 
+    def needs_compaction(self) -> bool:
+        with self._lock:
+            windows = [b.meta.window_start for b in self.blocks]
+        return len(windows) != len(set(windows))
+
     def needs_flush(self) -> bool:
         h = self.head
         return h.samples >= self.opts.head_max_samples or (
@@ -215,8 +220,12 @@ class Storage:
 
     # -- flush, compaction, retention -------------------------------------------
 
-    def flush(self) -> int:
-        """Write the head out to blocks and drop the WAL it came from. Returns samples flushed."""
+    def flush(self, compact_open_windows: bool = True) -> int:
+        """Write the head out to blocks and drop the WAL it came from. Returns samples flushed.
+
+        Automatic flushes pass ``compact_open_windows=False``: a window still
+        receiving data would otherwise be rewritten at every flush.
+        """
         with self._flush_lock:
             with self._lock:
                 frozen = self.head
@@ -232,7 +241,7 @@ class Storage:
                 self.blocks.extend(new_blocks)
                 self._flushing.remove(frozen)
                 self.wal.truncate_through(closed_segment)
-            self.compact()
+            self.compact(only_closed=not compact_open_windows)
             return len(s)
 
     def _next_name(self, window: int) -> str:
@@ -269,21 +278,33 @@ class Storage:
             out.append(Block(path))
         return out
 
-    def compact(self) -> int:
-        """Merge blocks that share a window into one. Returns blocks merged away."""
+    def compact(self, only_closed: bool = False) -> int:
+        """Merge blocks that share a window into one. Returns blocks merged away.
+
+        With ``only_closed``, only windows that ended half a window before the
+        newest sample seen, so that late scrapes have arrived.
+        """
         with self._lock:
             by_window: dict[int, list[Block]] = {}
             for b in self.blocks:
                 by_window.setdefault(b.meta.window_start, []).append(b)
-            groups = [g for g in by_window.values() if len(g) > 1]
+            newest = max([b.maxt for b in self.blocks] + [self.head.maxt])
+            w = self.opts.block_window_ms
+            groups = [
+                g
+                for start, g in by_window.items()
+                if len(g) > 1 and (not only_closed or start + w + w // 2 <= newest)
+            ]
         merged = 0
         for group in groups:
-            parts = [b.read_all() for b in group]
-            s = np.concatenate([p[0] for p in parts])
-            t = np.concatenate([p[1] for p in parts])
-            v = np.concatenate([p[2] for p in parts])
-            rank = np.concatenate([np.full(len(p[0]), i, np.int64) for i, p in enumerate(parts)])
-            s, t, v = dedupe_sorted(s, t, v, rank)
+            # Oldest write first, so overlapping duplicates resolve to the newest block.
+            group.sort(key=lambda b: b.path.name.rsplit("-", 1)[-1])
+            parts = []
+            for b in group:
+                bs, bt, bv = b.read_all()
+                order = np.argsort(bs, kind="stable")  # label order -> id order, time kept
+                parts.append((bs[order], bt[order], bv[order], b.mint, b.maxt))
+            s, t, v = merge_sorted(parts)
             level = max(b.meta.level for b in group) + 1
             new = self._write_windows(s, t, v, level=level)
             with self._lock:

@@ -127,14 +127,9 @@ class Head:
     def all_sorted(self) -> tuple[I64, I64, F64]:
         """Every sample, sorted by (series, time), duplicates resolved last-write-wins."""
         self.seal()
-        if not self.runs:
-            return _EMPTY3
-        parts = [(r.sids, r.offsets, r.ts, r.vals, r.seq) for r in self.runs]
-        s = np.concatenate([np.repeat(p[0], np.diff(p[1])) for p in parts])
-        t = np.concatenate([p[2] for p in parts])
-        v = np.concatenate([p[3] for p in parts])
-        seq = np.concatenate([np.full(len(p[2]), p[4], np.int64) for p in parts])
-        return dedupe_sorted(s, t, v, seq)
+        return merge_sorted(
+            [(np.repeat(r.sids, np.diff(r.offsets)), r.ts, r.vals, r.mint, r.maxt) for r in self.runs]
+        )
 
     @property
     def nbytes(self) -> int:
@@ -143,14 +138,50 @@ class Head:
         )
 
 
+def merge_sorted(parts: list[tuple[I64, I64, F64, int, int]]) -> tuple[I64, I64, F64]:
+    """Merge sources each sorted by (series, time), given oldest write first.
+
+    Each part is ``(sids, ts, values, mint, maxt)``. When the parts follow each
+    other in time (the usual case: successive head runs or blocks), a stable
+    sort by series keeps every series' samples in time order, which costs far
+    less than a full (series, time) sort; otherwise fall back to that sort.
+    Equal (series, time) resolve to the last written.
+    """
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return _EMPTY3
+    if len(parts) == 1:
+        return parts[0][0], parts[0][1], parts[0][2]
+    s = np.concatenate([p[0] for p in parts])
+    t = np.concatenate([p[1] for p in parts])
+    v = np.concatenate([p[2] for p in parts])
+    if all(a[4] < b[3] for a, b in zip(parts, parts[1:], strict=False)):
+        order = np.argsort(s, kind="stable")
+        return s[order], t[order], v[order]
+    rank = np.concatenate([np.full(len(p[0]), i, np.int64) for i, p in enumerate(parts)])
+    return dedupe_sorted(s, t, v, rank)
+
+
 def dedupe_sorted(s: I64, t: I64, v: F64, rank: I64) -> tuple[I64, I64, F64]:
     """Sort by (series, time, rank) and keep the highest-rank sample of each (series, time)."""
     if not len(s):
         return s, t, v
-    order = np.lexsort((rank, t, s))
+    order = _series_time_order(s, t, rank)
     s, t, v = s[order], t[order], v[order]
     last = np.ones(len(s), bool)
     last[:-1] = (s[1:] != s[:-1]) | (t[1:] != t[:-1])
     if last.all():
         return s, t, v
     return s[last], t[last], v[last]
+
+
+def _series_time_order(s: I64, t: I64, rank: I64) -> I64:
+    tmin, tmax = int(t.min()), int(t.max())
+    if int(s.min()) >= 0 and int(s.max()) < (1 << 31) and tmax - tmin < (1 << 32):
+        # One int64 key and a stable sort (input is in rank order when rank
+        # ascends with position) is several times faster than a 3-key lexsort.
+        key = (s.astype(np.int64) << 32) | (t - tmin)
+        if len(rank) < 2 or bool((rank[1:] >= rank[:-1]).all()):
+            return np.argsort(key, kind="stable")
+        return np.lexsort((rank, key))
+    return np.lexsort((rank, t, s))
