@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import Server, free_port, require_peer
-from tests.integration.test_server import read
 
 from kubesight.model import Matcher
+from tests.conftest import Server, free_port, require_peer
+from tests.integration.test_server import read
 
 pytestmark = pytest.mark.peer
 

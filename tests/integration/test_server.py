@@ -8,11 +8,11 @@ from pathlib import Path
 import cramjam
 import httpx
 import numpy as np
-from kubesight.wire.remote_read import ReadQuery, decode_read_response, encode_read_request
-from tests.conftest import Server, start_server
 
 from kubesight.model import Matcher, SampleBatch, stale_nan
+from kubesight.wire.remote_read import ReadQuery, decode_read_response, encode_read_request
 from kubesight.wire.remote_write import encode_write_v1, encode_write_v2
+from tests.conftest import Server, start_server
 
 V1 = {"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy",
       "X-Prometheus-Remote-Write-Version": "0.1.0"}

@@ -9,6 +9,7 @@ sorts just those samples, and a flush sorts everything once into blocks.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -155,7 +156,7 @@ def merge_sorted(parts: list[tuple[I64, I64, F64, int, int]]) -> tuple[I64, I64,
     s = np.concatenate([p[0] for p in parts])
     t = np.concatenate([p[1] for p in parts])
     v = np.concatenate([p[2] for p in parts])
-    if all(a[4] < b[3] for a, b in zip(parts, parts[1:], strict=False)):
+    if all(a[4] < b[3] for a, b in itertools.pairwise(parts)):
         order = np.argsort(s, kind="stable")
         return s[order], t[order], v[order]
     rank = np.concatenate([np.full(len(p[0]), i, np.int64) for i, p in enumerate(parts)])
