@@ -39,7 +39,7 @@ DEFAULT_SUBQUERY_STEP_MS = 60_000
 
 _MATCH_OPS = {"=": MatchOp.EQ, "!=": MatchOp.NE, "=~": MatchOp.RE, "!~": MatchOp.NRE}
 
-UNSUPPORTED_FUNCTIONS = frozenset({"info", "limit_ratio", "histogram_fraction"})
+UNSUPPORTED_FUNCTIONS = frozenset({"info", "limit_ratio"})
 NATIVE_HISTOGRAM_FUNCTIONS = frozenset(
     {"histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar"}
 )
@@ -241,6 +241,29 @@ def _reorder_matrix(m: Matrix, order: np.ndarray) -> Matrix:
     )
 
 
+def _union(parts: list[SeriesData]) -> SeriesData:
+    """Series matched by any of several selects, each once, in label order."""
+    seen: dict[Labels, tuple[int, int]] = {}
+    for pi, part in enumerate(parts):
+        for i, lb in enumerate(part.labels):
+            seen.setdefault(lb, (pi, i))
+    labels = sorted(seen)
+    ts_parts = []
+    v_parts = []
+    counts = []
+    for lb in labels:
+        pi, i = seen[lb]
+        ts, vs = parts[pi].samples(i)
+        ts_parts.append(ts)
+        v_parts.append(vs)
+        counts.append(len(ts))
+    offs = np.zeros(len(labels) + 1, np.int64)
+    np.cumsum(np.asarray(counts, np.int64), out=offs[1:])
+    if not labels:
+        return SeriesData.empty()
+    return SeriesData(labels, offs, np.concatenate(ts_parts), np.concatenate(v_parts))
+
+
 def _unwrap(e: Any) -> Any:
     while isinstance(e, pp.ParenExpr):
         e = e.expr
@@ -301,19 +324,24 @@ class _Evaluator:
         ms: float = ts.timestamp() * 1000
         return round(ms)
 
-    def _matchers(self, vs: Any) -> list[Matcher]:
-        if vs.matchers.or_matchers:
-            raise ExecutionError("'or' inside label matchers is not supported yet by kubesight")
-        out: list[Matcher] = []
-        if vs.name:
-            out.append(Matcher.of(METRIC_NAME, MatchOp.EQ, str(vs.name)))
-        for m in vs.matchers.matchers:
-            out.append(Matcher.of(str(m.name), _MATCH_OPS[_matchop(m.op)], str(m.value)))
+    def _matcher_sets(self, vs: Any) -> list[list[Matcher]]:
+        """One matcher list, or one per ``or`` alternative of ``{a="b" or c="d"}``."""
+        groups = [list(g) for g in vs.matchers.or_matchers] or [list(vs.matchers.matchers)]
+        out: list[list[Matcher]] = []
+        for g in groups:
+            ms: list[Matcher] = []
+            if vs.name:
+                ms.append(Matcher.of(METRIC_NAME, MatchOp.EQ, str(vs.name)))
+            for m in g:
+                ms.append(Matcher.of(str(m.name), _MATCH_OPS[_matchop(m.op)], str(m.value)))
+            out.append(ms)
         return out
 
     def _select(self, vs: Any, mint: int, maxt: int) -> SeriesData:
         t0 = time.perf_counter()
-        sd = self.ctx.querier.select(self._matchers(vs), mint, maxt)
+        sets = self._matcher_sets(vs)
+        parts = [self.ctx.querier.select(ms, mint, maxt) for ms in sets]
+        sd = parts[0] if len(parts) == 1 else _union(parts)
         self.ctx.stats.select_time += time.perf_counter() - t0
         self.ctx.check_time()
         return sd
@@ -541,6 +569,13 @@ class _Evaluator:
                 self.ctx.warnings.append(
                     "PromQL warning: quantile value should be between 0 and 1"
                 )
+            return out
+        if name == "histogram_fraction":
+            lower = self._scalar_arg(args[0], times)
+            upper = self._scalar_arg(args[1], times)
+            vec = self._vec_arg(args[2], times)
+            out, warns = functions.fn_histogram_fraction(lower, upper, vec)
+            self.ctx.warnings.extend(warns)
             return out
         if name in NATIVE_HISTOGRAM_FUNCTIONS:
             # Float samples are ignored by the native-histogram functions.

@@ -342,6 +342,27 @@ def _parse_go_float(s: str) -> float:
 
 
 def fn_histogram_quantile(q: SVal, vec: IVec) -> tuple[IVec, list[str]]:
+    def per_pattern(cols: np.ndarray, bounds: F64, counts: F64) -> F64:
+        return _bucket_quantile(q.values[cols], bounds, counts)
+
+    return _per_bucket_group(vec, per_pattern)
+
+
+def fn_histogram_fraction(lower: SVal, upper: SVal, vec: IVec) -> tuple[IVec, list[str]]:
+    def per_pattern(cols: np.ndarray, bounds: F64, counts: F64) -> F64:
+        return _bucket_fraction(lower.values[cols], upper.values[cols], bounds, counts)
+
+    return _per_bucket_group(vec, per_pattern)
+
+
+def _per_bucket_group(
+    vec: IVec, fn: Callable[[np.ndarray, F64, F64], F64]
+) -> tuple[IVec, list[str]]:
+    """Apply ``fn(step columns, sorted bounds, counts)`` per bucket group.
+
+    Steps where the same buckets are present are computed together, so the
+    work is one vectorised call per (group, presence pattern).
+    """
     t = vec.nsteps
     vec = vec.compact()
     glabels, idmap, les, warnings = _bucket_groups(vec)
@@ -353,9 +374,7 @@ def fn_histogram_quantile(q: SVal, vec: IVec) -> tuple[IVec, list[str]]:
         order = np.argsort(bounds, kind="stable")
         rows, bounds = rows[order], bounds[order]
         pres = vec.present[rows]
-        cols_any = pres.any(axis=0)
-        out_pres[g] = cols_any
-        # Steps with the same set of present buckets are computed together.
+        out_pres[g] = pres.any(axis=0)
         patterns, inv = np.unique(pres.T, axis=0, return_inverse=True)
         inv = inv.reshape(-1)
         for p in range(len(patterns)):
@@ -363,10 +382,62 @@ def fn_histogram_quantile(q: SVal, vec: IVec) -> tuple[IVec, list[str]]:
             if not mask.any():
                 continue
             cols = np.flatnonzero(inv == p)
-            b = bounds[mask]
-            counts = vec.values[rows[mask]][:, cols]
-            out_vals[g, cols] = _bucket_quantile(q.values[cols], b, counts)
+            out_vals[g, cols] = fn(cols, bounds[mask], vec.values[rows[mask]][:, cols])
     return IVec(glabels, out_vals, out_pres).compact(), warnings
+
+
+def _coalesce(bounds: F64, counts: F64) -> tuple[F64, F64]:
+    ub, first = np.unique(bounds, return_index=True)
+    if ub.size != bounds.size:
+        return ub, np.add.reduceat(counts, first, axis=0)
+    return bounds, counts
+
+
+def _bucket_fraction(lower: F64, upper: F64, bounds: F64, counts: F64) -> F64:
+    """Prometheus' BucketFraction for sorted bounds; counts is (buckets, steps)."""
+    nsteps = counts.shape[1]
+    if not np.isposinf(bounds[-1]):
+        return np.full(nsteps, np.nan)
+    bounds, counts = _coalesce(bounds, counts)
+    count = counts[-1]
+    rank = np.zeros(nsteps)
+    lo_rank = np.zeros(nsteps)
+    up_rank = np.zeros(nsteps)
+    lo_set = np.zeros(nsteps, np.bool_)
+    up_set = np.zeros(nsteps, np.bool_)
+    done = np.zeros(nsteps, np.bool_)
+    first_lower = -np.inf if bounds[0] <= 0 else 0.0
+    with np.errstate(all="ignore"):
+        for i in range(bounds.size):
+            lb = first_lower if i == 0 else float(bounds[i - 1])
+            ub = float(bounds[i])
+            c = counts[i]
+
+            def interp(v: F64, lb: float = lb, ub: float = ub, c: F64 = c, rank: F64 = rank) -> F64:
+                if lb == -np.inf:
+                    return c
+                return rank + (c - rank) * (v - lb) / (ub - lb)
+
+            m = ~done & ~lo_set & (lb >= lower)
+            lo_rank = np.where(m, rank, lo_rank)
+            lo_set |= m
+            m = ~done & ~up_set & (lb >= upper)
+            up_rank = np.where(m, rank, up_rank)
+            up_set |= m
+            done |= lo_set & up_set
+            m = ~done & ~lo_set & (lb < lower) & (ub > lower)
+            lo_rank = np.where(m, interp(lower), lo_rank)
+            lo_set |= m
+            m = ~done & ~up_set & (lb < upper) & (ub > upper)
+            up_rank = np.where(m, interp(upper), up_rank)
+            up_set |= m
+            done |= lo_set & up_set
+            rank = np.where(done, rank, c)
+        lo_rank = np.where(~lo_set | (lo_rank > count), count, lo_rank)
+        up_rank = np.where(~up_set | (up_rank > count), count, up_rank)
+        res = (up_rank - lo_rank) / count
+    res = np.where(lower >= upper, 0.0, res)
+    return np.where((count == 0) | np.isnan(lower) | np.isnan(upper), np.nan, res)
 
 
 def _bucket_quantile(q: F64, bounds: F64, counts: F64) -> F64:
@@ -375,11 +446,7 @@ def _bucket_quantile(q: F64, bounds: F64, counts: F64) -> F64:
     res = np.full(nsteps, np.nan)
     if not np.isposinf(bounds[-1]):
         return _q_special(q, res)
-    # coalesce equal bounds
-    ub, first = np.unique(bounds, return_index=True)
-    if ub.size != bounds.size:
-        counts = np.add.reduceat(counts, first, axis=0)
-        bounds = ub
+    bounds, counts = _coalesce(bounds, counts)
     counts = counts.copy()
     prev = counts[0].copy()
     for i in range(1, counts.shape[0]):
