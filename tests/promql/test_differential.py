@@ -272,6 +272,26 @@ EXPRESSIONS: list[str] = [
     f"({MEM} - {MEM} offset 10m) / {MEM} offset 10m",
     f"avg by (instance) (rate({CPU}[5m])) * on(instance) group_left(version) build_info",
     f"sum(rate({R}{{code=~\"5..\"}}[5m])) / sum(rate({R}[5m]))",
+    f"predict_linear({MEM}[10m] @ {(T0 + 1_700_300) / 1000}, 600)",
+    f"deriv({MEM}[10m] @ {(T0 + 1_700_300) / 1000})",
+    f"timestamp({MEM} @ {(T0 + 1_700_300) / 1000})",
+    f"sum by (instance) (rate({R}[5m])) > bool 1",
+    f"{R}{{code=\"500\"}} unless on(instance, method) {R}{{code=\"200\"}} > 1000",
+    f"count_values(\"le\", {BUCKET})",
+    "stddev_over_time(special_values[5m])",
+    "quantile_over_time(0.5, special_values[5m])",
+    "resets(special_values[10m])",
+    "changes(special_values[10m])",
+    "irate(special_values[5m])",
+    "idelta(special_values[5m])",
+    f"sum by (instance) (increase({BUCKET}[5m]))",
+    f"label_replace(rate({R}[5m]), \"code_class\", \"${{1}}xx\", \"code\", \"(.).*\")",
+    f"{MEM} offset 1h",
+    "absent(short_lived)",
+    "vector(1) and on() (up == 0)",
+    f"topk by (instance) (2, rate({CPU}[5m]))",
+    f"quantile(0.25, rate({R}[5m]))",
+    f"-{MEM} offset 2m",
 ]
 
 # 2.42 lacks these functions, or answers them with 2.x semantics that 3.x changed.
@@ -280,6 +300,9 @@ SKIPPED_3X: dict[str, str] = {
     "sort_by_label": "added in Prometheus 3.x (experimental)",
     "limitk": "added in Prometheus 3.x (experimental)",
     "double_exponential_smoothing": "renamed from holt_winters in 3.x",
+    # 2.42 re-reads the @-pinned window at every step for the step-dependent
+    # functions (the window slides with the step); 3.x reads it once.
+    "predict_linear(node_memory_MemAvailable_bytes[10m] @": "2.42 slides @-pinned windows of predict_linear",
 }
 
 
