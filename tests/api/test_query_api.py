@@ -128,7 +128,7 @@ def test_too_many_samples(client: TestClient) -> None:
     assert r.status_code == 200
     r = client.get(
         "/api/v1/query_range",
-        params={"query": "sum_over_time(c_total[10m])", "start": "0", "end": "600", "step": "1"},
+        params={"query": "sum_over_time(c_total[10m])", "start": "0", "end": "600", "step": "0.5"},
     )
     assert r.status_code == 422
     assert r.json()["error"] == (

@@ -84,11 +84,16 @@ class _Ctx:
         if time.monotonic() > self.deadline:
             raise QueryTimeoutError("expression evaluation")
 
-    def account(self, n: int) -> None:
-        self.loaded += n
-        self.stats.total_queryable_samples += n
-        self.stats.peak_samples = max(self.stats.peak_samples, n)
-        if n > self.max_samples:
+    def account(self, held: int, touched: int) -> None:
+        """``held``: samples a node keeps in memory; ``touched``: samples its windows read.
+
+        The limit applies to what is held, as Prometheus' ``--query.max-samples``
+        limits the samples in memory (windows overlap, so touched can be far more).
+        """
+        self.loaded += held
+        self.stats.total_queryable_samples += touched
+        self.stats.peak_samples = max(self.stats.peak_samples, held)
+        if held > self.max_samples:
             raise TooManySamplesError()
 
 
@@ -363,7 +368,8 @@ class _Evaluator:
         vals = sd.values[idxc]
         valid &= ts > (eff - lb)[None, :]
         valid &= ~is_stale_nan(vals)
-        self.ctx.account(int(valid.sum()))
+        n = int(valid.sum())
+        self.ctx.account(n, n)
         vec = IVec(list(sd.labels), vals, valid)
         del s
         keep = valid.any(axis=1)
@@ -402,7 +408,7 @@ class _Evaluator:
         lo = count_le(offsets, ts, end - rng)
         hi = count_le(offsets, ts, end)
         touched = int((hi - lo).sum())
-        self.ctx.account(touched)
+        self.ctx.account(int(ts.size), touched)
         return RangeArg(list(labels), offsets, ts, vals, lo, hi, rng, end, times)
 
     def subquery(self, sq: Any, times: I64) -> RangeArg:
@@ -501,6 +507,8 @@ class _Evaluator:
                 lbls = self._absent_labels(_unwrap(args[mi]))
                 return IVec([lbls], np.ones((1, t)), ~present[None, :]).compact()
             vals, ok = RANGE_FUNCTIONS[name](ra, others)
+            # Held at once: the loaded samples and the output points.
+            self.ctx.account(int(ra.timestamps.size) + int(np.count_nonzero(ok)), 0)
             labels = ra.labels if name in KEEP_NAME else [drop_name(lb) for lb in ra.labels]
             out = IVec(labels, np.asarray(vals, np.float64), np.asarray(ok, np.bool_)).compact()
             return merge_same_labels(out, any_time=name not in KEEP_NAME)

@@ -7,6 +7,7 @@ present)`` matrices of shape ``(S, T)``, following Prometheus'
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -377,6 +378,36 @@ def fn_double_exponential_smoothing(ra: RangeArg, args: list[SVal]) -> Out:
     return s1.reshape(shape), ok.reshape(shape)
 
 
+# Functions that expand windows materialise every window's samples; 2M
+# elements (16 MB per float array) per chunk keeps a query's memory bounded by
+# its output, not by the overlap of its windows.
+_EXPAND_CHUNK = 2_000_000
+
+
+def _chunked(fn: RangeFn) -> RangeFn:
+    def run(ra: RangeArg, args: list[SVal]) -> Out:
+        per_row = (ra.hi - ra.lo).sum(axis=1)
+        if int(per_row.sum()) <= _EXPAND_CHUNK:
+            return fn(ra, args)
+        vals = np.empty(ra.lo.shape)
+        ok = np.zeros(ra.lo.shape, np.bool_)
+        cum = np.cumsum(per_row)
+        a = 0
+        s = ra.lo.shape[0]
+        while a < s:
+            base = int(cum[a - 1]) if a else 0
+            b = int(np.searchsorted(cum, base + _EXPAND_CHUNK, side="right"))
+            b = min(max(b, a + 1), s)
+            sub = dataclasses.replace(ra, lo=ra.lo[a:b], hi=ra.hi[a:b])
+            v, k = fn(sub, args)
+            vals[a:b] = v
+            ok[a:b] = k
+            a = b
+        return vals, ok
+
+    return run
+
+
 RANGE_FUNCTIONS: dict[str, RangeFn] = {
     "rate": fn_rate,
     "increase": fn_increase,
@@ -392,17 +423,17 @@ RANGE_FUNCTIONS: dict[str, RangeFn] = {
     "first_over_time": fn_first_over_time,
     "ts_of_last_over_time": fn_ts_of_last_over_time,
     "ts_of_first_over_time": fn_ts_of_first_over_time,
-    "ts_of_max_over_time": fn_ts_of_max_over_time,
-    "ts_of_min_over_time": fn_ts_of_min_over_time,
+    "ts_of_max_over_time": _chunked(fn_ts_of_max_over_time),
+    "ts_of_min_over_time": _chunked(fn_ts_of_min_over_time),
     "present_over_time": fn_present_over_time,
     "changes": fn_changes,
     "resets": fn_resets,
-    "stdvar_over_time": fn_stdvar_over_time,
-    "stddev_over_time": fn_stddev_over_time,
-    "quantile_over_time": fn_quantile_over_time,
-    "mad_over_time": fn_mad_over_time,
-    "deriv": fn_deriv,
-    "predict_linear": fn_predict_linear,
+    "stdvar_over_time": _chunked(fn_stdvar_over_time),
+    "stddev_over_time": _chunked(fn_stddev_over_time),
+    "quantile_over_time": _chunked(fn_quantile_over_time),
+    "mad_over_time": _chunked(fn_mad_over_time),
+    "deriv": _chunked(fn_deriv),
+    "predict_linear": _chunked(fn_predict_linear),
     "double_exponential_smoothing": fn_double_exponential_smoothing,
 }
 
