@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from kubesight.model import SampleBatch, labels_from_dict
-from kubesight.promql import BadDataError, Engine, Matrix, TooManySamplesError, Vector
-from kubesight.promql import rangefns
+from kubesight.promql import BadDataError, Engine, Matrix, TooManySamplesError, Vector, rangefns
 from kubesight.store.memory import MemoryStore
 
 
