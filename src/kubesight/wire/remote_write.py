@@ -32,13 +32,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import cramjam
 import numpy as np
 import numpy.typing as npt
 from google.protobuf import unknown_fields
 from google.protobuf.message import DecodeError as ProtobufDecodeError
+from numpy.lib.stride_tricks import as_strided
 
 from kubesight.errors import DecodeError, UnsupportedError
 from kubesight.model.labels import METRIC_NAME, Labels
@@ -249,12 +250,15 @@ class LabelCache:
 
 _AR10 = np.arange(10, dtype=np.int64)
 _SHIFTS = (7 * _AR10).astype(np.uint64)
-_PAD = 16  # zero bytes after the buffer so fixed-width gathers never index past it
+_PAD = 32  # zero bytes after the buffer, so 24-byte windows at any position fit
 _PAD_BYTES = bytes(_PAD)
 # Lockstep rounds cost a fixed numpy overhead each; once few series are still
 # being walked, finishing them with upb is cheaper than more rounds.
 _MIN_ROUNDS, _MIN_ACTIVE = 16, 64
 _WT_VARINT, _WT_I64, _WT_LEN, _WT_I32 = 0, 1, 2, 5
+# Sample timestamps of live data: 6-byte varints, decoded as 7-bit groups.
+_U = np.uint64
+_TS_WEIGHTS = np.left_shift(1, 7 * np.arange(6, dtype=np.int64))
 
 
 def _read_varints(buf: U8, pos: I64) -> tuple[U64, I64]:
@@ -392,18 +396,26 @@ def _decode_samples(buf: U8, owner: I64, start: I64, end: I64, bad: Bool) -> tup
     vals = np.zeros(n, np.float64)
     if not n:
         return ts, vals
-    # As senders write them: "09 <double> 10 <varint>", or "10 <varint>" when
-    # the value is 0.0 (proto3 omits defaults). Anything else takes the walk.
-    b0 = buf[start]
+    # As live senders write them: "09 <double> 10 <6-byte varint>" (16 bytes),
+    # or "10 <6-byte varint>" (7 bytes) when the value is 0.0, which proto3
+    # omits; read as little-endian words of a 24-byte window, like _v1_hot.
     size = end - start
-    with_value = (b0 == 0x09) & (buf[start + 9] == 0x10) & (size >= 11)
-    tpos = np.where(with_value, start + 10, start + 1)
-    t, tl = _read_varints(buf, tpos)
-    fast = (with_value | ((b0 == 0x10) & (size >= 2))) & (tl > 0) & (tpos + tl == end)
-    ts[fast] = t[fast].view(np.int64)
-    iv = np.flatnonzero(fast & with_value)
-    if iv.size:
-        vals[iv] = buf[start[iv, None] + _AR10[1:9]].view("<f8").ravel()
+    windows = as_strided(buf, shape=(len(buf) - 23, 24), strides=(1, 1), writeable=False)
+    w = windows[start]
+    word = w.view(np.uint64)
+    full = (size == 16) & ((word[:, 0] & _U(0xFF)) == _U(0x09))
+    full &= (word[:, 1] & _U(0x808080808080FF00)) == _U(0x0080808080801000)
+    zero = (size == 7) & ((word[:, 0] & _U(0x00808080808080FF)) == _U(0x0000808080808010))
+    if full.all():
+        vals = w[:, 1:9].copy().view("<f8").ravel()
+        ts = (w[:, 10:16] & 0x7F).astype(np.int64) @ _TS_WEIGHTS
+        return ts, vals
+    i = np.flatnonzero(full)
+    vals[i] = w[i, 1:9].copy().view("<f8").ravel()
+    ts[i] = (w[i, 10:16] & 0x7F).astype(np.int64) @ _TS_WEIGHTS
+    i = np.flatnonzero(zero)
+    ts[i] = (w[i, 1:7] & 0x7F).astype(np.int64) @ _TS_WEIGHTS
+    fast = full | zero
     if fast.all():
         return ts, vals
     other = np.flatnonzero(~fast)
@@ -570,9 +582,15 @@ def decode_write_v1_counted(raw: bytes, cache: LabelCache | None = None) -> Writ
 # A series as Prometheus sends it: its labels, then one sample whose timestamp,
 # milliseconds since 1970, takes a 6-byte varint (2^35..2^42 ms: 1971 to 2109).
 # "12 10 | 09 <8-byte double> | 10 <6-byte varint>" and, for the value 0.0 that
-# proto3 leaves out, "12 07 | 10 <6-byte varint>".
+# proto3 leaves out, "12 07 | 10 <6-byte varint>". The checks below read the
+# last 18 bytes of every series as three little-endian uint64 words (the window
+# is 24 bytes wide; _PAD keeps it inside the buffer).
 _TAIL = 18
 _TAIL_ZERO = 9
+_TS_MASK, _TS_WANT = _U(0x80808080FF000000), _U(0x8080808010000000)  # word 1: 10, 4 varint bytes
+_TS_END_MASK, _TS_END_WANT = _U(0x8080), _U(0x0080)  # word 2: 5th byte continues, 6th ends
+_FULL_MASK, _FULL_WANT = _U(0xFFFFFF), _U(0x091012)  # word 0: 12 10 09
+_ZERO_MASK, _ZERO_WANT = _U(0xFFFF00), _U(0x071200)  # word 1: 12 07 (then 10)
 
 
 def _v1_hot(
@@ -585,12 +603,14 @@ def _v1_hot(
     series can only parse as those labels plus that sample: no field walk needed.
     """
     size = ends - starts
-    w = buf[np.maximum(ends - _TAIL, 0)[:, None] + np.arange(_TAIL)]
-    ts_ok = (w[:, 12:17] >= 0x80).all(axis=1) & (w[:, 17] < 0x80) & (w[:, 11] == 0x10)
-    full = ts_ok & (size >= _TAIL) & (w[:, 0] == 0x12) & (w[:, 1] == 16) & (w[:, 2] == 0x09)
-    zero = ts_ok & ~full & (size >= _TAIL_ZERO) & (w[:, 9] == 0x12) & (w[:, 10] == 7)
-    cut = np.where(full, ends - _TAIL, np.where(zero, ends - _TAIL_ZERO, -1))
-    cand = np.flatnonzero(cut >= 0)
+    windows = as_strided(buf, shape=(len(buf) - 23, 24), strides=(1, 1), writeable=False)
+    w = windows[np.maximum(ends - _TAIL, 0)]
+    word = w.view(np.uint64)
+    ts_ok = ((word[:, 1] & _TS_MASK) == _TS_WANT) & ((word[:, 2] & _TS_END_MASK) == _TS_END_WANT)
+    full = ts_ok & ((word[:, 0] & _FULL_MASK) == _FULL_WANT) & (size >= _TAIL)
+    zero = ts_ok & ((word[:, 1] & _ZERO_MASK) == _ZERO_WANT) & ~full & (size >= _TAIL_ZERO)
+    cut = np.where(full, ends - _TAIL, ends - _TAIL_ZERO)
+    cand = np.flatnonzero(full | zero)
     get = entries.get
     found = [get(blob[a:b]) for a, b in zip(starts[cand].tolist(), cut[cand].tolist(), strict=True)]
     hit_labels: list[Labels]
@@ -601,11 +621,10 @@ def _v1_hot(
         hit = cand
         hit_labels = found  # type: ignore[assignment]
     wh = w[hit]
-    vals = np.ascontiguousarray(wh[:, 3:11]).view("<f8").ravel().copy()
+    vals = wh[:, 3:11].copy().view("<f8").ravel()
     vals[zero[hit]] = 0.0
-    parts = (wh[:, 12:18] & 0x7F).astype(np.int64) << (7 * np.arange(6, dtype=np.int64))
-    ts = np.bitwise_or.reduce(parts, axis=1) if len(hit) else np.empty(0, np.int64)
-    return hit, hit_labels, ts.astype(np.int64), vals
+    ts = (wh[:, 12:18] & 0x7F).astype(np.int64) @ _TS_WEIGHTS
+    return hit, hit_labels, ts, vals
 
 
 @dataclass
@@ -869,13 +888,18 @@ def decode_write_v2(raw: bytes) -> WriteDecoded:
     good_owner = np.flatnonzero(~bad)
     hist = exem = 0
 
-    labels: list[Labels | None] = [None] * n
     pairs = _label_pairs(refs, symbols)
     bounds = np.zeros(len(good_owner) + 1, np.int64)
     np.cumsum(nlab2[good_owner] // 2, out=bounds[1:])
     b = bounds.tolist()
-    for i, x, y in zip(good_owner.tolist(), b[:-1], b[1:], strict=True):
-        labels[i] = tuple(pairs[x:y])
+    runs: list[Labels] = list(map(pairs.__getitem__, map(slice, b[:-1], b[1:])))
+    labels: list[Labels | None]
+    if len(good_owner) == n:
+        labels = cast("list[Labels | None]", runs)
+    else:
+        labels = [None] * n
+        for i, run in zip(good_owner.tolist(), runs, strict=True):
+            labels[i] = run
 
     keep_meta = ~bad[meta_owner]
     metadata = _v2_metadata(meta_owner[keep_meta], meta_cols[:, keep_meta], labels, symbols)
@@ -907,7 +931,7 @@ def decode_write_v2(raw: bytes) -> WriteDecoded:
     return WriteDecoded(batch, hist, exem)
 
 
-def _label_pairs(refs: I64, symbols: list[str]) -> list[tuple[str, str]]:
+def _label_pairs(refs: I64, symbols: list[str]) -> tuple[tuple[str, str], ...]:
     """The (name, value) pair of every even/odd ref, one tuple per distinct pair.
 
     Series of one request share most pairs (``job``, ``instance``, ...), and a
@@ -915,14 +939,32 @@ def _label_pairs(refs: I64, symbols: list[str]) -> list[tuple[str, str]]:
     per label: allocation and the garbage collector's bookkeeping dominate.
     """
     if not len(refs):
-        return []
+        return ()
     nsym = len(symbols)
-    uniq, inverse = np.unique(refs[0::2] * nsym + refs[1::2], return_inverse=True)
+    code = refs[0::2] * nsym + refs[1::2]
+    if nsym * nsym <= _DENSE_PAIRS:
+        # every pair points at the last occurrence of its code; those are distinct
+        table = np.empty(nsym * nsym, np.int64)
+        pos = np.arange(len(code))
+        table[code] = pos
+        rep = table[code]
+        first = np.flatnonzero(rep == pos)
+        local = np.empty(len(code), np.int64)
+        local[first] = np.arange(len(first))
+        inverse = local[rep]
+        uniq = code[first]
+    else:
+        uniq, inverse = np.unique(code, return_inverse=True)
     get = symbols.__getitem__
     distinct = list(
         zip(map(get, (uniq // nsym).tolist()), map(get, (uniq % nsym).tolist()), strict=True)
     )
-    return list(map(distinct.__getitem__, inverse.tolist()))
+    # a tuple, so that each series' slice of it is already its label tuple
+    return tuple(map(distinct.__getitem__, inverse.tolist()))
+
+
+# Up to 2048 symbols a lookup table (32 MiB at most) beats sorting the pairs.
+_DENSE_PAIRS = 1 << 22
 
 
 def _packed_varints(buf: U8, starts: I64, ends: I64) -> tuple[I64, I64, I64]:
