@@ -6,8 +6,9 @@ zstd frames over byte-shuffled 64-bit streams:
 - timestamps: per series the first timestamp, then the first delta, then
   delta-of-deltas, zigzag-encoded (regular scrapes make nearly all zeros);
 - values: per series either the *decimal* path -- the value is an integer
-  mantissa over 10**k for one k per series, stored as zigzag deltas of the
-  mantissa (what counters and gauges from exporters mostly are) -- or the
+  mantissa over 10**k (or times 10.0**-k) for one k per series, stored as
+  zigzag deltas of the mantissa (what counters and gauges from exporters
+  mostly are) -- or the
   *xor* path -- the raw float bits XOR the previous sample's bits (NaNs, the
   stale marker, -0.0 and floats with no short decimal form round-trip exactly);
 - meta: per series the sample count (u32) and k (i8, -1 for the xor path).
@@ -116,32 +117,66 @@ def decode_timestamps(counts: I64, z: U64) -> I64:
     return _segment_cumsum(d, starts, counts)
 
 
-def choose_decimals(counts: I64, vals: F64) -> npt.NDArray[np.int8]:
-    """Per series the smallest k such that every value is exactly mantissa/10**k, or -1."""
-    n = len(vals)
-    k_el = np.full(n, -1, np.int8)
-    todo = np.flatnonzero(np.isfinite(vals))
+# Per-series value modes, stored as one int8: k in [0, 12] means
+# value = mantissa / 10**k; _MUL + k means value = mantissa * 10.0**-k (what
+# exporters that scale by multiplying produce, e.g. ticks * 0.01, which is not
+# the double nearest the decimal); -1 means the xor path.
+_MUL = 32
+
+
+def _reconstruct(m: F64, mode: npt.NDArray[np.int8]) -> F64:
+    mul = mode >= _MUL
+    k = np.where(mul, mode - _MUL, mode).astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(mul, m * 10.0**-k, m / 10.0**k)
+
+
+def _series_mode(counts: I64, el_mode: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
+    """Per series the largest element k, or -1 if any element has none."""
+    starts = _starts(counts)
+    nz = counts > 0
+    out = np.full(len(counts), -1, np.int8)
+    if len(el_mode):
+        bad = (el_mode < 0).astype(np.int64)
+        any_bad = np.add.reduceat(bad, starts[nz]) > 0
+        kmax = np.maximum.reduceat(el_mode, starts[nz])
+        out[nz] = np.where(any_bad, -1, kmax)
+    return out
+
+
+def _choose(counts: I64, vals: F64, offset: int, idx: I64) -> npt.NDArray[np.int8]:
+    """Smallest k per element of ``idx`` whose reconstruction in mode ``offset`` is exact."""
+    k_el = np.full(len(vals), -1, np.int8)
+    todo = idx[np.isfinite(vals[idx])]
     for k in range(_MAX_DECIMALS + 1):
         if not len(todo):
             break
         v = vals[todo]
-        scale = 10.0**k
         with np.errstate(over="ignore", invalid="ignore"):  # huge values just fail the check
-            m = np.round(v * scale)
-            ok = (np.abs(m) < _EXACT) & ((m / scale).view(np.uint64) == v.view(np.uint64))
-        k_el[todo[ok]] = k
+            m = np.round(v * 10.0**k)
+            back = m * 10.0**-k if offset else m / 10.0**k
+            ok = (np.abs(m) < _EXACT) & (back.view(np.uint64) == v.view(np.uint64))
+            ok &= ~((m == 0) & np.signbit(v))  # an integer mantissa has no -0
+        k_el[todo[ok]] = k + offset
         todo = todo[~ok]
-    starts = _starts(counts)
-    nz = counts > 0
-    k_ser = np.full(len(counts), -1, np.int8)
-    if n:
-        # A series takes the decimal path only if every value has some k.
-        bad = np.zeros(n, np.int64)
-        bad[k_el < 0] = 1
-        any_bad = np.add.reduceat(bad, starts[nz]) > 0
-        kmax = np.maximum.reduceat(k_el, starts[nz])
-        k_ser[nz] = np.where(any_bad, -1, kmax)
-    return k_ser
+    return k_el
+
+
+# Above this many decimals the divide mode is usually float noise
+# (12345.670000000002 has an exact 11-digit form): try the multiply mode too.
+_TRY_MUL_ABOVE = 3
+
+
+def choose_decimals(counts: I64, vals: F64) -> npt.NDArray[np.int8]:
+    """Per series the value mode (see ``_MUL``) with the fewest decimals, else -1."""
+    mode = _series_mode(counts, _choose(counts, vals, 0, np.arange(len(vals))))
+    retry_series = (mode < 0) | (mode > _TRY_MUL_ABOVE)
+    if retry_series.any():
+        idx = np.flatnonzero(np.repeat(retry_series, counts))
+        mul = _series_mode(counts, _choose(counts, vals, _MUL, idx))
+        better = retry_series & (mul >= _MUL) & ((mode < 0) | (mul - _MUL < mode))
+        mode[better] = mul[better]
+    return mode
 
 
 def encode_values(counts: I64, vals: F64) -> tuple[npt.NDArray[np.int8], U64]:
@@ -152,13 +187,14 @@ def encode_values(counts: I64, vals: F64) -> tuple[npt.NDArray[np.int8], U64]:
     first = _firsts(counts, n)
     out = np.empty(n, np.uint64)
     if dec.any():
-        scale = 10.0 ** k_el[dec].astype(np.float64)
+        k_dec = k_el[dec]
+        scale = 10.0 ** np.where(k_dec >= _MUL, k_dec - _MUL, k_dec).astype(np.float64)
         m = np.zeros(n, np.int64)
-        m[dec] = np.round(vals[dec] * scale).astype(np.int64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            m[dec] = np.round(vals[dec] * scale).astype(np.int64)
         # Verify the exact round trip; a series that fails goes to the xor path.
-        back = m[dec] / scale
         mismatch = np.zeros(n, bool)
-        mismatch[dec] = back.view(np.uint64) != vals[dec].view(np.uint64)
+        mismatch[dec] = _reconstruct(m[dec].astype(np.float64), k_dec).view(np.uint64) != vals[dec].view(np.uint64)
         if mismatch.any():
             starts = _starts(counts)
             nz = counts > 0
@@ -194,7 +230,7 @@ def decode_values(counts: I64, k_ser: npt.NDArray[np.int8], z: U64) -> F64:
     if dec.any():
         dm = _unzigzag(np.where(dec, z, np.uint64(0)))
         m = _segment_cumsum(dm, starts, counts)
-        out[dec] = m[dec] / 10.0 ** k_el[dec].astype(np.float64)
+        out[dec] = _reconstruct(m[dec].astype(np.float64), k_el[dec])
     if (~dec).any():
         bits = _segment_xor(np.where(dec, np.uint64(0), z), starts, counts)
         out[~dec] = bits[~dec].view(np.float64)
