@@ -15,12 +15,19 @@ last 50 minutes at a 15 s step.
 from __future__ import annotations
 
 import argparse
+import shutil
+import socket
 import statistics
+import subprocess
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+import orjson
 
+from kubesight.api.query import encode_result
 from kubesight.model import Labels, Matcher, MetricMetadata, SeriesData, labels_from_dict
 from kubesight.promql import Engine
 
@@ -185,10 +192,78 @@ def build(instances: int, end_ms: int, seed: int = 1) -> SeriesData:
     return SeriesData([labels[k] for k in order], offs, np.tile(ts, len(labels)), values)
 
 
+def write_openmetrics(data: SeriesData, path: Path) -> None:
+    """The dataset as OpenMetrics text for ``promtool tsdb create-blocks-from openmetrics``."""
+    with path.open("w") as f:
+        for i, lb in enumerate(data.labels):
+            name = dict(lb)["__name__"]
+            inner = ",".join(f'{k}="{v}"' for k, v in lb if k != "__name__")
+            prefix = f"{name}{{{inner}}} "
+            ts, vs = data.samples(i)
+            f.writelines(
+                f"{prefix}{v!r} {t / 1000:.3f}\n" for t, v in zip(ts.tolist(), vs.tolist(), strict=True)
+            )
+        f.write("# EOF\n")
+
+
+class PrometheusPeer:
+    """Debian's Prometheus on 127.0.0.1 with the same data, stopped on exit."""
+
+    def __init__(self, data: SeriesData) -> None:
+        import httpx
+
+        prom = shutil.which("prometheus") or "/usr/bin/prometheus"
+        tool = shutil.which("promtool") or "/usr/bin/promtool"
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-promql-"))
+        om = self.dir / "data.om"
+        t = time.perf_counter()
+        write_openmetrics(data, om)
+        subprocess.run([tool, "tsdb", "create-blocks-from", "openmetrics", "-q", str(om),
+                        str(self.dir / "tsdb")], check=True, capture_output=True)
+        om.unlink()
+        print(f"prometheus: data imported with promtool in {time.perf_counter() - t:.0f}s")
+        (self.dir / "prometheus.yml").write_text("global: {}\n")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.proc = subprocess.Popen(
+            [prom, f"--config.file={self.dir / 'prometheus.yml'}",
+             f"--storage.tsdb.path={self.dir / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}",
+             "--storage.tsdb.retention.time=100y", "--log.level=warn"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if self.client.get("/-/ready").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("Prometheus did not start")
+            time.sleep(0.2)
+
+    def query_range(self, q: str, start: int, end: int, step: int) -> float:
+        t = time.perf_counter()
+        r = self.client.get("/api/v1/query_range",
+                            params={"query": q, "start": start / 1000, "end": end / 1000, "step": step / 1000})
+        r.raise_for_status()
+        return time.perf_counter() - t
+
+    def close(self) -> None:
+        self.client.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--instances", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--prometheus", action="store_true",
+                    help="also time Debian's Prometheus on the same data (HTTP, median)")
     args = ap.parse_args()
     end = 1_750_000_000_000
     t0 = time.perf_counter()
@@ -198,33 +273,51 @@ def main() -> None:
         f"({args.instances} instances, built in {time.perf_counter() - t0:.1f}s)"
     )
     engine = Engine(ArrayQuerier(data))
+    peer = PrometheusPeer(data) if args.prometheus else None
     start = end - 50 * 60_000
-    print(
-        f"range queries: last 50m at 15s step ({(end - start) // 15_000 + 1} steps), "
-        f"median of {args.repeat}\n"
-    )
-    print(f"{'query':<22}{'total ms':>10}{'select ms':>11}{'engine ms':>11}{'series':>8}  samples")
+    print(f"range queries: last 50m at 15s step ({(end - start) // 15_000 + 1} steps), "
+          f"median of {args.repeat}\n")
+    head = f"{'query':<20}{'engine ms':>10}{'+json ms':>10}{'select ms':>10}{'series':>7}"
+    if peer:
+        head += f"{'prom ms':>9}{'ratio':>7}"
+    print(head)
     engine_times: list[float] = []
-    for name, q in QUERIES.items():
-        engine.range(q, start, end, 15_000)  # warm the matcher cache
-        totals: list[float] = []
-        selects: list[float] = []
-        res = None
-        for _ in range(args.repeat):
-            t = time.perf_counter()
-            res = engine.range(q, start, end, 15_000)
-            totals.append(time.perf_counter() - t)
-            selects.append(res.stats.select_time)
-        assert res is not None
-        tot = statistics.median(totals) * 1000
-        sel = statistics.median(selects) * 1000
-        engine_times.append(max(tot - sel, 1e-3))
-        print(
-            f"{name:<22}{tot:>10.1f}{sel:>11.1f}{tot - sel:>11.1f}{len(res.value.labels) if hasattr(res.value, 'labels') else 1:>8}"
-            f"  {res.stats.total_queryable_samples:,}"
-        )
+    ratios: list[float] = []
+    try:
+        for name, q in QUERIES.items():
+            engine.range(q, start, end, 15_000)  # warm the matcher cache
+            totals: list[float] = []
+            selects: list[float] = []
+            jsons: list[float] = []
+            res = None
+            for _ in range(args.repeat):
+                t = time.perf_counter()
+                res = engine.range(q, start, end, 15_000)
+                t1 = time.perf_counter()
+                data_json, _w = encode_result(res.value)
+                orjson.dumps({"status": "success", "data": data_json})
+                jsons.append(time.perf_counter() - t1)
+                totals.append(t1 - t)
+                selects.append(res.stats.select_time)
+            assert res is not None
+            sel = statistics.median(selects) * 1000
+            eng = max(statistics.median(totals) * 1000 - sel, 1e-3)
+            js = statistics.median(jsons) * 1000
+            engine_times.append(eng + js)
+            line = f"{name:<20}{eng:>10.1f}{eng + js:>10.1f}{sel:>10.1f}{len(getattr(res.value, 'labels', [()])):>7}"
+            if peer:
+                peer.query_range(q, start, end, 15_000)
+                pt = statistics.median(peer.query_range(q, start, end, 15_000) for _ in range(args.repeat)) * 1000
+                ratios.append((eng + js) / pt)
+                line += f"{pt:>9.1f}{(eng + js) / pt:>7.2f}"
+            print(line)
+    finally:
+        if peer:
+            peer.close()
     geo = float(np.exp(np.mean(np.log(engine_times))))
-    print(f"\ngeometric mean of engine time: {geo:.1f} ms")
+    print(f"\ngeometric mean, engine + JSON encoding: {geo:.1f} ms")
+    if ratios:
+        print(f"geometric mean ratio kubesight / Prometheus: {float(np.exp(np.mean(np.log(ratios)))):.2f}")
 
 
 if __name__ == "__main__":

@@ -72,7 +72,8 @@ def encode_result(value: Vector | Matrix | Scalar | String, limit: int = 0) -> t
     end = int(value.offsets[n]) if n else 0
     strs = format_floats(value.values[:end])
     secs = _times(value.timestamps[:end])
-    pairs = [list(p) for p in zip(secs, strs, strict=True)]
+    # orjson writes tuples as JSON arrays: no list per sample.
+    pairs = list(zip(secs, strs, strict=True))
     offs = value.offsets.tolist()
     result = [
         {"metric": _metric(value.labels[i]), "values": pairs[offs[i] : offs[i + 1]]} for i in range(n)

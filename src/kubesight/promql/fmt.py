@@ -51,24 +51,33 @@ def _expand_exponent(r: str) -> str:
 
 
 def format_floats(values: F64) -> list[str]:
-    """Vectorised :func:`format_float`: numpy's shortest round-trip repr, fixed up.
+    """Vectorised :func:`format_float`.
 
-    numpy's float-to-str cast is the same shortest round-trip algorithm as
-    Python's repr; only the spelling differs from Go's (``3.0``, ``nan``,
-    ``1e+21``), so the common cases are fixed with array string operations and
-    the rare exponent forms go through :func:`format_float`.
+    Python's float repr is the same shortest round-trip algorithm as Go's
+    FormatFloat; only the spelling differs (``3.0``, ``nan``, ``1e+21``).
+    Integral values are printed through int64 (no ``.0`` to strip), the
+    ordinary rest through ``float.__repr__`` with C-level ``map`` calls, and
+    only the rare exponent forms and specials go through :func:`format_float`.
     """
-    if values.size == 0:
+    n = values.size
+    if n == 0:
         return []
-    s = values.astype(np.str_)
-    s = np.where(np.char.endswith(s, ".0"), np.char.rstrip(np.char.rstrip(s, "0"), "."), s)
-    out: list[str] = s.tolist()
-    special = ~np.isfinite(values) | (np.char.find(s, "e") >= 0)
-    if special.any():
-        lst = values.tolist()
-        for i in np.flatnonzero(special).tolist():
-            out[i] = format_float(lst[i])
-    return out
+    out = np.empty(n, dtype=object)
+    finite = np.isfinite(values)
+    mag = np.abs(np.where(finite, values, 0.0))
+    integral = finite & (values == np.trunc(values)) & (mag < 1e16)
+    # -0.0 is integral but must print as "-0".
+    integral &= ~((values == 0) & np.signbit(values))
+    plain = finite & ~integral & (mag >= 1e-4) & (mag < 1e16)
+    rest = ~integral & ~plain
+    if integral.any():
+        out[integral] = list(map(str, values[integral].astype(np.int64).tolist()))
+    if plain.any():
+        out[plain] = list(map(float.__repr__, values[plain].tolist()))
+    if rest.any():
+        out[rest] = [format_float(v) for v in values[rest].tolist()]
+    res: list[str] = out.tolist()
+    return res
 
 
 def format_time(t_ms: int) -> float:
