@@ -18,6 +18,7 @@ import itertools
 import mmap
 import os
 import shutil
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,6 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 _PAGE_SAMPLES = 1 << 16  # 64k samples: pages small enough to decode for one series
-_CACHE_PAGES = 256  # decoded-page cache per block (~64k samples * 16 B each at most)
 FORMAT_VERSION = 1
 
 
@@ -65,71 +65,157 @@ class BlockMeta:
         return BlockMeta(**d)
 
 
-def write_block(
-    parent: Path,
-    name: str,
-    labels: list[Labels],
-    sids: I64,
-    counts: I64,
-    ts: I64,
-    vals: F64,
-    *,
-    window_start: int,
-    level: int,
-) -> Path:
-    """Write series (given in label order, samples sorted by time) as a block."""
-    tmp = parent / f".tmp-{name}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    page_first: list[int] = []
-    page_offset: list[int] = []
-    page_length: list[int] = []
-    starts = np.cumsum(counts) - counts
-    ends = starts + counts
-    # Cut pages at series boundaries every ~_PAGE_SAMPLES samples.
-    cuts = [0]
-    if len(counts):
-        marks = np.searchsorted(ends, np.arange(_PAGE_SAMPLES, int(ends[-1]), _PAGE_SAMPLES))
-        for m in np.unique(marks + 1).tolist():
-            if cuts[-1] < m < len(counts):
+class BlockWriter:
+    """Writes a block from series handed over in label order, a chunk at a time.
+
+    Pages are encoded and written as soon as ~_PAGE_SAMPLES samples of whole
+    series are buffered, so memory stays bounded by one chunk however large
+    the block grows. ``finish`` writes the series table and meta and renames
+    the directory into place.
+    """
+
+    def __init__(self, parent: Path, name: str, *, window_start: int, level: int) -> None:
+        self.parent = parent
+        self.name = name
+        self.window_start = window_start
+        self.level = level
+        self.tmp = parent / f".tmp-{name}"
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir(parents=True)
+        self._f = open(self.tmp / "chunks", "wb")  # noqa: SIM115 - closed in finish()
+        self._labels: list[Labels] = []
+        self._sids: list[I64] = []
+        self._buf: list[tuple[I64, I64, F64]] = []
+        self._buf_samples = 0
+        self._series = 0
+        self._samples = 0
+        self._mint = np.iinfo(np.int64).max
+        self._maxt = np.iinfo(np.int64).min
+        self._page_first: list[int] = []
+        self._page_offset: list[int] = []
+        self._page_length: list[int] = []
+        self._offset = 0
+        self._buf_first = 0
+
+    def add(self, labels: list[Labels], sids: I64, counts: I64, ts: I64, vals: F64) -> None:
+        """Append whole series (after every series added before, in label order)."""
+        if not len(counts):
+            return
+        self._labels.extend(labels)
+        self._sids.append(np.asarray(sids, np.int64))
+        self._series += len(counts)
+        self._samples += len(ts)
+        self._mint = min(self._mint, int(ts.min()))
+        self._maxt = max(self._maxt, int(ts.max()))
+        self._buf.append((np.asarray(counts, np.int64), ts, vals))
+        self._buf_samples += len(ts)
+        if self._buf_samples >= _PAGE_SAMPLES:
+            self._write_pages(final=False)
+
+    def _write_pages(self, final: bool) -> None:
+        counts = np.concatenate([b[0] for b in self._buf])
+        ts = np.concatenate([b[1] for b in self._buf])
+        vals = np.concatenate([b[2] for b in self._buf])
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        # Cut at series boundaries every ~_PAGE_SAMPLES; keep the tail for the
+        # next chunk unless this is the end.
+        cuts = [0]
+        marks = np.searchsorted(ends, np.arange(_PAGE_SAMPLES, int(ends[-1]) + 1, _PAGE_SAMPLES))
+        for m in (marks + 1).tolist():
+            if cuts[-1] < m <= len(counts):
                 cuts.append(m)
-    cuts.append(len(counts))
-    offset = 0
-    with open(tmp / "chunks", "wb") as f:
+        if final and cuts[-1] != len(counts):
+            cuts.append(len(counts))
         for a, b in itertools.pairwise(cuts):
-            if a == b:
-                continue
             lo, hi = int(starts[a]), int(ends[b - 1])
             page = encode_page(counts[a:b], ts[lo:hi], vals[lo:hi])
-            f.write(page)
-            page_first.append(a)
-            page_offset.append(offset)
-            page_length.append(len(page))
-            offset += len(page)
-        f.flush()
-        os.fsync(f.fileno())
-    # Ids apart from labels: opening a block for queries needs only the ids;
-    # the labels are read at startup to rebuild the index.
-    (tmp / "series.ids").write_bytes(np.asarray(sids, "<i8").tobytes())
-    series_json = orjson.dumps(labels)
-    (tmp / "series.json.zst").write_bytes(bytes(cramjam.zstd.compress(series_json, level=3)))
-    meta = BlockMeta(
-        mint=int(ts.min()) if len(ts) else 0,
-        maxt=int(ts.max()) if len(ts) else 0,
-        num_series=len(labels),
-        num_samples=len(ts),
-        window_start=window_start,
-        level=level,
-        page_first=page_first,
-        page_offset=page_offset,
-        page_length=page_length,
-    )
-    (tmp / "meta.json").write_bytes(meta.to_json())
-    final = parent / name
-    os.rename(tmp, final)
-    _fsync_dir(parent)
-    return final
+            self._f.write(page)
+            self._page_first.append(self._buf_first + a)
+            self._page_offset.append(self._offset)
+            self._page_length.append(len(page))
+            self._offset += len(page)
+        done = cuts[-1]
+        self._buf_first += done
+        rest = int(ends[done - 1]) if done else 0
+        self._buf = [(counts[done:], ts[rest:], vals[rest:])] if done < len(counts) else []
+        self._buf_samples = len(ts) - rest
+
+    def finish(self) -> Path | None:
+        """Complete the block; returns its path, or None (and no block) if it is empty."""
+        if self._buf:
+            self._write_pages(final=True)
+        self._f.flush()
+        os.fsync(self._f.fileno())
+        self._f.close()
+        if not self._series:
+            shutil.rmtree(self.tmp)
+            return None
+        # Ids apart from labels: opening a block for queries needs only the ids;
+        # the labels are read at startup to rebuild the index.
+        sids = np.concatenate(self._sids)
+        (self.tmp / "series.ids").write_bytes(sids.astype("<i8").tobytes())
+        series_json = orjson.dumps(self._labels)
+        (self.tmp / "series.json.zst").write_bytes(bytes(cramjam.zstd.compress(series_json, level=3)))
+        meta = BlockMeta(
+            mint=self._mint,
+            maxt=self._maxt,
+            num_series=self._series,
+            num_samples=self._samples,
+            window_start=self.window_start,
+            level=self.level,
+            page_first=self._page_first,
+            page_offset=self._page_offset,
+            page_length=self._page_length,
+        )
+        (self.tmp / "meta.json").write_bytes(meta.to_json())
+        final = self.parent / self.name
+        os.rename(self.tmp, final)
+        _fsync_dir(self.parent)
+        return final
+
+    def abort(self) -> None:
+        self._f.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class PageCache:
+    """Decoded pages of all blocks, least recently used out, within a byte budget."""
+
+    def __init__(self, max_bytes: int = 64 << 20) -> None:
+        self.max_bytes = max_bytes
+        self._bytes = 0
+        self._pages: OrderedDict[tuple[int, int], tuple[tuple[I64, I64, F64], int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._next_owner = 0
+
+    def new_owner(self) -> int:
+        """A key prefix no other block will ever use (unlike id(), never reused)."""
+        with self._lock:
+            self._next_owner += 1
+            return self._next_owner
+
+    def get(self, key: tuple[int, int]) -> tuple[I64, I64, F64] | None:
+        with self._lock:
+            hit = self._pages.get(key)
+            if hit is None:
+                return None
+            self._pages.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: tuple[int, int], page: tuple[I64, I64, F64]) -> None:
+        size = sum(a.nbytes for a in page)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._pages:
+                return
+            self._pages[key] = (page, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, sz) = self._pages.popitem(last=False)
+                self._bytes -= sz
 
 
 def _fsync_dir(d: Path) -> None:
@@ -143,8 +229,10 @@ def _fsync_dir(d: Path) -> None:
 class Block:
     """A read-only block, its chunks memory-mapped, pages decoded on demand."""
 
-    def __init__(self, path: Path, labels: list[Labels] | None = None) -> None:
+    def __init__(self, path: Path, cache: PageCache | None = None) -> None:
         self.path = path
+        self._cache = cache if cache is not None else PageCache()
+        self._owner = self._cache.new_owner()
         try:
             self.meta = BlockMeta.from_json((path / "meta.json").read_bytes())
             self.sids = np.frombuffer((path / "series.ids").read_bytes(), "<i8").astype(np.int64)
@@ -152,14 +240,13 @@ class Block:
             raise CorruptionError(f"block {path}: unreadable metadata: {exc}") from exc
         if len(self.sids) != self.meta.num_series:
             raise CorruptionError(f"block {path}: series table does not match meta.json")
-        self._labels = labels
+        self._labels: list[Labels] | None = None
         self._order = np.argsort(self.sids, kind="stable")
         self._sorted_sids = self.sids[self._order]
         self._page_first = np.asarray(self.meta.page_first, np.int64)
         self._file = open(path / "chunks", "rb")  # noqa: SIM115 - lives as long as the block
         size = os.fstat(self._file.fileno()).st_size
         self._mm = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
-        self._cache: OrderedDict[int, tuple[I64, I64, F64]] = OrderedDict()
 
     @property
     def labels(self) -> list[Labels]:
@@ -191,10 +278,10 @@ class Block:
             self._mm.close()
         self._file.close()
 
-    def _page(self, i: int) -> tuple[I64, I64, F64]:
-        hit = self._cache.get(i)
+    def _page(self, i: int, use_cache: bool = True) -> tuple[I64, I64, F64]:
+        key = (self._owner, i)
+        hit = self._cache.get(key)
         if hit is not None:
-            self._cache.move_to_end(i)
             return hit
         if self._mm is None:
             raise CorruptionError(f"block {self.path}: empty chunks file")
@@ -203,13 +290,17 @@ class Block:
         offsets = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(counts, out=offsets[1:])
         page = (offsets, ts, vals)
-        self._cache[i] = page
-        if len(self._cache) > _CACHE_PAGES:
-            self._cache.popitem(last=False)
+        if use_cache:
+            self._cache.put(key, page)
         return page
 
-    def select(self, want: I64, mint: int, maxt: int) -> tuple[I64, I64, F64]:
-        """Samples of the sorted global ids ``want`` in [mint, maxt]: (sid, ts, value)."""
+    def select(
+        self, want: I64, mint: int, maxt: int, use_cache: bool = True
+    ) -> tuple[I64, I64, F64]:
+        """Samples of the sorted global ids ``want`` in [mint, maxt]: (sid, ts, value).
+
+        Compaction passes ``use_cache=False``: it reads each page once.
+        """
         empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
         if self.maxt < mint or self.mint > maxt or not len(want):
             return empty
@@ -223,7 +314,7 @@ class Block:
         for j, b in enumerate(bounds.tolist()):
             e = int(bounds[j + 1]) if j + 1 < len(bounds) else len(local)
             p = int(page_of[b])
-            offsets, ts, vals = self._page(p)
+            offsets, ts, vals = self._page(p, use_cache)
             rel = local[b:e] - self._page_first[p]
             starts = offsets[rel]
             lengths = offsets[rel + 1] - starts
@@ -236,16 +327,3 @@ class Block:
         if not out_s:
             return empty
         return np.concatenate(out_s), np.concatenate(out_t), np.concatenate(out_v)
-
-    def read_all(self) -> tuple[I64, I64, F64]:
-        """Every sample (for compaction), in page order: (sid, ts, value)."""
-        parts = [self._page(i) for i in range(len(self.meta.page_first))]
-        if not parts:
-            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-        s = np.concatenate(
-            [
-                np.repeat(self.sids[self.meta.page_first[i] : self.meta.page_first[i] + len(p[0]) - 1], np.diff(p[0]))
-                for i, p in enumerate(parts)
-            ]
-        )
-        return s, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])

@@ -30,7 +30,7 @@ import numpy.typing as npt
 from kubesight.errors import StorageError, ValidationError
 from kubesight.model import Labels, Matcher, MetricMetadata, SampleBatch, SeriesData
 from kubesight.model.labels import validate_labels
-from kubesight.store.block import Block, write_block
+from kubesight.store.block import Block, BlockWriter, PageCache
 from kubesight.store.head import Head, dedupe_sorted, gather_ranges, merge_sorted
 from kubesight.store.index import SeriesIndex
 from kubesight.store.interface import AppendResult
@@ -43,6 +43,10 @@ F64 = npt.NDArray[np.float64]
 
 HOUR_MS = 3_600_000
 _MAX_ERRORS = 5
+_CHUNK_SAMPLES = 1 << 18  # 256k samples (~25 MB of temporaries) per flush/compaction step
+_PAGE_CACHE_BYTES = 64 << 20  # decoded pages kept for repeated dashboard queries
+_MIN_T = np.iinfo(np.int64).min
+_MAX_T = np.iinfo(np.int64).max
 
 
 @dataclass
@@ -88,6 +92,7 @@ class Storage:
         self.head = Head()
         self._flushing: list[Head] = []
         self.blocks: list[Block] = []
+        self._pages = PageCache(_PAGE_CACHE_BYTES)
         self._metadata: dict[str, MetricMetadata] = {}
         self._lock = threading.RLock()
         self._flush_lock = threading.Lock()
@@ -111,7 +116,7 @@ class Storage:
         for p in sorted(bdir.iterdir()):
             if p.name.startswith(".") or not p.is_dir():
                 continue
-            blk = Block(p)
+            blk = Block(p, self._pages)
             self.blocks.append(blk)
             self._block_seq = max(self._block_seq, int(p.name.rsplit("-", 1)[-1]))
             for sid, lbls in zip(blk.sids.tolist(), blk.labels, strict=True):
@@ -235,48 +240,70 @@ class Storage:
                 self._head_started = self.clock()
                 self._flushing.append(frozen)
                 closed_segment = self.wal.rotate()
-            s, t, v = frozen.all_sorted()
-            new_blocks = self._write_windows(s, t, v, level=0)
+            frozen.seal()
+            runs = frozen.runs
+            sids_all = np.unique(np.concatenate([r.sids for r in runs]))
+
+            def gather(want: I64) -> tuple[I64, I64, F64]:
+                return merge_sorted([(*r.gather(want, _MIN_T, _MAX_T), r.mint, r.maxt) for r in runs])
+
+            new_blocks = self._stream_blocks(sids_all, frozen.samples, gather, level=0)
             with self._lock:
                 self.blocks.extend(new_blocks)
                 self._flushing.remove(frozen)
                 self.wal.truncate_through(closed_segment)
             self.compact(only_closed=not compact_open_windows)
-            return len(s)
+            return frozen.samples
 
     def _next_name(self, window: int) -> str:
         self._block_seq += 1
         return f"{window:015d}-{self._block_seq:08d}"
 
-    def _write_windows(self, s: I64, t: I64, v: F64, level: int) -> list[Block]:
-        if not len(s):
+    def _stream_blocks(
+        self,
+        sids_all: I64,
+        est_samples: int,
+        gather: Callable[[I64], tuple[I64, I64, F64]],
+        level: int,
+    ) -> list[Block]:
+        """Write the samples ``gather`` returns for ``sids_all`` as one block per window.
+
+        Series go in label order, ~_CHUNK_SAMPLES at a time, so memory is
+        bounded by a chunk, not by the size of the head or of a window.
+        """
+        if not len(sids_all):
             return []
+        rank = self._label_rank()
         w = self.opts.block_window_ms
-        win = t // w
-        out = []
-        for wv in np.unique(win).tolist():
-            m = win == wv
-            ws, wt, wvals = s[m], t[m], v[m]
-            uniq, first = np.unique(ws, return_index=True)
-            counts = np.diff(np.append(first, len(ws)))
-            rank = self._label_rank()[uniq]
-            order = np.argsort(rank, kind="stable")
-            # Reorder whole series (CSR segments) into label order.
-            idx = gather_ranges(first[order].astype(np.int64), counts[order])
-            labels = self.index.labels_many(uniq[order])
-            path = write_block(
-                self.dir / "blocks",
-                self._next_name(wv * w),
-                labels,
-                uniq[order],
-                counts[order],
-                wt[idx],
-                wvals[idx],
-                window_start=wv * w,
-                level=level,
-            )
-            out.append(Block(path))
-        return out
+        ordered = sids_all[np.argsort(rank[sids_all], kind="stable")]
+        per = max(1, len(ordered) * _CHUNK_SAMPLES // max(est_samples, 1))
+        writers: dict[int, BlockWriter] = {}
+        try:
+            for a in range(0, len(ordered), per):
+                s, t, v = gather(np.sort(ordered[a : a + per]))
+                if not len(s):
+                    continue
+                win = t // w
+                for wv in np.unique(win).tolist():
+                    if wv not in writers:
+                        writers[wv] = BlockWriter(
+                            self.dir / "blocks", self._next_name(wv * w), window_start=wv * w, level=level
+                        )
+                    m = win == wv
+                    ws, wt, wvals = (s, t, v) if m.all() else (s[m], t[m], v[m])
+                    uniq, first = np.unique(ws, return_index=True)
+                    counts = np.diff(np.append(first, len(ws)))
+                    order = np.argsort(rank[uniq], kind="stable")
+                    idx = gather_ranges(first[order].astype(np.int64), counts[order])
+                    writers[wv].add(
+                        self.index.labels_many(uniq[order]), uniq[order], counts[order], wt[idx], wvals[idx]
+                    )
+            paths = [wr.finish() for wr in writers.values()]
+        except BaseException:
+            for wr in writers.values():
+                wr.abort()
+            raise
+        return [Block(p, self._pages) for p in paths if p is not None]
 
     def compact(self, only_closed: bool = False) -> int:
         """Merge blocks that share a window into one. Returns blocks merged away.
@@ -299,14 +326,19 @@ class Storage:
         for group in groups:
             # Oldest write first, so overlapping duplicates resolve to the newest block.
             group.sort(key=lambda b: b.path.name.rsplit("-", 1)[-1])
-            parts = []
-            for b in group:
-                bs, bt, bv = b.read_all()
-                order = np.argsort(bs, kind="stable")  # label order -> id order, time kept
-                parts.append((bs[order], bt[order], bv[order], b.mint, b.maxt))
-            s, t, v = merge_sorted(parts)
+
+            def gather(want: I64, group: list[Block] = group) -> tuple[I64, I64, F64]:
+                parts = []
+                for b in group:
+                    bs, bt, bv = b.select(want, _MIN_T, _MAX_T, use_cache=False)
+                    order = np.argsort(bs, kind="stable")  # label order -> id order, time kept
+                    parts.append((bs[order], bt[order], bv[order], b.mint, b.maxt))
+                return merge_sorted(parts)
+
+            sids_all = np.unique(np.concatenate([b.sids for b in group]))
+            est = sum(b.meta.num_samples for b in group)
             level = max(b.meta.level for b in group) + 1
-            new = self._write_windows(s, t, v, level=level)
+            new = self._stream_blocks(sids_all, est, gather, level=level)
             with self._lock:
                 self.blocks = [b for b in self.blocks if b not in group] + new
             for b in group:

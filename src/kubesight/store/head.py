@@ -125,13 +125,6 @@ class Head:
         self.seal()
         return [r.gather(want, mint, maxt) for r in self.runs]
 
-    def all_sorted(self) -> tuple[I64, I64, F64]:
-        """Every sample, sorted by (series, time), duplicates resolved last-write-wins."""
-        self.seal()
-        return merge_sorted(
-            [(np.repeat(r.sids, np.diff(r.offsets)), r.ts, r.vals, r.mint, r.maxt) for r in self.runs]
-        )
-
     @property
     def nbytes(self) -> int:
         return sum(r.nbytes for r in self.runs) + sum(
