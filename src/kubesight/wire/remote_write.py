@@ -751,19 +751,22 @@ def _fill_misses(
     good: I64,
 ) -> None:
     """Decode the label runs not in the cache, all with one upb parse."""
-    blob = b"".join(keys[j] for j in miss)
+    miss_keys = [keys[j] for j in miss]
     try:
-        cols = protos.MergedLabels.FromString(blob).labels
+        cols = protos.MergedLabels.FromString(b"".join(miss_keys)).labels
     except ProtobufDecodeError:
         cols = None
-    counts = nlab[miss].tolist()
-    if cols is not None and len(cols.name) == len(cols.value) == sum(counts):
-        pairs = list(zip(cols.name, cols.value, strict=True))
-        a = 0
-        for j, c in zip(miss, counts, strict=True):
-            lbl = tuple(pairs[a : a + c])
-            a += c
-            found[j] = entries[keys[j]] = lbl
+    counts = nlab[miss]
+    if cols is not None and len(cols.name) == len(cols.value) == int(counts.sum()):
+        # one tuple of all pairs; each run is a slice of it, hence a tuple too
+        pairs = tuple(zip(cols.name, cols.value, strict=True))
+        bounds = np.zeros(len(miss) + 1, np.int64)
+        np.cumsum(counts, out=bounds[1:])
+        b = bounds.tolist()
+        runs: list[Labels] = list(map(pairs.__getitem__, map(slice, b[:-1], b[1:])))
+        entries.update(zip(miss_keys, runs, strict=True))
+        for j, run in zip(miss, runs, strict=True):
+            found[j] = run
         return
     # An empty name or value (omitted by proto3) misaligns the columns, and a
     # parse error needs the series it came from: decode each run by itself.
