@@ -7,6 +7,7 @@ the shortest decimal that round-trips, never in exponent notation.
 from __future__ import annotations
 
 import numpy as np
+import orjson
 
 from kubesight.model.samples import F64
 
@@ -73,7 +74,11 @@ def format_floats(values: F64) -> list[str]:
     if integral.any():
         out[integral] = list(map(str, values[integral].astype(np.int64).tolist()))
     if plain.any():
-        out[plain] = list(map(float.__repr__, values[plain].tolist()))
+        # orjson's float writer (Ryu) gives the same shortest digits as repr,
+        # in one C call for the whole array; in this magnitude range it never
+        # uses an exponent.
+        raw = orjson.dumps(values[plain].tolist())[1:-1].split(b",")
+        out[plain] = list(map(bytes.decode, raw))
     if rest.any():
         out[rest] = [format_float(v) for v in values[rest].tolist()]
     res: list[str] = out.tolist()
