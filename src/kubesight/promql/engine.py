@@ -405,8 +405,13 @@ class _Evaluator:
         rng: int,
         times: I64,
     ) -> RangeArg:
-        lo = count_le(offsets, ts, end - rng)
-        hi = count_le(offsets, ts, end)
+        # One pass over the samples for both bounds: window starts and ends
+        # mostly coincide on the step grid (range a multiple of the step).
+        t = len(end)
+        uq, inv = np.unique(np.concatenate([end - rng, end]), return_inverse=True)
+        both = count_le(offsets, ts, uq)
+        lo = both[:, inv[:t]]
+        hi = both[:, inv[t:]]
         touched = int((hi - lo).sum())
         self.ctx.account(int(ts.size), touched)
         return RangeArg(list(labels), offsets, ts, vals, lo, hi, rng, end, times)
