@@ -5,7 +5,10 @@ back. The HTTP layer calls, in order::
 
     version = negotiate_content_type(headers.get("content-type"))
     raw = decompress(body, headers.get("content-encoding"), max_bytes)
-    batch = decode_write_v1(raw, cache) or decode_write_v2(raw).batch
+    if version is WriteVersion.V1:
+        batch = decode_write_v1(raw, cache)  # one LabelCache per receiver
+    else:
+        decoded = decode_write_v2(raw)  # .batch, .histograms, .exemplars
 
 Errors (all :class:`~kubesight.errors.DecodeError`, so one ``except`` suffices)::
 
@@ -55,6 +58,7 @@ __all__ = [
     "WriteV2Decoded",
     "WriteVersion",
     "decode_write_v1",
+    "decode_write_v1_counted",
     "decode_write_v2",
     "decompress",
     "encode_write_v1",
