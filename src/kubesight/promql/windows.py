@@ -43,7 +43,13 @@ def count_le(offsets: I64, timestamps: I64, q: I64) -> I64:
         # Steps are sorted (always, for step grids): place every sample in
         # its step bucket with a search over the few steps, then count per
         # series with one bincount and a cumulative sum along the steps.
-        bucket = np.searchsorted(q, timestamps, side="left")
+        step = int(q[1] - q[0]) if t > 1 else 0
+        if step > 0 and bool(np.all(np.diff(q) == step)):
+            # A regular grid: the bucket (number of steps before a sample)
+            # is arithmetic, no search needed.
+            bucket = np.clip(-((q[0] - timestamps) // step), 0, t)
+        else:
+            bucket = np.searchsorted(q, timestamps, side="left")
         seg = seg_ids(offsets)
         counts = np.bincount(seg * (t + 1) + bucket, minlength=s * (t + 1)).reshape(s, t + 1)
         out = np.cumsum(counts[:, :t], axis=1)
