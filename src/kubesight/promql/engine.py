@@ -84,6 +84,15 @@ class _Ctx:
         if time.monotonic() > self.deadline:
             raise QueryTimeoutError("expression evaluation")
 
+    def check_cells(self, series: int, steps: int) -> None:
+        """Refuse a dense (series x steps) matrix larger than the sample limit.
+
+        Evaluation is dense; allocating first and counting later could take
+        the server down on a huge selector, so the bound is checked up front.
+        """
+        if series * steps > self.max_samples:
+            raise TooManySamplesError()
+
     def account(self, held: int, touched: int) -> None:
         """``held``: samples a node keeps in memory; ``touched``: samples its windows read.
 
@@ -357,6 +366,7 @@ class _Evaluator:
         eff = (np.full(len(times), at, np.int64) if at is not None else times) - _ms(vs.offset)
         lb = self.ctx.lookback
         sd = self._select(vs, int(eff.min()) - lb + 1, int(eff.max()))
+        self.ctx.check_cells(len(sd), len(times))
         s = len(sd)
         hi = count_le(sd.offsets, sd.timestamps, eff)
         idx = hi - 1
@@ -405,6 +415,7 @@ class _Evaluator:
         rng: int,
         times: I64,
     ) -> RangeArg:
+        self.ctx.check_cells(len(labels), len(times))
         # One pass over the samples for both bounds: window starts and ends
         # mostly coincide on the step grid (range a multiple of the step).
         t = len(end)
