@@ -191,3 +191,17 @@ def test_many_pages_and_partial_selects(tmp_path: Path) -> None:
     ref.append(SampleBatch(series, refs, ts, vals))
     for ms in ([Matcher.of("__name__", "=", "p3")], [Matcher.of("i", "=~", "0001.|02999")]):
         assert_same(store.select(ms, NOW_MS - 1_800_000, NOW_MS), ref.select(ms, NOW_MS - 1_800_000, NOW_MS))
+
+
+@pytest.mark.parametrize("filter_below", [0, 1 << 30])
+def test_index_paths_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, filter_below: int) -> None:
+    """Postings set operations and per-candidate filtering give the same answers."""
+    import kubesight.store.index as index_module
+
+    monkeypatch.setattr(index_module, "_FILTER_BELOW", filter_below)
+    store = make_store(tmp_path)
+    ref = MemoryStore()
+    batch = random_batch(random.Random(11), n_series=60, n_samples=600)
+    store.append(batch)
+    ref.append(batch)
+    compare_all(store, ref)

@@ -31,8 +31,8 @@ import orjson
 
 from kubesight.errors import CorruptionError
 from kubesight.model import Labels
+from kubesight.store.arrays import gather_ranges, member_positions
 from kubesight.store.encoding import decode_page, encode_page
-from kubesight.store.head import gather_ranges, member_positions
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

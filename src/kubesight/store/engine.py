@@ -30,8 +30,9 @@ import numpy.typing as npt
 from kubesight.errors import StorageError, ValidationError
 from kubesight.model import Labels, Matcher, MetricMetadata, SampleBatch, SeriesData
 from kubesight.model.labels import validate_labels
+from kubesight.store.arrays import gather_ranges, run_starts, sorted_unique
 from kubesight.store.block import Block, BlockWriter, PageCache
-from kubesight.store.head import Head, dedupe_sorted, gather_ranges, merge_sorted
+from kubesight.store.head import Head, dedupe_sorted, merge_sorted
 from kubesight.store.index import SeriesIndex
 from kubesight.store.interface import AppendResult
 from kubesight.store.wal import WAL
@@ -242,7 +243,7 @@ class Storage:
                 closed_segment = self.wal.rotate()
             frozen.seal()
             runs = frozen.runs
-            sids_all = np.unique(np.concatenate([r.sids for r in runs]))
+            sids_all = sorted_unique(np.concatenate([r.sids for r in runs]))
 
             def gather(want: I64) -> tuple[I64, I64, F64]:
                 return merge_sorted([(*r.gather(want, _MIN_T, _MAX_T), r.mint, r.maxt) for r in runs])
@@ -284,14 +285,15 @@ class Storage:
                 if not len(s):
                     continue
                 win = t // w
-                for wv in np.unique(win).tolist():
+                for wv in sorted_unique(win).tolist():
                     if wv not in writers:
                         writers[wv] = BlockWriter(
                             self.dir / "blocks", self._next_name(wv * w), window_start=wv * w, level=level
                         )
                     m = win == wv
                     ws, wt, wvals = (s, t, v) if m.all() else (s[m], t[m], v[m])
-                    uniq, first = np.unique(ws, return_index=True)
+                    first = run_starts(ws)  # gather() returns samples grouped by series
+                    uniq = ws[first]
                     counts = np.diff(np.append(first, len(ws)))
                     order = np.argsort(rank[uniq], kind="stable")
                     idx = gather_ranges(first[order].astype(np.int64), counts[order])
@@ -335,7 +337,7 @@ class Storage:
                     parts.append((bs[order], bt[order], bv[order], b.mint, b.maxt))
                 return merge_sorted(parts)
 
-            sids_all = np.unique(np.concatenate([b.sids for b in group]))
+            sids_all = sorted_unique(np.concatenate([b.sids for b in group]))
             est = sum(b.meta.num_samples for b in group)
             level = max(b.meta.level for b in group) + 1
             new = self._stream_blocks(sids_all, est, gather, level=level)
@@ -384,7 +386,7 @@ class Storage:
             for r in h.runs:
                 live.update(r.sids.tolist())
             for p in h.pending:
-                live.update(np.unique(p[0]).tolist())
+                live.update(sorted_unique(p[0]).tolist())
         dead = [int(i) for i in self.index.all_ids().tolist() if i not in live]
         self.index.remove(dead)
         oldest = min((b.mint for b in self.blocks), default=self.head.mint)
@@ -454,7 +456,8 @@ class Storage:
                 [np.full(len(p[0]), i, np.int64) for i, (p, _) in enumerate(nonempty)]
             )
             pos, t, v = dedupe_sorted(pos, t, v, src)
-        uniq_pos, first = np.unique(pos, return_index=True)
+        first = run_starts(pos)
+        uniq_pos = pos[first]
         offsets = np.append(first, len(pos)).astype(np.int64)
         inv = np.empty(len(rank_all), np.int64)
         valid = rank_all >= 0

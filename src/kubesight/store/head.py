@@ -15,28 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from kubesight.store.arrays import gather_ranges, member_positions, run_starts
+
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 _RUN_SAMPLES = 1 << 18  # 256k samples: sorting cost amortised, query fan-out small
-
-
-def member_positions(haystack: I64, needles: I64) -> I64:
-    """Positions in sorted ``haystack`` of those sorted ``needles`` it contains."""
-    pos = np.searchsorted(haystack, needles)
-    ok = pos < len(haystack)
-    ok[ok] = haystack[pos[ok]] == needles[ok]
-    return pos[ok]
-
-
-def gather_ranges(starts: I64, lengths: I64) -> I64:
-    """Indices of the concatenation of ``arange(s, s + l)`` for each pair, vectorised."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.empty(0, np.int64)
-    ends = np.cumsum(lengths)
-    return np.arange(total, dtype=np.int64) - np.repeat(ends - lengths - starts, lengths)
 
 
 @dataclass(frozen=True)
@@ -61,7 +46,8 @@ class Run:
         last[:-1] = (s[1:] != s[:-1]) | (t[1:] != t[:-1])
         if not last.all():
             s, t, v = s[last], t[last], v[last]
-        uniq, first = np.unique(s, return_index=True)
+        first = run_starts(s)
+        uniq = s[first]
         offsets = np.append(first, len(s)).astype(np.int64)
         return Run(uniq, offsets, t, v, seq, int(t.min()), int(t.max()))
 
