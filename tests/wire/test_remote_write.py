@@ -171,8 +171,14 @@ def check_v1(raw: bytes) -> WriteDecoded:
 
 
 def check_v2(raw: bytes) -> WriteDecoded:
+    """Decode without a cache, then cold and warm with one; compare with the reference."""
+    want = ref_v2(raw)
     got = decode_write_v2(raw)
-    assert (*view(got.batch), got.histograms, got.exemplars) == ref_v2(raw)
+    assert (*view(got.batch), got.histograms, got.exemplars) == want
+    cache = LabelCache()
+    for _ in range(2):
+        got = decode_write_v2(raw, cache)
+        assert (*view(got.batch), got.histograms, got.exemplars) == want
     return got
 
 
@@ -836,6 +842,26 @@ def test_other_message_sent_as_v2() -> None:
     assert len(decode_write_v2(f_len(4, b"")).batch) == 0  # symbols only: valid, empty
 
 
+def test_v2_label_cache_survives_renumbered_symbols() -> None:
+    # two requests with the same series but different symbol tables, as a 2.0
+    # sender builds a new table per request
+    first = v2_request(["", "__name__", "up", "job", "a"], v2_series([1, 2, 3, 4], sample(1.0, TS)))
+    second = v2_request(
+        ["", "job", "a", "x", "__name__", "up"],
+        v2_series([3, 3], sample(5.0, TS)),
+        v2_series([4, 5, 1, 2], sample(2.0, TS + 1)),
+    )
+    cache = LabelCache()
+    one = decode_write_v2(first, cache).batch
+    two = decode_write_v2(second, cache).batch
+    assert two.series == [(("x", "x"),), (("__name__", "up"), ("job", "a"))]
+    assert two.series[1] is one.series[0]
+    assert view(two)[1] == [(0, TS, bits(5.0)), (1, TS + 1, bits(2.0))]
+    small = LabelCache(max_entries=2)
+    decode_write_v2(second, small)
+    assert small.size() <= 2
+
+
 def test_v2_truncated_at_every_offset() -> None:
     raw = HAND_V2 + v2_series([1, 2], sample(None, TS), sample(3.0, TS + 1))
 
@@ -960,12 +986,13 @@ def decode_v1_view(raw: bytes) -> Any:
 
 
 def decode_v2_view(raw: bytes) -> Any:
-    got = decode_write_v2(raw)
+    got = decode_write_v2(raw, _FUZZ_CACHE)
     return (*view(got.batch), got.histograms, got.exemplars)
 
 
 _FUZZ_CACHE = LabelCache()
 decode_v1_view(MUTANTS_V1)  # warm: mutants of these bytes also take the cached paths
+decode_v2_view(MUTANTS_V2)
 
 
 def _differential(raw: bytes, ours: Any, ref: Any) -> None:
