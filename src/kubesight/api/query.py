@@ -108,6 +108,11 @@ def _respond(res: QueryResult, params: Params) -> Response:
         data["stats"] = _stats(res, stats)
     body: dict[str, Any] = {"status": "success", "data": data}
     warnings = list(res.warnings) + warns
+    if stats not in (None, "", "true", "all"):
+        warnings.append(
+            f'value "{stats}" for parameter "stats" is deprecated and will be rejected in the '
+            'next major release, use "true" or "all"'
+        )
     if warnings:
         body["warnings"] = warnings
     if res.infos:
