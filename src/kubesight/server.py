@@ -18,6 +18,7 @@ from kubesight.ingest.remote_write import WriteLimits
 from kubesight.model.durations import parse_duration_ms
 from kubesight.model.instrument import Registry
 from kubesight.store.engine import Storage, StorageOptions, check_dir_writable
+from kubesight.web import landing
 
 log = logging.getLogger("kubesight.server")
 
@@ -53,7 +54,7 @@ def build(cfg: Config, flags: dict[str, str]) -> tuple[Starlette, Storage]:
     opts = AppOptions(
         limits=WriteLimits(cfg.server.max_request_bytes, cfg.server.max_decoded_bytes),
         info=info,
-        extra_routes=_query_routes(store, cfg),
+        extra_routes=[*_query_routes(store, cfg), *landing.routes(store.stats, str(data_dir))],
     )
     return build_app(store, opts, Registry()), store
 

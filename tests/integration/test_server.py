@@ -57,6 +57,14 @@ def test_health_ready_metrics(server: Server) -> None:
         assert name in m.text
 
 
+def test_landing_page(server: Server) -> None:
+    write(server.url, batch(4, now_ms(), "landing"))
+    page = httpx.get(f"{server.url}/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<h1>kubesight</h1>" in page.text and f"{server.url}/api/v1/write" in page.text
+    assert '<div class="num">4</div><div class="lbl">series</div>' in page.text
+
+
 def test_remote_write_v1_and_v2_then_read_back(server: Server) -> None:
     t = now_ms()
     assert write(server.url, batch(3, t, "v1m")).status_code == 204
