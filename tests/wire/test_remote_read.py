@@ -122,8 +122,11 @@ def test_matcher_types(mtype: int, op: MatchOp) -> None:
             r"queries\[1\]\.matchers\[1\]: invalid regex",
         ),
         (query(1, 2, matcher(3, "job", "[z-a]")), r"queries\[0\]\.matchers\[0\]: invalid regex"),
-        (query(1, 2, matcher(0, b"\xff", "a")), "UTF-8"),
-        (query(1, 2, matcher(0, "a", b"\xe2\x82")), "UTF-8"),
+        (
+            query(1, 2, matcher(0, b"\xff", "a")),
+            r"queries\[0\]\.matchers\[0\]\.name is not valid UTF-8",
+        ),
+        (query(1, 2, matcher(0, "a", b"\xe2\x82")), r"matchers\[0\]\.value is not valid UTF-8"),
         (b"\x0a\x10\x08", r"prometheus\.ReadRequest"),
         (b"\xff\xff\xff\xff", r"prometheus\.ReadRequest"),
         (f_varint(9, 1), "unknown field numbers"),

@@ -574,7 +574,7 @@ def test_v1_one_very_long_series_among_short_ones() -> None:
         (series_v1(label(b"\xff\xfe", "v"), sample(1.0, TS)), "UTF-8"),
         (series_v1(label("n", b"caf\xe9"), sample(1.0, TS)), "UTF-8"),
         (series_v1(sample(1.0, TS), label("n", b"\xc3"), label("a", "b")), "UTF-8"),
-        (f_len(3, f_len(4, b"\xff")), "UTF-8"),  # metadata help
+        (f_len(3, f_len(4, b"\xff")), r"metadata\[0\]\.help is not valid UTF-8: b'\\xff'"),
         (series_v1(label("a", "b"), f_len(2, b"\x09\x00")), r"timeseries\[0\]"),  # truncated double
         (
             series_v1(label("a", "b"), sample(1.0, TS))
@@ -593,7 +593,14 @@ def test_v1_invalid_utf8_names_the_series() -> None:
     raw = series_v1(label("a", "ok"), sample(1.0, TS)) + series_v1(
         label("a", b"\xff"), sample(1.0, TS)
     )
-    with pytest.raises(DecodeError, match=r"timeseries\[1\].*UTF-8"):
+    for cache in (None, LabelCache()):
+        with pytest.raises(
+            DecodeError, match=r"timeseries\[1\]: labels\[0\]\.value is not valid UTF-8: b'\\xff'"
+        ):
+            decode_write_v1(raw, cache)
+    # the same where upb reads the whole series (labels after the sample)
+    raw = series_v1(sample(1.0, TS), label("a", "ok"), label(b"\xc3", "v"))
+    with pytest.raises(DecodeError, match=r"timeseries\[0\]: labels\[1\]\.name is not valid"):
         decode_write_v1(raw)
 
 
@@ -817,7 +824,7 @@ def test_v2_histograms_and_exemplars_are_counted() -> None:
             v2_request(S, v2_series([1, 2], sample(1.0, TS), v2_meta(1, 0, 8))),
             r"timeseries\[0\]: metadata unit_ref points at symbol 8",
         ),
-        (f_len(4, b"") + f_len(4, b"\xff\xfe"), "UTF-8"),
+        (f_len(4, b"") + f_len(4, b"\xff\xfe"), r"symbols\[1\] is not valid UTF-8"),
         (
             v2_request(S) + f_len(5, f_len(1, b"\x81")),
             "timeseries\\[0\\]",

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import DecodeError
 
 _F = descriptor_pb2.FieldDescriptorProto
 
@@ -348,14 +349,73 @@ _FAST = _file(
     deps=["kubesight/prompb/types.proto"],
 )
 
+_TWIN = "kubesight.utf8"
+
+
+def _bytes_twin(fdp: descriptor_pb2.FileDescriptorProto) -> descriptor_pb2.FileDescriptorProto:
+    """The same file with every string field read as bytes, in its own package.
+
+    upb rejects a message whose string holds invalid UTF-8 without saying
+    which; parsing the same bytes with the twin finds the field (utf8_error).
+    """
+    twin = descriptor_pb2.FileDescriptorProto()
+    twin.CopyFrom(fdp)
+    twin.name = f"{_TWIN}/{fdp.name}"
+    twin.package = f"{_TWIN}.{fdp.package}"
+    del twin.dependency[:]
+    twin.dependency.extend(f"{_TWIN}/{d}" for d in fdp.dependency)
+    for msg in twin.message_type:
+        for fd in msg.field:
+            if fd.type == STRING:
+                fd.type = BYTES
+            if fd.type_name:
+                fd.type_name = f".{_TWIN}{fd.type_name}"
+    return twin
+
+
 _POOL = descriptor_pool.DescriptorPool()
 for _fdp in (_TYPES_V1, _REMOTE_V1, _WRITE_V2, _FAST):
     _POOL.Add(_fdp)
+for _fdp in (_TYPES_V1, _REMOTE_V1, _WRITE_V2):
+    _POOL.Add(_bytes_twin(_fdp))
 
 
 def _cls(full_name: str) -> Any:
     # Any: the classes are made at runtime, so mypy cannot know their fields.
     return message_factory.GetMessageClass(_POOL.FindMessageTypeByName(full_name))
+
+
+def utf8_error(cls: Any, raw: bytes) -> str | None:
+    """Where ``raw``, read as message ``cls``, holds a string that is not UTF-8.
+
+    Returns e.g. ``"timeseries[2].labels[0].value is not valid UTF-8:
+    b'caf\\xe9'"``, or None when the bytes do not parse even as the twin (so
+    the problem is elsewhere) or every string is fine.
+    """
+    name = f"{_TWIN}.{cls.DESCRIPTOR.full_name}"
+    try:
+        twin = _cls(name).FromString(raw)
+    except (KeyError, DecodeError):
+        return None
+    return _find_bad_utf8(twin, "")
+
+
+def _find_bad_utf8(msg: Any, path: str) -> str | None:
+    for fd, value in msg.ListFields():
+        where = f"{path}.{fd.name}" if path else fd.name
+        items = value if fd.is_repeated else [value]
+        for i, item in enumerate(items):
+            here = f"{where}[{i}]" if fd.is_repeated else where
+            if fd.type == BYTES:
+                try:
+                    item.decode("utf-8")
+                except UnicodeDecodeError:
+                    return f"{here} is not valid UTF-8: {item[:64]!r}"
+            elif fd.type == MESSAGE:
+                found = _find_bad_utf8(item, here)
+                if found:
+                    return found
+    return None
 
 
 # prometheus (remote write 1.0 and remote read)
@@ -417,6 +477,7 @@ __all__ = [
     "encode_sample_records",
     "encode_varint",
     "len_field",
+    "utf8_error",
 ]
 
 

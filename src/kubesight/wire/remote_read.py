@@ -77,10 +77,8 @@ def decode_read_request(raw: bytes) -> tuple[list[ReadQuery], list[int]]:
     try:
         req = protos.ReadRequest.FromString(raw)
     except ProtobufDecodeError as exc:
-        raise DecodeError(
-            "remote read body is not a valid prometheus.ReadRequest "
-            f"(malformed protobuf or a string that is not valid UTF-8): {exc}"
-        ) from exc
+        detail = protos.utf8_error(protos.ReadRequest, raw) or f"malformed protobuf ({exc})"
+        raise DecodeError(f"remote read body (prometheus.ReadRequest): {detail}") from exc
     if not req.queries and not req.accepted_response_types and raw:
         fields = unknown_fields.UnknownFieldSet(req)
         unknown = sorted({fields[k].field_number for k in range(len(fields))})
@@ -167,9 +165,8 @@ def decode_read_response(raw: bytes) -> list[SeriesData]:
     try:
         resp = protos.ReadResponse.FromString(raw)
     except ProtobufDecodeError as exc:
-        raise DecodeError(
-            f"remote read response is not a valid prometheus.ReadResponse: {exc}"
-        ) from exc
+        detail = protos.utf8_error(protos.ReadResponse, raw) or f"malformed protobuf ({exc})"
+        raise DecodeError(f"remote read response (prometheus.ReadResponse): {detail}") from exc
     out: list[SeriesData] = []
     for qr in resp.results:
         labels: list[Labels] = []

@@ -486,21 +486,18 @@ def _assemble(
     return SampleBatch(series, remap[owner].astype(np.int32), ts, vals, metadata)  # type: ignore[arg-type]
 
 
-def _parse(cls: Any, raw: bytes, what: str) -> Any:
+def _parse(cls: Any, raw: bytes, what: str, canonical: Any = None) -> Any:
+    """``cls.FromString``, with upb's error turned into one that says where.
+
+    ``canonical`` is the real message a view class reads, used to name the
+    field that holds invalid UTF-8 (upb only says the wire format is corrupt).
+    """
     try:
         return cls.FromString(raw)
     except ProtobufDecodeError as exc:
-        raise DecodeError(f"{what}: {_explain(exc)}") from exc
-
-
-def _explain(exc: Exception) -> str:
-    msg = str(exc)
-    # upb reports bad UTF-8 as a generic parse error; say what it most likely is.
-    if "corrupt" in msg.lower() or not msg:
-        return (
-            f"invalid protobuf (malformed wire format or a string that is not valid UTF-8): {msg}"
-        )
-    return msg
+        bad_utf8 = protos.utf8_error(canonical or cls, raw)
+        detail = bad_utf8 or f"malformed protobuf ({exc})"
+        raise DecodeError(f"{what}: {detail}") from exc
 
 
 def _unknown_top_level(msg: Any) -> list[int]:
@@ -538,7 +535,12 @@ def decode_write_v1(raw: bytes, cache: LabelCache | None = None) -> SampleBatch:
 
 def decode_write_v1_counted(raw: bytes, cache: LabelCache | None = None) -> WriteDecoded:
     """:func:`decode_write_v1`, plus the histogram and exemplar counts it skipped."""
-    req = _parse(protos.SplitWriteRequest, raw, "remote write 1.0 body (prometheus.WriteRequest)")
+    req = _parse(
+        protos.SplitWriteRequest,
+        raw,
+        "remote write 1.0 body (prometheus.WriteRequest)",
+        protos.WriteRequest,
+    )
     chunks = req.timeseries
     if req.v2_symbols or req.v2_timeseries:
         raise DecodeError(
@@ -790,8 +792,7 @@ def _fill_misses(
     # An empty name or value (omitted by proto3) misaligns the columns, and a
     # parse error needs the series it came from: decode each run by itself.
     for j in miss:
-        where = f"timeseries[{int(good[j])}] labels"
-        msg = _parse(protos.Labels, keys[j], where)
+        msg = _parse(protos.Labels, keys[j], f"timeseries[{int(good[j])}]")
         found[j] = entries[keys[j]] = tuple((lb.name, lb.value) for lb in msg.labels)
 
 
@@ -849,7 +850,10 @@ def decode_write_v2(raw: bytes, cache: LabelCache | None = None) -> WriteDecoded
     :func:`decode_write_v1`, returns the label tuples of series seen before.
     """
     req = _parse(
-        protos.SplitWriteV2Request, raw, "remote write 2.0 body (io.prometheus.write.v2.Request)"
+        protos.SplitWriteV2Request,
+        raw,
+        "remote write 2.0 body (io.prometheus.write.v2.Request)",
+        protos.WriteV2Request,
     )
     if req.v1_timeseries or req.v1_metadata:
         raise DecodeError(
