@@ -147,13 +147,13 @@ def vector_vector(op: str, lhs: IVec, rhs: IVec, m: Matching) -> IVec:
         gi, ti = (int(a[0]) for a in np.nonzero(ocnt > 1))
         dup = [i for i in range(len(one.labels)) if oid[i] == gi and one.present[i, ti]][:2]
         side = "left" if swapped else "right"
-        first = one.labels[dup[1]]
-        second = one.labels[dup[0]]
+        later = one.labels[dup[1]]
+        # Prometheus orders the two series' strings so the message is stable.
+        pair = sorted([format_labels_prom(one.labels[dup[0]]), format_labels_prom(later)])
         raise ExecutionError(
-            f"found duplicate series for the match group {format_labels_prom(_match_labels(first, m))} "
-            f"on the {side} hand-side of the operation: [{format_labels_prom(first)}, "
-            f"{format_labels_prom(second)}];many-to-many matching not allowed: "
-            "matching labels must be unique on one side"
+            f"found duplicate series for the match group {format_labels_prom(_match_labels(later, m))} "
+            f"on the {side} hand-side of the operation: [{pair[0]}, {pair[1]}]"
+            ";many-to-many matching not allowed: matching labels must be unique on one side"
         )
     o_idx = np.full((g, t), -1, np.int64)
     o_val = np.zeros((g, t))
@@ -176,8 +176,10 @@ def vector_vector(op: str, lhs: IVec, rhs: IVec, m: Matching) -> IVec:
             # A filtering comparison returns the left-hand sample's value.
             v = lv.astype(np.float64)
     drop = op in ARITH or m.return_bool
+    # Matching errors count every matched pair, also those a comparison
+    # then filters away (Prometheus 3.x checks before filtering).
     if m.card == "one-to-one":
-        per_sig = _presence_by_sig(IVec(many.labels, v, out_present), mid, g)
+        per_sig = _presence_by_sig(IVec(many.labels, v, matched), mid, g)
         if (per_sig > 1).any():
             raise ExecutionError(
                 "multiple matches for labels: many-to-one matching must be explicit "
@@ -186,7 +188,7 @@ def vector_vector(op: str, lhs: IVec, rhs: IVec, m: Matching) -> IVec:
         labels = [_result_one_to_one(lb, m, drop) for lb in many.labels]
         return merge_same_labels(IVec(labels, v, out_present).compact())
     # many-to-one: the output label set depends on which 'one' series matched.
-    r, c = np.nonzero(out_present)
+    r, c = np.nonzero(matched)
     pj = partner[r, c]
     n_one = max(len(one.labels), 1)
     pair_key = r.astype(np.int64) * n_one + pj
@@ -208,8 +210,8 @@ def vector_vector(op: str, lhs: IVec, rhs: IVec, m: Matching) -> IVec:
     vals = np.zeros((len(uniq), t))
     pres = np.zeros((len(uniq), t), np.bool_)
     vals[inv, c] = v[r, c]
-    pres[inv, c] = True
-    return merge_same_labels(IVec(out_labels, vals, pres))
+    pres[inv, c] = out_present[r, c]
+    return merge_same_labels(IVec(out_labels, vals, pres).compact())
 
 
 def _get(lbls: Labels, name: str) -> str:

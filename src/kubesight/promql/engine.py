@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import promql_parser as pp
 
+from kubesight.errors import ValidationError
 from kubesight.model import METRIC_NAME, Labels, Matcher, MatchOp, SeriesData
 from kubesight.model.samples import F64, I64, is_stale_nan
 from kubesight.promql import aggregate as agg
@@ -28,6 +29,7 @@ from kubesight.promql.errors import (
 )
 from kubesight.promql.labelset import drop_name, merge_same_labels
 from kubesight.promql.rangefns import KEEP_NAME, RANGE_FUNCTIONS
+from kubesight.promql.regex import go_to_python
 from kubesight.promql.types import IVec, RangeArg, SStr, SVal, Val
 from kubesight.promql.value import Matrix, QueryResult, QueryStats, Scalar, String, Value, Vector
 from kubesight.promql.windows import count_le, seg_ids
@@ -75,6 +77,7 @@ class _Ctx:
     end: int
     deadline: float
     max_samples: int
+    step: int = 0
     stats: QueryStats = field(default_factory=QueryStats)
     warnings: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
@@ -176,6 +179,7 @@ class Engine:
             end,
             time.monotonic() + timeout,
             self.max_samples,
+            step,
         )
         ctx.stats.query_preparation_time = t1 - t0
         times = np.arange(start, end + 1, step, dtype=np.int64) if step else np.array([start], np.int64)
@@ -347,7 +351,14 @@ class _Evaluator:
             if vs.name:
                 ms.append(Matcher.of(METRIC_NAME, MatchOp.EQ, str(vs.name)))
             for m in g:
-                ms.append(Matcher.of(str(m.name), _MATCH_OPS[_matchop(m.op)], str(m.value)))
+                op = _MATCH_OPS[_matchop(m.op)]
+                value = str(m.value)
+                if op in (MatchOp.RE, MatchOp.NRE):
+                    value = go_to_python(value)
+                try:
+                    ms.append(Matcher.of(str(m.name), op, value))
+                except ValidationError as exc:
+                    raise BadDataError(f"invalid parameter \"query\": {exc}") from exc
             out.append(ms)
         return out
 
@@ -534,6 +545,27 @@ class _Evaluator:
             return SVal(times.astype(np.float64) / 1000)
         if name == "pi":
             return SVal(np.full(t, np.pi))
+        # Query-context functions: constants of the whole query (3.x experimental).
+        if name in ("step", "range", "start", "end"):
+            c = self.ctx
+            value = {
+                "step": c.step / 1000,
+                "range": (c.end - c.start) / 1000,
+                "start": c.start / 1000,
+                "end": c.end / 1000,
+            }[name]
+            return SVal(np.full(t, value))
+        if name in ("min_of", "max_of"):
+            a = self._scalar_arg(args[0], times).values
+            b = self._scalar_arg(args[1], times).values
+            with np.errstate(invalid="ignore"):
+                # Go's math.Min/Max: NaN wins, and -0 < +0.
+                r = np.minimum(a, b) if name == "min_of" else np.maximum(a, b)
+                zero = (a == 0) & (b == 0)
+                if zero.any():
+                    neg = np.signbit(a) | np.signbit(b) if name == "min_of" else np.signbit(a) & np.signbit(b)
+                    r = np.where(zero, np.where(neg, -0.0, 0.0), r)
+            return SVal(r)
         if name == "vector":
             return functions.fn_vector(self._scalar_arg(args[0], times))
         if name == "scalar":

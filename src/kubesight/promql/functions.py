@@ -11,6 +11,7 @@ from kubesight.model import METRIC_NAME, Labels
 from kubesight.model.samples import F64
 from kubesight.promql.errors import ExecutionError
 from kubesight.promql.labelset import drop_name, group_ids, merge_same_labels, set_label
+from kubesight.promql.regex import go_to_python
 from kubesight.promql.types import IVec, SVal
 
 
@@ -198,7 +199,7 @@ def _go_expand(template: str, m: re.Match[str]) -> str:
 
 def _compile(regex: str) -> re.Pattern[str]:
     try:
-        return re.compile("^(?s:(?:" + regex.replace(r"\z", r"\Z") + "))$")
+        return re.compile("^(?s:(?:" + go_to_python(regex).replace(r"\z", r"\Z") + "))$")
     except re.error as exc:
         raise ExecutionError(f"invalid regular expression in label_replace(): {regex}") from exc
 
