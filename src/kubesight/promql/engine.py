@@ -27,7 +27,8 @@ from kubesight.promql.errors import (
     QueryTimeoutError,
     TooManySamplesError,
 )
-from kubesight.promql.labelset import drop_name, merge_same_labels
+from kubesight.promql.fmt import format_openmetrics_float
+from kubesight.promql.labelset import drop_name, merge_same_labels, set_label
 from kubesight.promql.rangefns import KEEP_NAME, RANGE_FUNCTIONS
 from kubesight.promql.regex import go_to_python
 from kubesight.promql.types import IVec, RangeArg, SStr, SVal, Val
@@ -626,6 +627,26 @@ class _Evaluator:
                     "PromQL warning: quantile value should be between 0 and 1"
                 )
             return out
+        if name == "histogram_quantiles":
+            vec = self._vec_arg(args[0], times)
+            label = self._str_arg(args[1], times)
+            parts: list[IVec] = []
+            for a in args[2:]:
+                q = self._scalar_arg(a, times)
+                out, warns = functions.fn_histogram_quantile(q, vec)
+                self.ctx.warnings.extend(warns)
+                # The label value is the literal quantile, OpenMetrics-style.
+                qs = format_openmetrics_float(float(q.values[0]))
+                parts.append(IVec([set_label(lb, label, qs) for lb in out.labels], out.values, out.present))
+            if not parts:
+                return IVec.empty(t)
+            return merge_same_labels(
+                IVec(
+                    [lb for p in parts for lb in p.labels],
+                    np.concatenate([p.values for p in parts]),
+                    np.concatenate([p.present for p in parts]),
+                )
+            )
         if name == "histogram_fraction":
             lower = self._scalar_arg(args[0], times)
             upper = self._scalar_arg(args[1], times)

@@ -85,6 +85,25 @@ def format_floats(values: F64) -> list[str]:
     return res
 
 
+def format_openmetrics_float(v: float) -> str:
+    """Prometheus' FormatOpenMetricsFloat: Go's 'g' format, with ``.0`` on integers."""
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "+Inf" if v > 0 else "-Inf"
+    s = repr(v)
+    if "e" in s:
+        mant, exp = s.split("e")
+        e = int(exp)
+        # Go's shortest 'g' switches to exponent form only below 1e-4 or at 1e21.
+        s = format_float(v) if -4 <= e < 21 else f"{mant}e{'-' if e < 0 else '+'}{abs(e):02d}"
+    if s.endswith(".0"):
+        return s
+    if "." not in s and "e" not in s:
+        s += ".0"
+    return s
+
+
 def format_time(t_ms: int) -> float:
     """Prometheus writes timestamps as float seconds (millisecond precision)."""
     return t_ms / 1000.0
