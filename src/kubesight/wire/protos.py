@@ -493,6 +493,10 @@ _MAX_SAMPLE = 2 + 1 + 8 + 1 + 10  # tag, length, value field, timestamp field (1
 
 def encode_varint(n: int) -> bytes:
     """Protobuf varint of a non-negative int (negative int64s: pass ``n & (2**64 - 1)``)."""
+    return _VARINTS[n] if n < _SMALL else _slow_varint(n)
+
+
+def _slow_varint(n: int) -> bytes:
     out = bytearray()
     while n > 0x7F:
         out.append((n & 0x7F) | 0x80)
@@ -501,9 +505,17 @@ def encode_varint(n: int) -> bytes:
     return bytes(out)
 
 
+# Lengths of labels and series are almost always below 2**14 (two varint bytes).
+_SMALL = 1 << 14
+_VARINTS = [_slow_varint(i) for i in range(_SMALL)]
+
+
 def len_field(tag: int, payload: bytes) -> bytes:
     """One length-delimited field: tag byte, varint length, payload."""
-    return bytes((tag,)) + encode_varint(len(payload)) + payload
+    return b"".join((_TAGS[tag], encode_varint(len(payload)), payload))
+
+
+_TAGS = [bytes((t,)) for t in range(128)]
 
 
 def encode_label_run(
@@ -514,17 +526,16 @@ def encode_label_run(
     ``memo`` keeps each distinct pair's bytes for the caller's batch, since the
     same pairs (job, instance, ...) recur across series.
     """
-    parts = []
-    for pair in labels:
-        b = memo.get(pair)
-        if b is None:
-            name, value = pair
-            body = (len_field(0x0A, name.encode()) if name else b"") + (
-                len_field(0x12, value.encode()) if value else b""
-            )
-            b = memo[pair] = len_field(0x0A, body)
-        parts.append(b)
-    return b"".join(parts)
+    parts = list(map(memo.get, labels))
+    if None in parts:
+        for i, b in enumerate(parts):
+            if b is None:
+                name, value = pair = labels[i]
+                body = (len_field(0x0A, name.encode()) if name else b"") + (
+                    len_field(0x12, value.encode()) if value else b""
+                )
+                parts[i] = memo[pair] = len_field(0x0A, body)
+    return b"".join(parts)  # type: ignore[arg-type]
 
 
 def encode_sample_records(timestamps: Any, values: Any) -> tuple[bytes, list[int]]:

@@ -813,11 +813,14 @@ def encode_write_v1(batch: SampleBatch) -> bytes:
     records, offs = protos.encode_sample_records(batch.timestamps[order], batch.values[order])
     memo: dict[tuple[str, str], bytes] = {}
     parts: list[bytes] = []
+    add = parts.extend
+    run, varint = protos.encode_label_run, protos.encode_varint
     for lbls, a, b in zip(batch.series, bounds[:-1], bounds[1:], strict=True):
         if a == b:
             continue
-        body = protos.encode_label_run(lbls, memo) + records[offs[a] : offs[b]]
-        parts.append(protos.len_field(0x0A, body))
+        labels = run(lbls, memo)
+        # series record: tag 1 (LEN), length, labels, samples; joined once at the end
+        add((b"\x0a", varint(len(labels) + offs[b] - offs[a]), labels, records[offs[a] : offs[b]]))
     for m in batch.metadata:
         meta = protos.MetricMetadata(
             type=_TYPE_NUMBERS.get(m.type, 0),
