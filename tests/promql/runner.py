@@ -187,15 +187,15 @@ def load_into(store: MemoryStore, load: Load) -> None:
     store.append(SampleBatch.from_series(items))
 
 
-def _close(a: float, b: float) -> bool:
+def _close(a: float, b: float, rel_tol: float = 1e-9) -> bool:
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     if a == b:
         return True
-    return abs(a - b) <= 1e-9 * max(abs(a), abs(b))
+    return abs(a - b) <= rel_tol * max(abs(a), abs(b))
 
 
-def run_eval(engine: Engine, ev: Eval) -> str | None:
+def run_eval(engine: Engine, ev: Eval, rel_tol: float = 1e-9) -> str | None:
     """None if the evaluation matches its expectation, else a description of the mismatch."""
     try:
         if ev.instant:
@@ -235,7 +235,7 @@ def run_eval(engine: Engine, ev: Eval) -> str | None:
             for p, x in zip(pos, vals.tolist(), strict=True):
                 row[p] = float(x)
             got.append((None if lb == () and _scalar_expected(ev) else lb, row))
-    return _compare(ev, got)
+    return _compare(ev, got, rel_tol)
 
 
 def _scalar_expected(ev: Eval) -> bool:
@@ -245,6 +245,7 @@ def _scalar_expected(ev: Eval) -> bool:
 def _compare(
     ev: Eval,
     got: list[tuple[tuple[tuple[str, str], ...] | None, list[float | None]]],
+    rel_tol: float = 1e-9,
 ) -> str | None:
     exp = ev.expected
     if not ev.ordered:
@@ -261,7 +262,9 @@ def _compare(
         if len(ev_) != len(gv):
             return f"{el}: expected {ev_}, got {gv}"
         for a, b in zip(ev_, gv, strict=True):
-            if (a is None) != (b is None) or (a is not None and b is not None and not _close(a, b)):
+            if (a is None) != (b is None) or (
+                a is not None and b is not None and not _close(a, b, rel_tol)
+            ):
                 return f"{el}: expected {ev_}, got {gv}"
     return None
 

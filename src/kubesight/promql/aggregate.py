@@ -78,6 +78,8 @@ def aggregate(
             x = np.where(pres, vals, 0.0)
             n = np.maximum(cnt, 1)
             mean = np.add.reduceat(x, starts, axis=0) / n
+            # Corrected two-pass (see rangefns._variance): exact 0 for equal values.
+            mean = mean + np.add.reduceat(np.where(pres, vals - mean[sids], 0.0), starts, axis=0) / n
             dev = np.where(pres, vals - mean[sids], 0.0)
             res = np.add.reduceat(dev * dev, starts, axis=0) / n
             if op == "stddev":

@@ -247,6 +247,9 @@ def _variance(ra: RangeArg) -> Out:
     n = np.maximum(cnt, 1).astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         mean = seg_reduce(np.add, x, start, cnt) / n
+        # Corrected two-pass: one refinement of the mean makes constant
+        # windows come out exactly 0, as Prometheus' Welford update does.
+        mean = mean + seg_reduce(np.add, x - np.repeat(mean, cnt), start, cnt) / n
         dev = x - np.repeat(mean, cnt)
         var = seg_reduce(np.add, dev * dev, start, cnt) / n
     return var.reshape(shape), (cnt > 0).reshape(shape)
