@@ -9,6 +9,7 @@ shape requires.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -27,6 +28,8 @@ from kubesight.model.durations import parse_api_duration_ms
 from kubesight.promql import Engine, PromQLError, QueryResult
 from kubesight.promql.fmt import format_float, format_floats
 from kubesight.promql.value import Matrix, Scalar, String, Vector
+
+log = logging.getLogger("kubesight.api.query")
 
 _STATUS = {"bad_data": 400, "execution": 422, "timeout": 503, "canceled": 503, "internal": 500}
 
@@ -161,6 +164,9 @@ def routes(engine: Engine) -> list[Route]:
             return _err(exc.error_type, str(exc))
         except PromQLError as exc:
             return _err(exc.error_type, str(exc))
+        except Exception as exc:  # a bug must not take the server down: answer it
+            log.exception("query failed")
+            return _err("internal", f"unexpected error: {exc}")
 
     async def query_range(request: Request) -> Response:
         try:
@@ -203,6 +209,9 @@ def routes(engine: Engine) -> list[Route]:
             return _err(exc.error_type, str(exc))
         except PromQLError as exc:
             return _err(exc.error_type, str(exc))
+        except Exception as exc:  # a bug must not take the server down: answer it
+            log.exception("query failed")
+            return _err("internal", f"unexpected error: {exc}")
 
     async def format_query(request: Request) -> Response:
         params = await _params(request)

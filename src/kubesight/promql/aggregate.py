@@ -95,6 +95,9 @@ def aggregate(
 def _sum(vals: F64, pres: npt.NDArray[np.bool_], starts: npt.NDArray[np.intp], sids: npt.NDArray[np.int64]) -> F64:
     x = np.where(pres, vals, 0.0)
     total: F64 = np.add.reduceat(x, starts, axis=0)
+    if not (x < 0).any():
+        # No negative terms, no cancellation: the plain sum is as good as Kahan's.
+        return total
     abs_total = np.add.reduceat(np.abs(x), starts, axis=0)
     bad = ill_conditioned(total, abs_total)
     if bad.any():
