@@ -197,3 +197,14 @@ def test_orjson_body_is_compact(client: TestClient) -> None:
     assert r.content == orjson.dumps(
         {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1.0, "1"]}]}}
     )
+
+
+def test_infos_for_rate_over_a_non_counter_name(client: TestClient) -> None:
+    r = client.get("/api/v1/query", params={"query": "sum(rate(up[5m]))", "time": "300"})
+    body = r.json()
+    assert body["infos"] == [
+        'PromQL info: metric might not be a counter, name does not end in '
+        '_total/_sum/_count/_bucket: "up" (1:10)'
+    ]
+    r = client.get("/api/v1/query", params={"query": "rate(c_total[5m])", "time": "300"})
+    assert "infos" not in r.json()

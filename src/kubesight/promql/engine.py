@@ -7,6 +7,7 @@ not T of them. An instant query is the one-step case.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class _Ctx:
     deadline: float
     max_samples: int
     step: int = 0
+    query: str = ""
     stats: QueryStats = field(default_factory=QueryStats)
     warnings: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
@@ -181,6 +183,7 @@ class Engine:
             time.monotonic() + timeout,
             self.max_samples,
             step,
+            query,
         )
         ctx.stats.query_preparation_time = t1 - t0
         times = np.arange(start, end + 1, step, dtype=np.int64) if step else np.array([start], np.int64)
@@ -258,6 +261,22 @@ def _reorder_matrix(m: Matrix, order: np.ndarray) -> Matrix:
         np.concatenate(parts_t) if parts_t else np.empty(0, np.int64),
         np.concatenate(parts_v) if parts_v else np.empty(0, np.float64),
     )
+
+
+def _position(query: str, name: str) -> str:
+    """`` (line:col)`` of the selector of ``name`` in the query, as annotations show it.
+
+    promql-parser does not expose positions; the first occurrence of the name
+    followed by a selector's ``{`` or ``[`` is where Prometheus points.
+    """
+    for m in re.finditer(re.escape(name), query):
+        rest = query[m.end() :].lstrip()
+        before = query[m.start() - 1] if m.start() else " "
+        if rest[:1] in ("{", "[") and not (before.isalnum() or before in "_:"):
+            line = query.count("\n", 0, m.start()) + 1
+            col = m.start() - (query.rfind("\n", 0, m.start()) + 1) + 1
+            return f" ({line}:{col})"
+    return ""
 
 
 def _union(parts: list[SeriesData]) -> SeriesData:
@@ -535,6 +554,8 @@ class _Evaluator:
                 lbls = self._absent_labels(_unwrap(args[mi]))
                 return IVec([lbls], np.ones((1, t)), ~present[None, :]).compact()
             vals, ok = RANGE_FUNCTIONS[name](ra, others)
+            if name in ("rate", "increase"):
+                self._counter_infos(ra.labels, np.asarray(ok, np.bool_))
             # Held at once: the loaded samples and the output points.
             self.ctx.account(int(ra.timestamps.size) + int(np.count_nonzero(ok)), 0)
             labels = ra.labels if name in KEEP_NAME else [drop_name(lb) for lb in ra.labels]
@@ -659,6 +680,19 @@ class _Evaluator:
             self._vec_arg(args[0], times)
             return IVec.empty(t)
         raise ExecutionError(f"function {name}() is not supported yet by kubesight")
+
+    def _counter_infos(self, labels: list[Labels], ok: Any) -> None:
+        """Prometheus' info when rate/increase run over a name that is not a counter's."""
+        for lb, has in zip(labels, ok.any(axis=1).tolist(), strict=True):
+            name = dict(lb).get(METRIC_NAME, "")
+            if not name or not has or name.endswith(("_total", "_sum", "_count", "_bucket")):
+                continue
+            msg = (
+                "PromQL info: metric might not be a counter, name does not end in "
+                f'_total/_sum/_count/_bucket: "{name}"{_position(self.ctx.query, name)}'
+            )
+            if msg not in self.ctx.infos:
+                self.ctx.infos.append(msg)
 
     def _absent_labels(self, a: Any) -> Labels:
         vs = a.vector_selector if isinstance(a, pp.MatrixSelector) else a
