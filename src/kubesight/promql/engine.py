@@ -28,7 +28,7 @@ from kubesight.promql.errors import (
     QueryTimeoutError,
     TooManySamplesError,
 )
-from kubesight.promql.fmt import format_openmetrics_float
+from kubesight.promql.fmt import format_float, format_openmetrics_float
 from kubesight.promql.labelset import drop_name, merge_same_labels, set_label
 from kubesight.promql.rangefns import KEEP_NAME, RANGE_FUNCTIONS
 from kubesight.promql.regex import go_to_python
@@ -532,6 +532,8 @@ class _Evaluator:
                 raise ExecutionError(f"expected scalar parameter for {op}")
         v = self.eval(e.expr, times)
         assert isinstance(v, IVec)
+        if op == "quantile" and isinstance(param, SVal):
+            self._quantile_warning(param)
         return agg.aggregate(op, v, by, without, param, instant=len(times) == 1)
 
     # --- functions ------------------------------------------------------------------------
@@ -554,6 +556,8 @@ class _Evaluator:
                 lbls = self._absent_labels(_unwrap(args[mi]))
                 return IVec([lbls], np.ones((1, t)), ~present[None, :]).compact()
             vals, ok = RANGE_FUNCTIONS[name](ra, others)
+            if name == "quantile_over_time" and np.asarray(ok).any():
+                self._quantile_warning(others[0])
             if name in ("rate", "increase"):
                 self._counter_infos(ra.labels, np.asarray(ok, np.bool_))
             # Held at once: the loaded samples and the output points.
@@ -643,10 +647,8 @@ class _Evaluator:
             vec = self._vec_arg(args[1], times)
             out, warns = functions.fn_histogram_quantile(q, vec)
             self.ctx.warnings.extend(warns)
-            if ((q.values < 0) | (q.values > 1) | np.isnan(q.values)).any() and len(out.labels):
-                self.ctx.warnings.append(
-                    "PromQL warning: quantile value should be between 0 and 1"
-                )
+            if len(out.labels):
+                self._quantile_warning(q)
             return out
         if name == "histogram_quantiles":
             vec = self._vec_arg(args[0], times)
@@ -680,6 +682,16 @@ class _Evaluator:
             self._vec_arg(args[0], times)
             return IVec.empty(t)
         raise ExecutionError(f"function {name}() is not supported yet by kubesight")
+
+    def _quantile_warning(self, q: SVal) -> None:
+        bad = q.values[(q.values < 0) | (q.values > 1) | np.isnan(q.values)]
+        if bad.size:
+            msg = (
+                "PromQL warning: quantile value should be between 0 and 1, got "
+                f"{format_float(float(bad[0]))}"
+            )
+            if msg not in self.ctx.warnings:
+                self.ctx.warnings.append(msg)
 
     def _counter_infos(self, labels: list[Labels], ok: Any) -> None:
         """Prometheus' info when rate/increase run over a name that is not a counter's."""
