@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import math
 import struct
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import cramjam
@@ -36,6 +41,7 @@ from kubesight.wire.remote_write import (
     encode_write_v2,
     negotiate_content_type,
 )
+from tests.conftest import free_port, require_peer
 
 # --- protobuf by hand -------------------------------------------------------
 
@@ -1030,3 +1036,82 @@ def test_fuzz_mutated_v1(e: list[tuple[int, int]]) -> None:
 @given(edits)
 def test_fuzz_mutated_v2(e: list[tuple[int, int]]) -> None:
     _differential(_mutate(MUTANTS_V2, e), decode_v2_view, ref_v2)
+
+
+# --- the real thing: bytes a real Prometheus sends ---------------------------------
+
+
+@pytest.mark.peer
+def test_real_prometheus_requests(tmp_path: Path) -> None:
+    """Decode what Debian's Prometheus remote-writes, and compare with a full parse."""
+    binary = require_peer("prometheus", "prometheus")
+    bodies: list[tuple[str | None, str | None, bytes]] = []
+
+    class Sink(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            ctype, enc = self.headers.get("Content-Type"), self.headers.get("Content-Encoding")
+            bodies.append((ctype, enc, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    sink = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    port = free_port()
+    (tmp_path / "prometheus.yml").write_text(
+        f"""
+global: {{scrape_interval: 1s}}
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{{targets: ["127.0.0.1:{port}"]}}]
+remote_write:
+  - url: http://127.0.0.1:{sink.server_address[1]}/api/v1/write
+    queue_config: {{batch_send_deadline: 1s}}
+    metadata_config: {{send_interval: 1s}}
+"""
+    )
+    with open(tmp_path / "prometheus.log", "wb") as log:
+        proc = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={tmp_path / 'prometheus.yml'}",
+                f"--storage.tsdb.path={tmp_path / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not (
+                sum(1 for *_, b in bodies if b) >= 4
+                and any(decode_write_v1(decompress(b, e, 1 << 26)).metadata for _, e, b in bodies)
+            ):
+                assert proc.poll() is None, (tmp_path / "prometheus.log").read_text()
+                assert time.monotonic() < deadline, f"only {len(bodies)} requests arrived"
+                time.sleep(0.5)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            sink.shutdown()
+    cache = LabelCache()
+    samples = 0
+    for ctype, enc, body in bodies:
+        assert negotiate_content_type(ctype) is WriteVersion.V1
+        raw = decompress(body, enc, 1 << 26)
+        want = ref_v1(raw)
+        for _ in range(2):  # cold, then every label run from the cache
+            got = decode_write_v1_counted(raw, cache)
+            assert (*view(got.batch), got.histograms, got.exemplars) == want
+        samples += len(got.batch)
+    assert samples > 100
+    metadata = [
+        m for _, e, b in bodies for m in decode_write_v1(decompress(b, e, 1 << 26)).metadata
+    ]
+    assert (
+        MetricMetadata("go_goroutines", "gauge", "Number of goroutines that currently exist.", "")
+        in metadata
+    )
