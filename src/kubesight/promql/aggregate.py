@@ -218,8 +218,7 @@ def _count_values(
         zip(gids[rows].tolist(), strs, strict=True)
     )
     n = len(out_keys)
-    counts = np.zeros((n, t))
-    np.add.at(counts, (out_ids, cols), 1.0)
+    counts = np.bincount(out_ids * t + cols, minlength=n * t).reshape(n, t).astype(np.float64)
     labels: list[Labels] = []
     for key in out_keys:
         assert isinstance(key, tuple)

@@ -19,6 +19,7 @@ from kubesight.promql.labelset import (
     drop_name,
     format_labels_prom,
     group_ids,
+    group_rows_sum,
     keep_only,
     merge_same_labels,
     set_label,
@@ -110,10 +111,7 @@ def _sig_ids(lhs: IVec, rhs: IVec, m: Matching) -> tuple[npt.NDArray[np.int64], 
 
 
 def _presence_by_sig(vec: IVec, ids: npt.NDArray[np.int64], g: int) -> npt.NDArray[np.int64]:
-    cnt = np.zeros((g, vec.nsteps), np.int64)
-    if len(ids):
-        np.add.at(cnt, ids, vec.present.astype(np.int64))
-    return cnt
+    return group_rows_sum(ids, vec.present.astype(np.int64), g)
 
 
 def set_op(op: str, lhs: IVec, rhs: IVec, m: Matching) -> IVec:

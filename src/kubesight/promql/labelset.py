@@ -48,6 +48,18 @@ def group_ids(keys: Iterable[object]) -> tuple[npt.NDArray[np.int64], list[objec
     return np.asarray(ids, np.int64), list(index)
 
 
+def group_rows_sum(ids: npt.NDArray[np.int64], mat: npt.NDArray[np.int64], g: int) -> npt.NDArray[np.int64]:
+    """Row sums of ``mat`` per group id, shape (g, T) (a sort + reduceat, not ufunc.at)."""
+    out = np.zeros((g, mat.shape[1]), np.int64)
+    if len(ids) == 0:
+        return out
+    order = np.argsort(ids, kind="stable")
+    sids = ids[order]
+    starts = np.flatnonzero(np.r_[True, sids[1:] != sids[:-1]])
+    out[sids[starts]] = np.add.reduceat(mat[order], starts, axis=0)
+    return out
+
+
 def merge_same_labels(vec: IVec, *, any_time: bool = False) -> IVec:
     """Merge series whose label sets became equal (after dropping __name__, say).
 
@@ -59,8 +71,7 @@ def merge_same_labels(vec: IVec, *, any_time: bool = False) -> IVec:
     if len(keys) == len(vec.labels):
         return vec
     g = len(keys)
-    counts = np.zeros((g, vec.nsteps), np.int64)
-    np.add.at(counts, ids, vec.present.astype(np.int64))
+    counts = group_rows_sum(ids, vec.present.astype(np.int64), g)
     if any_time:
         per_series = vec.present.any(axis=1)
         n = np.bincount(ids[per_series], minlength=g)
