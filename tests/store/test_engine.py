@@ -205,3 +205,20 @@ def test_index_paths_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, filt
     store.append(batch)
     ref.append(batch)
     compare_all(store, ref)
+
+
+def test_corrupt_block_is_moved_aside_and_the_rest_served(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    lbls = (("__name__", "c"),)
+    store.append(SampleBatch.from_series([(lbls, [(NOW_MS - 5 * HOUR_MS, 1.0), (NOW_MS - 1000, 2.0)])]))
+    store.flush()
+    assert len(store.blocks) == 2
+    victim = store.blocks[0].path
+    (victim / "chunks").write_bytes(b"\x00" * 10)
+    store2 = make_store(tmp_path)
+    assert store2.block_corruptions == 1
+    assert (victim.parent / f"corrupt-{victim.name}").exists()
+    got = store2.select([Matcher.of("__name__", "=", "c")], 0, NOW_MS)
+    assert got.values.tolist() == [2.0]
+    store3 = make_store(tmp_path)  # the moved-aside block is not read again
+    assert store3.block_corruptions == 0

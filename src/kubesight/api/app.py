@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -105,6 +106,7 @@ def build_app(store: Storage, opts: AppOptions, registry: Registry | None = None
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opener = asyncio.create_task(asyncio.to_thread(store.open))
+        opener.add_done_callback(_stop_if_failed)
         maint = asyncio.create_task(_maintain(store, wake, opener))
         try:
             yield
@@ -112,7 +114,7 @@ def build_app(store: Storage, opts: AppOptions, registry: Registry | None = None
             maint.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await maint
-            if not opener.done():
+            with contextlib.suppress(Exception):
                 await opener
             if store.ready:
                 log.info("shutting down: flushing the head to disk")
@@ -122,6 +124,15 @@ def build_app(store: Storage, opts: AppOptions, registry: Registry | None = None
     app.add_middleware(_ReadyGate, store=store)
     app.add_middleware(_Timing, observe=durations.observe)
     return app
+
+
+def _stop_if_failed(task: asyncio.Task[None]) -> None:
+    if task.cancelled() or task.exception() is None:
+        return
+    # Without a store there is nothing to serve: say why and stop, rather than
+    # answer 503 forever.
+    log.critical("cannot open the store: %s", task.exception())
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 async def _maintain(store: Storage, wake: asyncio.Event, opener: asyncio.Task[None]) -> None:

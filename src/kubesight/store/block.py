@@ -240,6 +240,10 @@ class Block:
             raise CorruptionError(f"block {path}: unreadable metadata: {exc}") from exc
         if len(self.sids) != self.meta.num_series:
             raise CorruptionError(f"block {path}: series table does not match meta.json")
+        pages = self.meta.page_offset, self.meta.page_length
+        size = (path / "chunks").stat().st_size
+        if any(o + n > size for o, n in zip(*pages, strict=True)):
+            raise CorruptionError(f"block {path}: chunks file is shorter than its page table")
         self._labels: list[Labels] | None = None
         self._order = np.argsort(self.sids, kind="stable")
         self._sorted_sids = self.sids[self._order]

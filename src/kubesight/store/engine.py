@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from kubesight.errors import StorageError, ValidationError
+from kubesight.errors import CorruptionError, StorageError, ValidationError
 from kubesight.model import Labels, Matcher, MetricMetadata, SampleBatch, SeriesData
 from kubesight.model.labels import validate_labels
 from kubesight.store.arrays import gather_ranges, run_starts, sorted_unique
@@ -103,6 +103,7 @@ class Storage:
         self.samples_appended = 0
         self.samples_rejected = 0
         self.wal_corruptions = 0
+        self.block_corruptions = 0
         self.ready = False
         (self.dir / "blocks").mkdir(parents=True, exist_ok=True)
         self.wal = WAL(self.dir / "wal", fsync=self.opts.wal_fsync)
@@ -115,12 +116,21 @@ class Storage:
         for tmp in bdir.glob(".tmp-*"):
             shutil.rmtree(tmp, ignore_errors=True)  # a block write cut short by a crash
         for p in sorted(bdir.iterdir()):
-            if p.name.startswith(".") or not p.is_dir():
+            if p.name.startswith((".", "corrupt-")) or not p.is_dir():
                 continue
-            blk = Block(p, self._pages)
+            try:
+                blk = Block(p, self._pages)
+                labels = blk.labels
+            except CorruptionError as exc:
+                # Keep serving what is intact; never delete what cannot be read.
+                aside = bdir / f"corrupt-{p.name}"
+                p.rename(aside)
+                self.block_corruptions += 1
+                log.error("%s; moved it aside to %s", exc, aside)
+                continue
             self.blocks.append(blk)
             self._block_seq = max(self._block_seq, int(p.name.rsplit("-", 1)[-1]))
-            for sid, lbls in zip(blk.sids.tolist(), blk.labels, strict=True):
+            for sid, lbls in zip(blk.sids.tolist(), labels, strict=True):
                 got = self.index.add(lbls, sid)
                 if got != sid:
                     log.warning("block %s: series %s has id %d, index has %d", p, lbls, sid, got)
@@ -532,7 +542,7 @@ class Storage:
                 wal_bytes=self.wal.size_bytes(),
                 samples_appended=self.samples_appended,
                 samples_rejected=self.samples_rejected,
-                wal_corruptions=self.wal_corruptions,
+                wal_corruptions=self.wal_corruptions + self.block_corruptions,
             )
 
     def cardinality(self, top: int = 10) -> dict[str, list[tuple[str, int]]]:
