@@ -875,6 +875,44 @@ def test_v2_label_cache_survives_renumbered_symbols() -> None:
     assert small.size() <= 2
 
 
+def test_label_cache_shared_between_threads() -> None:
+    # small enough to be cleared while other threads decode with it
+    cache = LabelCache(max_entries=50)
+    names = [f"n{i}" for i in range(40)]
+    requests = []
+    for r in range(8):
+        sym = ["", "__name__", *names[r:], *names[:r]]  # the same strings, renumbered
+        series = [
+            v2_series([1, 2 + i, 2 + (i + r) % 40, 2 + (i * 7) % 40], sample(float(i), TS))
+            for i in range(30)
+        ]
+        requests.append(v2_request(sym, *series))
+    v1_requests = [
+        series_v1(label("a", n), label("r", str(r)), sample(1.0, TS))
+        for r in range(8)
+        for n in names
+    ]
+    want2 = [ref_v2(raw)[:2] for raw in requests]
+    want1 = [ref_v1(raw)[:2] for raw in v1_requests]
+    errors: list[str] = []
+
+    def work(k: int) -> None:
+        for _ in range(20):
+            for raw, want in zip(requests, want2, strict=True):
+                if view(decode_write_v2(raw, cache).batch) != want:
+                    errors.append(f"v2 thread {k}")
+            for raw, want in zip(v1_requests[k::4], want1[k::4], strict=True):
+                if view(decode_write_v1(raw, cache)) != want:
+                    errors.append(f"v1 thread {k}")
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
 def test_v2_truncated_at_every_offset() -> None:
     raw = HAND_V2 + v2_series([1, 2], sample(None, TS), sample(3.0, TS + 1))
 

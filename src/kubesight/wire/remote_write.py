@@ -241,13 +241,18 @@ class LabelCache:
     no globals). When full it is simply emptied: a working set larger than
     ``max_entries`` then costs one cold request, not unbounded memory. An entry
     costs roughly its label bytes plus the tuple, about 0.3 KiB for 5 labels.
+    Decodes in several threads may share one cache: every entry is a pure
+    function of its key, so a race can only cost a repeated decode.
     """
 
     def __init__(self, max_entries: int = 1_000_000) -> None:
         self.max_entries = max_entries
         self.entries: dict[bytes, Labels] = {}
-        # 2.0: symbol -> receiver-wide number, and series keyed by those numbers
+        # 2.0: symbol -> receiver-wide number, and series keyed by those numbers.
+        # Numbers are never reused, not even after clear(), so a key made by a
+        # concurrent decode can never name a different series.
         self.symbol_ids: dict[str, int] = {}
+        self.symbol_counter = itertools.count()
         self.v2_entries: dict[bytes, Labels] = {}
 
     def __len__(self) -> int:
@@ -973,9 +978,13 @@ def _v2_label_runs(
         b = (bounds // 2).tolist()
         return list(map(pairs.__getitem__, map(slice, b[:-1], b[1:])))
     ids = cache.symbol_ids
-    mine = np.fromiter((ids.setdefault(x, len(ids)) for x in symbols), np.uint32, len(symbols))
-    blob = mine[refs].tobytes()
-    b = (bounds * 4).tolist()  # 4 bytes per uint32
+    nums = list(map(ids.get, symbols))
+    if None in nums:
+        for k, v in enumerate(nums):
+            if v is None:
+                nums[k] = ids.setdefault(symbols[k], next(cache.symbol_counter))
+    blob = np.asarray(nums, np.uint64)[refs].tobytes()
+    b = (bounds * 8).tolist()  # 8 bytes per uint64
     keys = [blob[x:y] for x, y in itertools.pairwise(b)]
     entries = cache.v2_entries
     found = list(map(entries.get, keys))
