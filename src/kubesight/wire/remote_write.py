@@ -1054,20 +1054,34 @@ def _packed_varints(buf: U8, starts: I64, ends: I64) -> tuple[I64, I64, I64]:
         return none, np.zeros(len(starts), np.int64), none
     # Gather the bytes of all runs into one array.
     cum = np.cumsum(lens)
-    run_of_byte = np.repeat(np.arange(len(starts)), lens)
-    data = buf[np.arange(total) + (starts - (cum - lens))[run_of_byte]]
+    data = buf[np.arange(total) + np.repeat(starts - (cum - lens), lens)]
     last = data < 0x80
     nonempty = np.flatnonzero(lens > 0)
     cut = nonempty[~last[cum[nonempty] - 1]]
     if cut.size:
         return none, none, cut
     ends_at = np.flatnonzero(last)
+    # terminators seen by the end of each run: counts per run, by difference
+    seen = np.cumsum(last)[cum - 1]
+    per_run = np.diff(seen, prepend=0).astype(np.int64)
+    if len(ends_at) == total:  # every ref below 128: one byte each
+        return data.astype(np.int64), per_run, none
+    if 2 * len(ends_at) >= total:
+        # Refs below 16384 (symbol tables that size) take at most two bytes: a
+        # byte before a terminator that has its top bit set is that ref's first.
+        prev = data[np.maximum(ends_at - 1, 0)]
+        two = (prev >= 0x80) & (ends_at > 0)
+        if int(np.count_nonzero(two)) == total - len(ends_at):
+            values = data[ends_at].astype(np.int64)
+            values[two] = (prev[two] & 0x7F).astype(np.int64) | (values[two] << 7)
+            return values, per_run, none
     begins = np.empty_like(ends_at)
     begins[0] = 0
     begins[1:] = ends_at[:-1] + 1
     width = ends_at - begins + 1
     widest = int(width.max())
     if widest > 5:
+        run_of_byte = np.repeat(np.arange(len(starts)), lens)
         return none, none, np.unique(run_of_byte[begins[width > 5]])
     values = (data[begins] & 0x7F).astype(np.int64)
     for k in range(1, widest):
@@ -1075,8 +1089,7 @@ def _packed_varints(buf: U8, starts: I64, ends: I64) -> tuple[I64, I64, I64]:
         values[more] |= (data[begins[more] + k] & 0x7F).astype(np.int64) << (7 * k)
     # uint32 fields keep the low 32 bits of a longer varint, as protobuf does
     values &= 0xFFFFFFFF
-    per_run = np.bincount(run_of_byte[ends_at], minlength=len(starts))
-    return values, per_run.astype(np.int64), none
+    return values, per_run, none
 
 
 def _check_refs(refs: I64, per_run: I64, r_owner: I64, nsym: int) -> None:
