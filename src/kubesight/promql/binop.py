@@ -203,7 +203,8 @@ def vector_vector(op: str, lhs: IVec, rhs: IVec, m: Matching) -> IVec:
     sig_of_pair = mid[uniq // n_one]
     chk = sig_of_pair[inv] * (len(lab_keys) + 1) + lab_ids[inv]
     cell = chk * t + c
-    if np.unique(cell).size != cell.size:
+    sc = np.sort(cell)
+    if (sc[1:] == sc[:-1]).any():
         raise ExecutionError("multiple matches for labels: grouping labels must ensure unique matches")
     vals = np.zeros((len(uniq), t))
     pres = np.zeros((len(uniq), t), np.bool_)

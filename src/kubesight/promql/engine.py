@@ -452,8 +452,9 @@ class _Evaluator:
         t = len(end)
         uq, inv = np.unique(np.concatenate([end - rng, end]), return_inverse=True)
         both = count_le(offsets, ts, uq)
-        lo = both[:, inv[:t]]
-        hi = both[:, inv[t:]]
+        # Column gathers come back Fortran-ordered; every later op is row-wise.
+        lo = np.ascontiguousarray(both[:, inv[:t]])
+        hi = np.ascontiguousarray(both[:, inv[t:]])
         touched = int((hi - lo).sum())
         self.ctx.account(int(ts.size), touched)
         return RangeArg(list(labels), offsets, ts, vals, lo, hi, rng, end, times)

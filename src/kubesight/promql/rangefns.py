@@ -21,9 +21,7 @@ from kubesight.promql.windows import (
     kahan_sum,
     paired_reduce,
     per_cell_python,
-    seg_quantile,
     seg_reduce,
-    seg_sort,
 )
 
 Out = tuple[F64, B]
@@ -268,33 +266,63 @@ def fn_stddev_over_time(ra: RangeArg, _: list[SVal]) -> Out:
         return np.sqrt(var), ok
 
 
-def _quantile_windows(ra: RangeArg, q_cells: F64) -> F64:
-    idx, start, cnt = expand(ra.lo, ra.hi)
-    x = ra.values[idx]
-    seg = np.repeat(np.arange(cnt.size), cnt)
-    xs = x[seg_sort(x, seg)]
-    return seg_quantile(q_cells, xs, start, cnt)
+def _window_rows(ra: RangeArg) -> tuple[F64, F64, B]:
+    """Windows as rows of a padded (cells, max count) matrix, sorted like Go sorts them.
+
+    Sorting many short rows with ``np.sort(axis=1)`` is far faster than one
+    lexsort of all (cell, value) pairs. NaN sorts first (Prometheus'
+    ``vectorByValueHeap``), padding (+Inf beyond each count) last.
+    Returns (sorted rows, counts, any-NaN per cell).
+    """
+    cnt = (ra.hi - ra.lo).ravel()
+    m = int(cnt.max()) if cnt.size else 0
+    pos = np.arange(max(m, 1))[None, :]
+    valid = pos < cnt[:, None]
+    x = ra.values.take(ra.lo.ravel()[:, None] + pos, mode="clip")
+    nan = np.isnan(x) & valid
+    key = np.where(valid, np.where(nan, -np.inf, x), np.inf)
+    key.sort(axis=1)
+    n_nan = nan.sum(axis=1)
+    rows = np.where(pos < n_nan[:, None], np.nan, key)
+    return rows, cnt.astype(np.float64), n_nan > 0
+
+
+def _row_quantile(q: F64, rows: F64, n: F64) -> F64:
+    """Prometheus' quantile() of each sorted row's first n values."""
+    with np.errstate(invalid="ignore"):
+        rank = q * (n - 1)
+        lower = np.maximum(0, np.floor(rank))
+        upper = np.minimum(n - 1, lower + 1)
+        weight = rank - np.floor(rank)
+        ok = (n > 0) & ~np.isnan(q) & (q >= 0) & (q <= 1)
+        li = np.where(ok, lower, 0).astype(np.intp)[:, None]
+        ui = np.where(ok, upper, 0).astype(np.intp)[:, None]
+        lv = np.take_along_axis(rows, li, axis=1)[:, 0]
+        uv = np.take_along_axis(rows, ui, axis=1)[:, 0]
+        res = lv * (1 - weight) + uv * weight
+    res = np.where(ok, res, np.nan)
+    res = np.where((n > 0) & (q < 0), -np.inf, res)
+    return np.where((n > 0) & (q > 1), np.inf, res)
 
 
 def fn_quantile_over_time(ra: RangeArg, args: list[SVal]) -> Out:
     shape = ra.lo.shape
     q = np.broadcast_to(args[0].values[None, :], shape).ravel()
-    res = _quantile_windows(ra, q).reshape(shape)
-    return res, ra.hi > ra.lo
+    rows, n, _nan = _window_rows(ra)
+    return _row_quantile(q, rows, n).reshape(shape), ra.hi > ra.lo
 
 
 def fn_mad_over_time(ra: RangeArg, _: list[SVal]) -> Out:
     shape = ra.lo.shape
-    idx, start, cnt = expand(ra.lo, ra.hi)
-    x = ra.values[idx]
-    seg = np.repeat(np.arange(cnt.size), cnt)
-    xs = x[seg_sort(x, seg)]
-    half = np.full(cnt.size, 0.5)
-    med = seg_quantile(half, xs, start, cnt)
-    dev = np.abs(x - np.repeat(med, cnt))
-    ds = dev[seg_sort(dev, seg)]
-    res = seg_quantile(half, ds, start, cnt)
-    has_nan = seg_reduce(np.add, np.isnan(x).astype(np.float64), start, cnt) > 0
+    rows, n, has_nan = _window_rows(ra)
+    half = np.full(n.size, 0.5)
+    med = _row_quantile(half, rows, n)
+    pos = np.arange(rows.shape[1])[None, :]
+    with np.errstate(invalid="ignore"):
+        dev = np.where(pos < n[:, None], np.abs(rows - med[:, None]), np.inf)
+    dev.sort(axis=1)
+    res = _row_quantile(half, dev, n)
+    # A NaN sample makes the median, and so the deviation, undefined.
     res = np.where(has_nan, np.nan, res)
     return res.reshape(shape), ra.hi > ra.lo
 
@@ -397,16 +425,28 @@ def fn_double_exponential_smoothing(ra: RangeArg, args: list[SVal]) -> Out:
 _EXPAND_CHUNK = 2_000_000
 
 
-def _chunked(fn: RangeFn) -> RangeFn:
+def _chunked(fn: RangeFn, padded: bool = False) -> RangeFn:
+    """Run ``fn`` over groups of series rows so its working set stays bounded.
+
+    Expanding functions hold every window's samples (budget: the sum of the
+    window counts); padded ones hold a (cells, max count) matrix (budget:
+    steps x the largest window).
+    """
+
     def run(ra: RangeArg, args: list[SVal]) -> Out:
-        per_row = (ra.hi - ra.lo).sum(axis=1)
+        cnt = ra.hi - ra.lo
+        s = ra.lo.shape[0]
+        if padded:
+            width = int(cnt.max()) * ra.lo.shape[1] if cnt.size else 0
+            per_row = np.full(s, max(width, 1), np.int64)
+        else:
+            per_row = cnt.sum(axis=1)
         if int(per_row.sum()) <= _EXPAND_CHUNK:
             return fn(ra, args)
         vals = np.empty(ra.lo.shape)
         ok = np.zeros(ra.lo.shape, np.bool_)
         cum = np.cumsum(per_row)
         a = 0
-        s = ra.lo.shape[0]
         while a < s:
             base = int(cum[a - 1]) if a else 0
             b = int(np.searchsorted(cum, base + _EXPAND_CHUNK, side="right"))
@@ -443,8 +483,8 @@ RANGE_FUNCTIONS: dict[str, RangeFn] = {
     "resets": fn_resets,
     "stdvar_over_time": _chunked(fn_stdvar_over_time),
     "stddev_over_time": _chunked(fn_stddev_over_time),
-    "quantile_over_time": _chunked(fn_quantile_over_time),
-    "mad_over_time": _chunked(fn_mad_over_time),
+    "quantile_over_time": _chunked(fn_quantile_over_time, padded=True),
+    "mad_over_time": _chunked(fn_mad_over_time, padded=True),
     "deriv": fn_deriv,
     "predict_linear": fn_predict_linear,
     "double_exponential_smoothing": fn_double_exponential_smoothing,
