@@ -738,6 +738,14 @@ V2_CASES: list[tuple[str, bytes, list[Any], list[tuple[int, int, float]]]] = [
         [(0, TS, 1.0)],
     ),
     (
+        "an empty labels_refs record, then a series with refs",
+        v2_request(
+            S, f_len(5, f_len(1, b"") + sample(1.0, TS)), v2_series([3, 4], sample(2.0, TS))
+        ),
+        [(), (("a", "b"),)],
+        [(0, TS, 1.0), (1, TS, 2.0)],
+    ),
+    (
         "two series, several samples",
         v2_request(
             S,

@@ -1062,8 +1062,9 @@ def _packed_varints(buf: U8, starts: I64, ends: I64) -> tuple[I64, I64, I64]:
         return none, none, cut
     ends_at = np.flatnonzero(last)
     # terminators seen by the end of each run: counts per run, by difference
-    seen = np.cumsum(last)[cum - 1]
-    per_run = np.diff(seen, prepend=0).astype(np.int64)
+    counted = np.zeros(total + 1, np.int64)
+    np.cumsum(last, out=counted[1:])
+    per_run = np.diff(counted[cum], prepend=0)
     if len(ends_at) == total:  # every ref below 128: one byte each
         return data.astype(np.int64), per_run, none
     if 2 * len(ends_at) >= total:
