@@ -426,7 +426,7 @@ def _decode_samples(buf: U8, owner: I64, start: I64, end: I64, bad: Bool) -> tup
     size = end - start
     windows = as_strided(buf, shape=(len(buf) - 23, 24), strides=(1, 1), writeable=False)
     w = windows[start]
-    word = w.view(np.uint64)
+    word = w.view("<u8")  # little-endian words whatever the CPU
     full = (size == 16) & ((word[:, 0] & _U(0xFF)) == _U(0x09))
     full &= (word[:, 1] & _U(0x808080808080FF00)) == _U(0x0080808080801000)
     zero = (size == 7) & ((word[:, 0] & _U(0x00808080808080FF)) == _U(0x0000808080808010))
@@ -631,7 +631,7 @@ def _v1_hot(
     size = ends - starts
     windows = as_strided(buf, shape=(len(buf) - 23, 24), strides=(1, 1), writeable=False)
     w = windows[np.maximum(ends - _TAIL, 0)]
-    word = w.view(np.uint64)
+    word = w.view("<u8")  # little-endian words whatever the CPU
     ts_ok = ((word[:, 1] & _TS_MASK) == _TS_WANT) & ((word[:, 2] & _TS_END_MASK) == _TS_END_WANT)
     full = ts_ok & ((word[:, 0] & _FULL_MASK) == _FULL_WANT) & (size >= _TAIL)
     zero = ts_ok & ((word[:, 1] & _ZERO_MASK) == _ZERO_WANT) & ~full & (size >= _TAIL_ZERO)
