@@ -292,6 +292,12 @@ EXPRESSIONS: list[str] = [
     f"topk by (instance) (2, rate({CPU}[5m]))",
     f"quantile(0.25, rate({R}[5m]))",
     f"-{MEM} offset 2m",
+    # errors: Prometheus and kubesight must both refuse (same errorType)
+    f"{MEM} + on(job) up",
+    'abs({__name__=~"node_memory_.*"})',
+    'rate({__name__=~"node_memory_.*"}[5m])',
+    'label_replace(up, "instance", "x", "instance", ".*")',
+    f"{R} / on(instance) group_left up",
 ]
 
 # 2.42 lacks these functions, or answers them with 2.x semantics that 3.x changed.
