@@ -457,7 +457,9 @@ class _Evaluator:
         hi = np.ascontiguousarray(both[:, inv[t:]])
         touched = int((hi - lo).sum())
         self.ctx.account(int(ts.size), touched)
-        return RangeArg(list(labels), offsets, ts, vals, lo, hi, rng, end, times)
+        return RangeArg(
+            list(labels), offsets, ts, vals, lo, hi, rng, end, times, self.ctx.check_time
+        )
 
     def subquery(self, sq: Any, times: I64) -> RangeArg:
         at = self._at(sq.at)

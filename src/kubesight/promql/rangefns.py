@@ -451,6 +451,8 @@ def _chunked(fn: RangeFn, padded: bool = False) -> RangeFn:
             base = int(cum[a - 1]) if a else 0
             b = int(np.searchsorted(cum, base + _EXPAND_CHUNK, side="right"))
             b = min(max(b, a + 1), s)
+            if ra.check is not None:
+                ra.check()
             sub = dataclasses.replace(ra, lo=ra.lo[a:b], hi=ra.hi[a:b])
             v, k = fn(sub, args)
             vals[a:b] = v

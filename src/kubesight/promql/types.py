@@ -8,6 +8,7 @@ per-step window bounds ``lo``/``hi`` into the flat sample arrays.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +74,8 @@ class RangeArg:
     range_ms: int
     window_end: I64  # (T,)
     eval_ts: I64  # (T,)
+    check: Callable[[], None] | None = None
+    """Called between chunks of long computations (raises on timeout)."""
 
     @property
     def nsteps(self) -> int:
