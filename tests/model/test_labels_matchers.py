@@ -34,6 +34,9 @@ MATCH_TABLE = [
     ("=~", "a|b", "b", True), ("=~", "a.*", "xa", False), ("=~", "a.*", "a\nb", True),
     ("=~", ".*", "", True), ("=~", ".+", "", False),
     ("!~", "a|b", "c", True), ("!~", "a|b", "a", False), ("!~", ".+", "", True),
+    ("=~", "(?i)foo", "FoO", True), ("=~", "(?i)foo", "xfoo", False),  # Grafana's case-insensitive search
+    ("=~", "(?im)a.b", "A\nB", True), ("!~", "(?i)abc", "ABC", False),
+    ("=~", "a\\z", "a", True),
 ]
 
 

@@ -94,7 +94,7 @@ def remote_write_handler(
         except DecodeError as exc:
             return text_error(400, f"cannot decompress the request body: {exc}")
         try:
-            dec = decode_write_v1_counted(raw, cache) if version is WriteVersion.V1 else decode_write_v2(raw)
+            dec = decode_write_v1_counted(raw, cache) if version is WriteVersion.V1 else decode_write_v2(raw, cache)
         except DecodeError as exc:
             return text_error(400, f"cannot decode the remote write request: {exc}")
         batch, histograms = dec.batch, dec.histograms

@@ -36,7 +36,7 @@ class Matcher:
         rx = None
         if mop in (MatchOp.RE, MatchOp.NRE):
             try:
-                rx = re.compile(f"(?s:{_go_to_python_regex(value)})")
+                rx = re.compile(_go_to_python_regex(value))
             except re.error as exc:
                 raise ValidationError(f"invalid regex {value!r} for label {name!r}: {exc}") from exc
         return Matcher(name, mop, value, rx)
@@ -73,7 +73,21 @@ class Matcher:
         return f'{self.name}{self.op.value}"{v}"'
 
 
+_LEADING_FLAGS = re.compile(r"^\(\?([imsU]+)\)")
+
+
 def _go_to_python_regex(rx: str) -> str:
-    # RE2 and Python agree on the syntax PromQL users write; the differences
-    # that matter are named groups (?P<n>) (both accept) and \z (RE2 only).
-    return rx.replace(r"\z", r"\Z")
+    r"""Prometheus compiles ``^(?s:<rx>)$`` with RE2; build the Python equivalent.
+
+    RE2 and Python agree on the syntax PromQL users write. The differences that
+    matter: ``\z`` is RE2-only, and a leading flag group such as Grafana's
+    ``(?i)`` must become a scoped group, since Python refuses global flags
+    anywhere but at the very start of the whole pattern.
+    """
+    rx = rx.replace(r"\z", r"\Z")
+    flags = "s"
+    m = _LEADING_FLAGS.match(rx)
+    if m and "U" not in m.group(1):
+        flags += m.group(1).replace("s", "")
+        rx = rx[m.end():]
+    return f"(?{flags}:{rx})"
