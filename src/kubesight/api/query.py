@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 import promql_parser
 from starlette.datastructures import FormData
@@ -43,25 +44,37 @@ def _metric(lbls: Labels) -> dict[str, str]:
     return dict(lbls)
 
 
-def _times(ts: np.ndarray) -> list[float]:
-    # Prometheus writes seconds with millisecond precision as a JSON number.
-    out: list[float] = (ts.astype(np.float64) / 1000.0).tolist()
-    return out
+def _times(ts: npt.NDArray[np.int64]) -> list[float | int]:
+    """Timestamps as Prometheus writes them: seconds, no ``.0`` on whole seconds.
+
+    (Prometheus' MarshalTimestamp trims the fraction; ``t_ms / 1000`` as a
+    float already prints the shortest decimal for the rest.)
+    """
+    out = (ts.astype(np.float64) / 1000.0).astype(object)
+    whole = ts % 1000 == 0
+    if whole.any():
+        out[whole] = (ts[whole] // 1000).tolist()
+    res: list[float | int] = out.tolist()
+    return res
+
+
+def _t(t_ms: int) -> float | int:
+    return t_ms // 1000 if t_ms % 1000 == 0 else t_ms / 1000.0
 
 
 def encode_result(value: Vector | Matrix | Scalar | String, limit: int = 0) -> tuple[dict[str, Any], list[str]]:
     """The ``data`` object of a query response, and warnings (for ``limit``)."""
     warnings: list[str] = []
     if isinstance(value, Scalar):
-        return {"resultType": "scalar", "result": [value.t_ms / 1000.0, format_float(value.value)]}, warnings
+        return {"resultType": "scalar", "result": [_t(value.t_ms), format_float(value.value)]}, warnings
     if isinstance(value, String):
-        return {"resultType": "string", "result": [value.t_ms / 1000.0, value.value]}, warnings
+        return {"resultType": "string", "result": [_t(value.t_ms), value.value]}, warnings
     if isinstance(value, Vector):
         n = len(value.labels)
         if limit and n > limit:
             warnings.append("results truncated due to limit")
             n = limit
-        t = value.t_ms / 1000.0
+        t = _t(value.t_ms)
         strs = format_floats(value.values[:n])
         result = [
             {"metric": _metric(lb), "value": [t, s]}
@@ -78,10 +91,10 @@ def encode_result(value: Vector | Matrix | Scalar | String, limit: int = 0) -> t
     # orjson writes tuples as JSON arrays: no list per sample.
     pairs = list(zip(secs, strs, strict=True))
     offs = value.offsets.tolist()
-    result = [
+    series: list[dict[str, Any]] = [
         {"metric": _metric(value.labels[i]), "values": pairs[offs[i] : offs[i + 1]]} for i in range(n)
     ]
-    return {"resultType": "matrix", "result": result}, warnings
+    return {"resultType": "matrix", "result": series}, warnings
 
 
 def _stats(res: QueryResult, level: str) -> dict[str, Any]:
