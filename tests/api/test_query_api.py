@@ -193,12 +193,12 @@ def test_format_float_like_go(v: float, s: str) -> None:
 
 def test_orjson_body_is_compact(client: TestClient) -> None:
     r = client.get("/api/v1/query", params={"query": "vector(1)", "time": "1"})
-    # Prometheus' bytes: whole seconds without ".0".
+    # Prometheus' bytes: whole seconds bare, else three fraction digits.
     assert r.content == b'{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}]}}'
     r = client.get("/api/v1/query_range", params={"query": "vector(1)", "start": "1.5", "end": "2.5", "step": "1"})
     assert r.content == (
         b'{"status":"success","data":{"resultType":"matrix","result":'
-        b'[{"metric":{},"values":[[1.5,"1"],[2.5,"1"]]}]}}'
+        b'[{"metric":{},"values":[[1.500,"1"],[2.500,"1"]]}]}}'
     )
 
 

@@ -492,3 +492,33 @@ def test_differential(peer: str, engine: Engine, capsys: pytest.CaptureFixture[s
               f"({compared * 4} queries) against Prometheus; {len(skipped)} skipped (3.x-only)")
     assert compared >= 150
     assert not failures, f"{len(failures)} mismatches:\n" + "\n".join(failures[:40])
+
+
+BYTE_EXACT = [
+    ("/api/v1/query", {"query": f"sort_desc({MEM})", "time": INSTANTS[0] / 1000}),
+    ("/api/v1/query", {"query": "special_values", "time": INSTANTS[1] / 1000}),
+    ("/api/v1/query", {"query": "scalar(up{instance=\"10.0.0.1:9100\"}) * 1e21", "time": INSTANTS[0] / 1000}),
+    ("/api/v1/query", {"query": f"{MEM}[1m]", "time": INSTANTS[0] / 1000}),
+    ("/api/v1/query", {"query": '"a string"', "time": INSTANTS[1] / 1000}),
+    ("/api/v1/query", {"query": "time() / 7", "time": (T0 + 1_800_000) / 1000}),
+    ("/api/v1/query", {"query": "nonexistent", "time": INSTANTS[0] / 1000}),
+    ("/api/v1/query_range", {"query": f"rate({R}[5m])", "start": RANGE[0] / 1000,
+                             "end": RANGE[1] / 1000, "step": RANGE[2] / 1000}),
+    ("/api/v1/query_range", {"query": "special_values / 3", "start": (T0 + 600_000) / 1000,
+                             "end": (T0 + 1_200_000) / 1000, "step": 30}),
+]
+
+
+def test_response_bytes_identical(peer: str, engine: Engine) -> None:
+    """Our /api/v1/query(_range) answer is byte-for-byte Prometheus' answer."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from kubesight.api.query import routes
+
+    ours = TestClient(Starlette(routes=routes(engine)))
+    with httpx.Client(base_url=peer, timeout=60) as prom:
+        for path, params in BYTE_EXACT:
+            want = prom.get(path, params=params).content
+            got = ours.get(path, params=params).content
+            assert got == want, f"{path} {params}:\n  prometheus {want[:400]!r}\n  kubesight  {got[:400]!r}"

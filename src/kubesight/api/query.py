@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import operator
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -44,21 +45,32 @@ def _metric(lbls: Labels) -> dict[str, str]:
     return dict(lbls)
 
 
-def _times(ts: npt.NDArray[np.int64]) -> list[float | int]:
-    """Timestamps as Prometheus writes them: seconds, no ``.0`` on whole seconds.
+# ".000" .. ".999" as Prometheus writes a millisecond fraction ("" for none).
+_FRACTIONS = np.array([""] + [f".{i:03d}" for i in range(1, 1000)], dtype=object)
 
-    (Prometheus' MarshalTimestamp trims the fraction; ``t_ms / 1000`` as a
-    float already prints the shortest decimal for the rest.)
+
+def _times(ts: npt.NDArray[np.int64]) -> list[orjson.Fragment]:
+    """Timestamps exactly as Prometheus' MarshalTimestamp writes them.
+
+    Whole seconds, then ``.`` and three fraction digits when the fraction is
+    not zero (``1750000000.500``): no float can print like that, so each is an
+    orjson Fragment built with C-level maps, not a Python loop.
     """
-    out = (ts.astype(np.float64) / 1000.0).astype(object)
-    whole = ts % 1000 == 0
-    if whole.any():
-        out[whole] = (ts[whole] // 1000).tolist()
-    res: list[float | int] = out.tolist()
-    return res
+    a = np.abs(ts)
+    secs = map(str, (a // 1000).tolist())
+    fracs = _FRACTIONS[a % 1000].tolist()
+    strs = list(map(operator.add, secs, fracs))
+    for i in np.flatnonzero(ts < 0).tolist():
+        strs[i] = "-" + strs[i]
+    return list(map(orjson.Fragment, strs))
 
 
-def _t(t_ms: int) -> float | int:
+def _t(t_ms: int) -> orjson.Fragment:
+    return _times(np.array([t_ms], np.int64))[0]
+
+
+def _t_float(t_ms: int) -> float | int:
+    """Scalars and strings go through Go's encoding/json float64: shortest form."""
     return t_ms // 1000 if t_ms % 1000 == 0 else t_ms / 1000.0
 
 
@@ -66,9 +78,9 @@ def encode_result(value: Vector | Matrix | Scalar | String, limit: int = 0) -> t
     """The ``data`` object of a query response, and warnings (for ``limit``)."""
     warnings: list[str] = []
     if isinstance(value, Scalar):
-        return {"resultType": "scalar", "result": [_t(value.t_ms), format_float(value.value)]}, warnings
+        return {"resultType": "scalar", "result": [_t_float(value.t_ms), format_float(value.value)]}, warnings
     if isinstance(value, String):
-        return {"resultType": "string", "result": [_t(value.t_ms), value.value]}, warnings
+        return {"resultType": "string", "result": [_t_float(value.t_ms), value.value]}, warnings
     if isinstance(value, Vector):
         n = len(value.labels)
         if limit and n > limit:
