@@ -36,9 +36,30 @@ log = logging.getLogger("kubesight.api.query")
 _STATUS = {"bad_data": 400, "execution": 422, "timeout": 503, "canceled": 503, "internal": 500}
 
 
+# Go's encoding/json (and the jsoniter config Prometheus uses) escapes these
+# inside strings; they cannot occur outside strings, so replacing bytes in the
+# whole document is exact.
+_GO_ESCAPES = (
+    (b"<", b"\\u003c"),
+    (b">", b"\\u003e"),
+    (b"&", b"\\u0026"),
+    ("\u2028".encode(), b"\\u2028"),
+    ("\u2029".encode(), b"\\u2029"),
+)
+
+
+def dumps(body: Any) -> bytes:
+    """orjson, with Go's HTML-safe string escapes so bodies match Prometheus' bytes."""
+    out = orjson.dumps(body)
+    for raw, esc in _GO_ESCAPES:
+        if raw in out:
+            out = out.replace(raw, esc)
+    return out
+
+
 def _err(error_type: str, message: str) -> Response:
     body = {"status": "error", "errorType": error_type, "error": message}
-    return Response(orjson.dumps(body), status_code=_STATUS.get(error_type, 422), media_type="application/json")
+    return Response(dumps(body), status_code=_STATUS.get(error_type, 422), media_type="application/json")
 
 
 def _metric(lbls: Labels) -> dict[str, str]:
@@ -145,7 +166,7 @@ def _respond(res: QueryResult, params: Params) -> Response:
         body["warnings"] = warnings
     if res.infos:
         body["infos"] = res.infos
-    return Response(orjson.dumps(body), media_type="application/json")
+    return Response(dumps(body), media_type="application/json")
 
 
 async def _params(request: Request) -> Params:
@@ -246,7 +267,7 @@ def routes(engine: Engine) -> list[Route]:
         except ValueError as exc:
             return _err("bad_data", f'invalid parameter "query": parse error: {exc}')
         body = {"status": "success", "data": expr.prettify()}
-        return Response(orjson.dumps(body), media_type="application/json")
+        return Response(dumps(body), media_type="application/json")
 
     async def parse_query(request: Request) -> Response:
         params = await _params(request)
@@ -256,7 +277,7 @@ def routes(engine: Engine) -> list[Route]:
         except ValueError as exc:
             return _err("bad_data", f'invalid parameter "query": parse error: {exc}')
         body = {"status": "success", "data": ast_json(expr)}
-        return Response(orjson.dumps(body), media_type="application/json")
+        return Response(dumps(body), media_type="application/json")
 
     methods = ["GET", "POST"]
     return [
