@@ -398,7 +398,6 @@ class _Evaluator:
         lb = self.ctx.lookback
         sd = self._select(vs, int(eff.min()) - lb + 1, int(eff.max()))
         self.ctx.check_cells(len(sd), len(times))
-        s = len(sd)
         hi = count_le(sd.offsets, sd.timestamps, eff)
         idx = hi - 1
         valid = idx >= sd.offsets[:-1, None]
@@ -412,7 +411,6 @@ class _Evaluator:
         n = int(valid.sum())
         self.ctx.account(n, n)
         vec = IVec(list(sd.labels), vals, valid)
-        del s
         keep = valid.any(axis=1)
         if not keep.all():
             k = np.flatnonzero(keep)

@@ -74,15 +74,14 @@ def fn_clamp(vec: IVec, lo: F64, hi: F64) -> IVec:
 
 
 def fn_scalar(vec: IVec) -> SVal:
+    """The single sample's value at each step, NaN for none or several."""
     cnt = vec.present.sum(axis=0)
-    vals = np.where(vec.present, vec.values, 0.0).sum(axis=0) if len(vec.labels) else np.zeros(vec.nsteps)
-    # Exactly one sample: its value (summing zeros elsewhere keeps NaN/-0 intact
-    # only approximately, so pick it explicitly).
     pick = np.zeros(vec.nsteps)
     if len(vec.labels):
+        # The first present row per step: with exactly one, it is the sample
+        # itself (NaN and -0 kept exactly).
         idx = np.argmax(vec.present, axis=0)
         pick = vec.values[idx, np.arange(vec.nsteps)]
-    del vals
     return SVal(np.where(cnt == 1, pick, np.nan))
 
 
