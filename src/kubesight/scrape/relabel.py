@@ -687,6 +687,7 @@ class RelabelConfig:
     _target_tpl: Template = field(init=False, repr=False, compare=False)
     _repl_tpl: Template = field(init=False, repr=False, compare=False)
     _fixed_target: str | None = field(init=False, repr=False, compare=False)
+    _repl_group: int = field(init=False, repr=False, compare=False)
     _copy: bool = field(init=False, repr=False, compare=False)
     _const: bool = field(init=False, repr=False, compare=False)
 
@@ -712,7 +713,11 @@ class RelabelConfig:
         sets(self, "_target_tpl", target_tpl)
         # A target without '$' was checked above; it needs neither expansion nor a check.
         sets(self, "_fixed_target", self.target_label if "$" not in self.target_label else None)
-        sets(self, "_repl_tpl", parse_template(self.replacement, rx.group_names, ngroups))
+        repl_tpl = parse_template(self.replacement, rx.group_names, ngroups)
+        sets(self, "_repl_tpl", repl_tpl)
+        # The usual '$1': one group, nothing around it (0 = use the template).
+        sets(self, "_repl_group", repl_tpl[0] if len(repl_tpl) == 1 and isinstance(repl_tpl[0], int)
+             and repl_tpl[0] > 0 else 0)
         # '(.*)' always matches and its group 1 is the whole value: copying a
         # label or setting a constant needs no regex call at all.
         plain_target = "$" not in self.target_label
@@ -873,7 +878,8 @@ def relabel(labels: Labels, configs: Sequence[RelabelConfig]) -> Labels | None:
                     target = expand(cfg._target_tpl, m)
                     if not valid_label_name(target, cfg.name_validation):
                         continue
-                res = expand(cfg._repl_tpl, m)
+                g = cfg._repl_group
+                res = (m.group(g) or "") if g else expand(cfg._repl_tpl, m)
             if res:
                 if cur.get(target) != res:
                     cur[target] = res
