@@ -14,6 +14,7 @@ from functools import cached_property
 
 from kubesight.errors import ValidationError
 from kubesight.model.labels import Labels, get_label
+from kubesight.model.regex import compile_anchored
 
 
 class MatchOp(enum.Enum):
@@ -36,7 +37,7 @@ class Matcher:
         rx = None
         if mop in (MatchOp.RE, MatchOp.NRE):
             try:
-                rx = re.compile(_go_to_python_regex(value))
+                rx = compile_anchored(value)
             except re.error as exc:
                 raise ValidationError(f"invalid regex {value!r} for label {name!r}: {exc}") from exc
         return Matcher(name, mop, value, rx)
@@ -71,23 +72,3 @@ class Matcher:
     def __str__(self) -> str:
         v = self.value.replace("\\", "\\\\").replace('"', '\\"')
         return f'{self.name}{self.op.value}"{v}"'
-
-
-_LEADING_FLAGS = re.compile(r"^\(\?([imsU]+)\)")
-
-
-def _go_to_python_regex(rx: str) -> str:
-    r"""Prometheus compiles ``^(?s:<rx>)$`` with RE2; build the Python equivalent.
-
-    RE2 and Python agree on the syntax PromQL users write. The differences that
-    matter: ``\z`` is RE2-only, and a leading flag group such as Grafana's
-    ``(?i)`` must become a scoped group, since Python refuses global flags
-    anywhere but at the very start of the whole pattern.
-    """
-    rx = rx.replace(r"\z", r"\Z")
-    flags = "s"
-    m = _LEADING_FLAGS.match(rx)
-    if m and "U" not in m.group(1):
-        flags += m.group(1).replace("s", "")
-        rx = rx[m.end():]
-    return f"(?{flags}:{rx})"

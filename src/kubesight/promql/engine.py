@@ -31,7 +31,6 @@ from kubesight.promql.errors import (
 from kubesight.promql.fmt import format_float, format_openmetrics_float
 from kubesight.promql.labelset import drop_name, merge_same_labels, set_label
 from kubesight.promql.rangefns import KEEP_NAME, RANGE_FUNCTIONS
-from kubesight.promql.regex import go_to_python
 from kubesight.promql.types import IVec, RangeArg, SStr, SVal, Val
 from kubesight.promql.value import Matrix, QueryResult, QueryStats, Scalar, String, Value, Vector
 from kubesight.promql.windows import count_le, seg_ids
@@ -373,8 +372,6 @@ class _Evaluator:
             for m in g:
                 op = _MATCH_OPS[_matchop(m.op)]
                 value = str(m.value)
-                if op in (MatchOp.RE, MatchOp.NRE):
-                    value = go_to_python(value)
                 try:
                     ms.append(Matcher.of(str(m.name), op, value))
                 except ValidationError as exc:

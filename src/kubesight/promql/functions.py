@@ -8,10 +8,10 @@ from collections.abc import Callable
 import numpy as np
 
 from kubesight.model import METRIC_NAME, Labels
+from kubesight.model.regex import go_to_python
 from kubesight.model.samples import F64
 from kubesight.promql.errors import ExecutionError
 from kubesight.promql.labelset import drop_name, group_ids, merge_same_labels, set_label
-from kubesight.promql.regex import go_to_python
 from kubesight.promql.types import IVec, SVal
 
 

@@ -15,6 +15,11 @@ import re
 _FLAGS = re.compile(r"\(\?([imsU-]+)\)")
 
 
+def compile_anchored(rx: str) -> re.Pattern[str]:
+    """Compile a label-matcher regex as Prometheus does: ``^(?s:<rx>)$`` in RE2."""
+    return re.compile("(?s:" + go_to_python(rx.replace(r"\z", r"\Z")) + ")")
+
+
 def go_to_python(rx: str) -> str:
     out: list[str] = []
     i = 0
