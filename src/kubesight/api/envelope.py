@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 import promql_parser
-from starlette.datastructures import FormData, QueryParams
+from starlette.datastructures import FormData, QueryParams, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
 from kubesight.errors import ValidationError
 from kubesight.model import Matcher
-from kubesight.model.durations import parse_time_ms
+from kubesight.model.durations import parse_api_duration_ms, parse_time_ms
 
 MIN_TIME_MS = -(2**62)
 MAX_TIME_MS = 2**62
@@ -57,10 +58,14 @@ class Params:
 
     @staticmethod
     async def of(request: Request) -> Params:
+        # Parsed here rather than with request.form(), which needs
+        # python-multipart even for urlencoded bodies.
         form = None
         ctype = request.headers.get("content-type", "")
         if request.method == "POST" and ctype.startswith("application/x-www-form-urlencoded"):
-            form = await request.form()
+            body = (await request.body()).decode("utf-8", "replace")
+            pairs: list[tuple[str, str | UploadFile]] = list(parse_qsl(body, keep_blank_values=True))
+            form = FormData(pairs)
         return Params(request.query_params, form)
 
     def get(self, name: str) -> str | None:
@@ -81,6 +86,16 @@ class Params:
             return default
         try:
             return parse_time_ms(v)
+        except ValueError as exc:
+            raise bad_data(f'invalid parameter "{name}": {exc}') from exc
+
+    def duration(self, name: str) -> int | None:
+        """A duration parameter in ms (float seconds or ``5m``), or None when absent."""
+        v = self.get(name)
+        if v is None or v == "":
+            return None
+        try:
+            return parse_api_duration_ms(v)
         except ValueError as exc:
             raise bad_data(f'invalid parameter "{name}": {exc}') from exc
 

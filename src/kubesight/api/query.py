@@ -13,20 +13,17 @@ import logging
 import operator
 import time
 from typing import Any
-from urllib.parse import parse_qsl
 
 import numpy as np
 import numpy.typing as npt
 import orjson
 import promql_parser
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from kubesight.api.envelope import ApiError, Params, bad_data
 from kubesight.model import Labels
-from kubesight.model.durations import parse_api_duration_ms
 from kubesight.promql import Engine, PromQLError, QueryResult
 from kubesight.promql.fmt import format_float, format_floats
 from kubesight.promql.value import Matrix, Scalar, String, Vector
@@ -169,35 +166,14 @@ def _respond(res: QueryResult, params: Params) -> Response:
     return Response(dumps(body), media_type="application/json")
 
 
-async def _params(request: Request) -> Params:
-    """GET parameters and an urlencoded POST body, parsed without python-multipart."""
-    form = None
-    ctype = request.headers.get("content-type", "")
-    if request.method == "POST" and ctype.startswith("application/x-www-form-urlencoded"):
-        body = (await request.body()).decode("utf-8", "replace")
-        pairs: list[tuple[str, str | Any]] = list(parse_qsl(body, keep_blank_values=True))
-        form = FormData(pairs)
-    return Params(request.query_params, form)
-
-
-def _duration(params: Params, name: str) -> int | None:
-    v = params.get(name)
-    if v is None or v == "":
-        return None
-    try:
-        return parse_api_duration_ms(v)
-    except ValueError as exc:
-        raise bad_data(f'invalid parameter "{name}": {exc}') from exc
-
-
 def routes(engine: Engine) -> list[Route]:
     async def query(request: Request) -> Response:
         try:
-            params = await _params(request)
+            params = await Params.of(request)
             q = params.get("query") or ""
             t = params.time("time", int(time.time() * 1000))
-            timeout = _duration(params, "timeout")
-            lookback = _duration(params, "lookback_delta")
+            timeout = params.duration("timeout")
+            lookback = params.duration("lookback_delta")
             res = await asyncio.to_thread(
                 engine.instant,
                 q,
@@ -216,7 +192,7 @@ def routes(engine: Engine) -> list[Route]:
 
     async def query_range(request: Request) -> Response:
         try:
-            params = await _params(request)
+            params = await Params.of(request)
             q = params.get("query") or ""
             if params.get("start") in (None, ""):
                 raise bad_data('invalid parameter "start": cannot parse "" to a valid timestamp')
@@ -226,7 +202,7 @@ def routes(engine: Engine) -> list[Route]:
             end = params.time("end", 0)
             if end < start:
                 raise bad_data('invalid parameter "end": end timestamp must not be before start time')
-            step = _duration(params, "step")
+            step = params.duration("step")
             if step is None:
                 raise bad_data('invalid parameter "step": cannot parse "" to a valid duration')
             if step <= 0:
@@ -239,8 +215,8 @@ def routes(engine: Engine) -> list[Route]:
                     "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
                     "the query resolution (?step=XX)"
                 )
-            timeout = _duration(params, "timeout")
-            lookback = _duration(params, "lookback_delta")
+            timeout = params.duration("timeout")
+            lookback = params.duration("lookback_delta")
             res = await asyncio.to_thread(
                 engine.range,
                 q,
@@ -260,7 +236,7 @@ def routes(engine: Engine) -> list[Route]:
             return _err("internal", f"unexpected error: {exc}")
 
     async def format_query(request: Request) -> Response:
-        params = await _params(request)
+        params = await Params.of(request)
         q = params.get("query") or ""
         try:
             expr = promql_parser.parse(q)
@@ -270,7 +246,7 @@ def routes(engine: Engine) -> list[Route]:
         return Response(dumps(body), media_type="application/json")
 
     async def parse_query(request: Request) -> Response:
-        params = await _params(request)
+        params = await Params.of(request)
         q = params.get("query") or ""
         try:
             expr = promql_parser.parse(q)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -33,8 +34,8 @@ def routes(store: Querier) -> list[Route]:
         start, end, limit = p.time("start", MIN_TIME_MS), p.time("end", MAX_TIME_MS), p.limit()
         seen: dict[Labels, None] = {}
         for ms in sets:
-            for lbls in store.series(ms, start, end, limit + 1 if limit else 0):
-                seen[lbls] = None
+            found = await asyncio.to_thread(store.series, ms, start, end, limit + 1 if limit else 0)
+            seen.update(dict.fromkeys(found))
         out = sorted(seen)
         warnings = []
         if limit and len(out) > limit:
@@ -49,7 +50,7 @@ def routes(store: Querier) -> list[Route]:
         start, end, limit = p.time("start", MIN_TIME_MS), p.time("end", MAX_TIME_MS), p.limit()
         names: set[str] = set()
         for ms in sets:
-            names.update(store.label_names(ms, start, end))
+            names.update(await asyncio.to_thread(store.label_names, ms, start, end))
         return _limited(sorted(names), limit)
 
     @_api
@@ -60,7 +61,7 @@ def routes(store: Querier) -> list[Route]:
         start, end, limit = p.time("start", MIN_TIME_MS), p.time("end", MAX_TIME_MS), p.limit()
         vals: set[str] = set()
         for ms in sets:
-            vals.update(store.label_values(name, ms, start, end))
+            vals.update(await asyncio.to_thread(store.label_values, name, ms, start, end))
         return _limited(sorted(vals), limit)
 
     @_api
