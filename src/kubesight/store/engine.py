@@ -472,7 +472,16 @@ class Storage:
         inv = np.empty(len(rank_all), np.int64)
         valid = rank_all >= 0
         inv[rank_all[valid]] = np.flatnonzero(valid)
-        labels = self.index.labels_many(inv[uniq_pos])
+        with self._lock:  # retention may drop series from the index meanwhile
+            labels = self.index.labels_many(inv[uniq_pos])
+        if None in labels:
+            # Their last block was deleted while we read it: they are gone.
+            keep = np.asarray([lb is not None for lb in labels])
+            lengths = np.diff(offsets)[keep]
+            idx = gather_ranges(offsets[:-1][keep], lengths)
+            t, v = t[idx], v[idx]
+            offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+            labels = [lb for lb in labels if lb is not None]
         return SeriesData(labels, offsets, t, v)
 
     def series(

@@ -124,6 +124,7 @@ class SeriesIndex:
         return lbls
 
     def labels_many(self, sids: IDs) -> list[Labels]:
+        """Label sets of ids; an id removed meanwhile (retention) gives None."""
         lab = self._labels
         return [lab[i] for i in sids.tolist()]
 
