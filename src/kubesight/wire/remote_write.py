@@ -21,9 +21,9 @@ How decoding stays fast
 Walking a parsed protobuf tree from Python costs a wrapper object per label and
 per sample, several microseconds per series. Instead upb splits the request into
 one ``bytes`` object per series (a *view* schema, see ``protos.py``), and the
-fields inside every series are then located with numpy, all series in lockstep:
-round *k* reads the *k*-th field of every series at once. Samples are decoded
-the same way. With a :class:`LabelCache` (one per receiver), a series seen
+fields inside every series are then located with numpy, all series in lockstep
+(:mod:`kubesight.wire.pbscan`): round *k* reads the *k*-th field of every
+series at once. Samples are decoded the same way. With a :class:`LabelCache` (one per receiver), a series seen
 before costs one dictionary lookup: for 1.0 its label bytes are the key, and a
 series shaped as Prometheus sends it (labels, then one sample) skips the field
 walk entirely. Any series whose bytes are unusual (fields out of the usual
@@ -43,7 +43,6 @@ from typing import Any, Final, cast
 
 import cramjam
 import numpy as np
-import numpy.typing as npt
 from google.protobuf import unknown_fields
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 from numpy.lib.stride_tricks import as_strided
@@ -52,6 +51,20 @@ from kubesight.errors import DecodeError, UnsupportedError
 from kubesight.model.labels import METRIC_NAME, Labels
 from kubesight.model.samples import MetricMetadata, SampleBatch
 from kubesight.wire import protos
+from kubesight.wire.pbscan import (
+    F64,
+    I64,
+    U8,
+    WT_I64,
+    WT_LEN,
+    WT_VARINT,
+    Bool,
+    Records,
+    concat,
+    packed_varints,
+    varint_size,
+    walk,
+)
 
 __all__ = [
     "CONTENT_TYPE_V1",
@@ -69,12 +82,6 @@ __all__ = [
     "encode_write_v2",
     "negotiate_content_type",
 ]
-
-U8 = npt.NDArray[np.uint8]
-U64 = npt.NDArray[np.uint64]
-I64 = npt.NDArray[np.int64]
-F64 = npt.NDArray[np.float64]
-Bool = npt.NDArray[np.bool_]
 
 
 class TooLargeError(DecodeError):
@@ -272,144 +279,13 @@ class LabelCache:
 
 
 # ---------------------------------------------------------------------------
-# Vectorised protobuf scanning
+# Samples
 # ---------------------------------------------------------------------------
 
-_AR10 = np.arange(10, dtype=np.int64)
-_SHIFTS = (7 * _AR10).astype(np.uint64)
-_PAD = 32  # zero bytes after the buffer, so 24-byte windows at any position fit
-_PAD_BYTES = bytes(_PAD)
-# Lockstep rounds cost a fixed numpy overhead each; once few series are still
-# being walked, finishing them with upb is cheaper than more rounds.
-_MIN_ROUNDS, _MIN_ACTIVE = 16, 64
-_WT_VARINT, _WT_I64, _WT_LEN, _WT_I32 = 0, 1, 2, 5
-# Sample timestamps of live data: 6-byte varints, decoded as 7-bit groups.
 _U = np.uint64
+_AR8 = np.arange(8, dtype=np.int64)  # byte offsets of a double's 8 bytes
+# Sample timestamps of live data: 6-byte varints, decoded as 7-bit groups.
 _TS_WEIGHTS = np.left_shift(1, 7 * np.arange(6, dtype=np.int64))
-
-
-def _read_varints(buf: U8, pos: I64) -> tuple[U64, I64]:
-    """Varints starting at ``pos``: values and byte lengths (0 = over 10 bytes)."""
-    first = buf[pos]
-    values = first.astype(np.uint64)
-    nbytes = np.ones(len(pos), np.int64)
-    big = np.flatnonzero(first >= 0x80)
-    if big.size:
-        win = buf[pos[big, None] + _AR10]
-        term = win < 0x80
-        n = term.argmax(axis=1) + 1
-        parts = (win & 0x7F).astype(np.uint64) << _SHIFTS
-        parts[_AR10[None, :] >= n[:, None]] = 0
-        values[big] = np.bitwise_or.reduce(parts, axis=1)
-        nbytes[big] = np.where(term.any(axis=1), n, 0)
-    return values, nbytes
-
-
-@dataclass
-class _Records:
-    """Top-level fields found in a set of messages, ordered by message then position."""
-
-    owner: I64  # which message
-    field: I64
-    wire_type: I64
-    start: I64  # payload start: after tag (and length, for LEN)
-    end: I64
-    value: U64  # the value of VARINT fields
-    bad: Bool  # per message: malformed, unusual, or not finished: hand to upb
-
-
-def _walk(buf: U8, starts: I64, ends: I64, limit_rounds: bool = True) -> _Records:
-    n = len(starts)
-    pos = starts.copy()
-    bad = np.zeros(n, np.bool_)
-    active = np.flatnonzero(pos < ends)
-    parts: list[tuple[I64, I64, I64, I64, I64, U64 | None]] = []
-    rounds = 0
-    while active.size:
-        if limit_rounds and rounds >= _MIN_ROUNDS and active.size < _MIN_ACTIVE:
-            bad[active] = True
-            break
-        rounds += 1
-        p = pos[active]
-        limit = ends[active]
-        fnum, wt, start, end, value, broken = _step(buf, p, limit)
-        if broken.any():
-            bad[active[broken]] = True
-        parts.append((active, fnum, wt, start, end, value))
-        pos[active] = end
-        active = active[(end < limit) & ~broken]
-    if not parts:
-        e = np.empty(0, np.int64)
-        return _Records(e, e, e, e, e, np.empty(0, np.uint64), bad)
-    owner = np.concatenate([x[0] for x in parts])
-    order = np.argsort(owner, kind="stable")
-    keep = order[~bad[owner[order]]]
-    values = [np.zeros(len(x[0]), np.uint64) if x[5] is None else x[5] for x in parts]
-    return _Records(
-        owner[keep],
-        np.concatenate([x[1] for x in parts])[keep],
-        np.concatenate([x[2] for x in parts])[keep],
-        np.concatenate([x[3] for x in parts])[keep],
-        np.concatenate([x[4] for x in parts])[keep],
-        np.concatenate(values)[keep],
-        bad,
-    )
-
-
-def _step(buf: U8, p: I64, limit: I64) -> tuple[I64, I64, I64, I64, U64 | None, Bool]:
-    """Read one field at each position: number, wire type, payload bounds, varint value."""
-    first = buf[p]
-    if first.max(initial=0) < 0x80:
-        # one-byte tags (fields 1-15): every field of these messages
-        tag = first.astype(np.int64)
-        q = p + 1
-        broken = tag < 8  # field number 0
-    else:
-        t, tag_len = _read_varints(buf, p)
-        tag = np.where(t > np.uint64(0xFFFFFFFF), 0, t).astype(np.int64)
-        q = p + tag_len
-        broken = (tag_len == 0) | (tag < 8)
-    fnum = tag >> 3
-    wt = tag & 7
-    if (wt == _WT_LEN).all():
-        # the common round: submessages, strings and packed fields
-        ln = buf[q]
-        if ln.max(initial=0) < 0x80:
-            start = q + 1
-            end = start + ln
-            return fnum, wt, start, end, None, broken | (end > limit)
-    start = q.copy()
-    end = q.copy()
-    value = np.zeros(len(p), np.uint64)
-    m = np.flatnonzero(wt == _WT_VARINT)
-    if m.size:
-        v, vl = _read_varints(buf, q[m])
-        value[m] = v
-        end[m] = q[m] + vl
-        broken[m] |= vl == 0
-    end[wt == _WT_I64] += 8
-    end[wt == _WT_I32] += 4
-    m = np.flatnonzero(wt == _WT_LEN)
-    if m.size:
-        ln64, ll = _read_varints(buf, q[m])
-        start[m] = q[m] + ll
-        room = np.maximum(limit[m] - start[m], 0).astype(np.uint64)
-        over = (ll == 0) | (ln64 > room)
-        broken[m] |= over
-        end[m] = start[m] + np.where(over, 0, ln64).astype(np.int64)
-    # groups (3, 4) are gone from proto3 and 6, 7 do not exist: treat as malformed
-    broken |= (wt == 3) | (wt == 4) | (wt > 5) | (end > limit)
-    return fnum, wt, start, end, value, broken
-
-
-def _concat(chunks: Sequence[bytes]) -> tuple[bytes, U8, I64, I64]:
-    chunks = list(chunks)
-    lens = np.fromiter(map(len, chunks), np.int64, len(chunks))
-    chunks.append(_PAD_BYTES)
-    blob = b"".join(chunks)
-    ends = np.cumsum(lens)
-    starts = ends - lens
-    return blob, np.frombuffer(blob, np.uint8), starts, ends
 
 
 def _decode_samples(buf: U8, owner: I64, start: I64, end: I64, bad: Bool) -> tuple[I64, F64]:
@@ -446,13 +322,13 @@ def _decode_samples(buf: U8, owner: I64, start: I64, end: I64, bad: Bool) -> tup
     if fast.all():
         return ts, vals
     other = np.flatnonzero(~fast)
-    rec = _walk(buf, start[other], end[other], limit_rounds=False)
+    rec = walk(buf, start[other], end[other], limit_rounds=False)
     if rec.bad.any():
         bad[owner[other[rec.bad]]] = True
     m = len(other)
     is_v = rec.field == 1
     is_t = rec.field == 2
-    wrong = (is_v & (rec.wire_type != _WT_I64)) | (is_t & (rec.wire_type != _WT_VARINT))
+    wrong = (is_v & (rec.wire_type != WT_I64)) | (is_t & (rec.wire_type != WT_VARINT))
     twice = (np.bincount(rec.owner[is_v], minlength=m) > 1) | (
         np.bincount(rec.owner[is_t], minlength=m) > 1
     )
@@ -461,7 +337,7 @@ def _decode_samples(buf: U8, owner: I64, start: I64, end: I64, bad: Bool) -> tup
         bad[owner[other[twice]]] = True
     iv = np.flatnonzero(is_v & ~wrong)
     if iv.size:
-        raw = buf[rec.start[iv, None] + _AR10[:8]]
+        raw = buf[rec.start[iv, None] + _AR8]
         vals[other[rec.owner[iv]]] = raw.view("<f8").ravel()
     it = np.flatnonzero(is_t & ~wrong)
     if it.size:
@@ -570,7 +446,7 @@ def decode_write_v1_counted(raw: bytes, cache: LabelCache | None = None) -> Writ
         return WriteDecoded(empty)
     entries: dict[bytes, Labels] = cache.entries if cache is not None else {}
     labels: list[Labels | None] = [None] * n
-    blob, buf, starts, ends = _concat(chunks)
+    blob, buf, starts, ends = concat(chunks)
     if entries:
         hit, hit_labels, hit_ts, hit_vals = _v1_hot(blob, buf, starts, ends, entries)
     else:
@@ -587,7 +463,7 @@ def decode_write_v1_counted(raw: bytes, cache: LabelCache | None = None) -> Writ
         rest[hit] = False
         rest_idx = np.flatnonzero(rest)
         sub = [chunks[i] for i in rest_idx.tolist()]
-        blob, buf, starts, ends = _concat(sub)
+        blob, buf, starts, ends = concat(sub)
     else:
         rest_idx = np.arange(n)
         sub = chunks
@@ -613,7 +489,7 @@ def decode_write_v1_counted(raw: bytes, cache: LabelCache | None = None) -> Writ
 # "12 10 | 09 <8-byte double> | 10 <6-byte varint>" and, for the value 0.0 that
 # proto3 leaves out, "12 07 | 10 <6-byte varint>". The checks below read the
 # last 18 bytes of every series as three little-endian uint64 words (the window
-# is 24 bytes wide; _PAD keeps it inside the buffer).
+# is 24 bytes wide; pbscan.PAD keeps it inside the buffer).
 _TAIL = 18
 _TAIL_ZERO = 9
 _TS_MASK, _TS_WANT = _U(0x80808080FF000000), _U(0x8080808010000000)  # word 1: 10, 4 varint bytes
@@ -682,7 +558,7 @@ def _v1_general(
     ``index`` maps local series numbers to the request's, for error messages.
     """
     n = len(chunks)
-    rec = _walk(buf, starts, ends)
+    rec = walk(buf, starts, ends)
     bad = rec.bad
     is_label = rec.field == 1
     # Known fields with a wrong wire type are skipped by protobuf as unknown; upb
@@ -690,7 +566,7 @@ def _v1_general(
     # Exemplars and histograms go there too, so they are checked (and counted)
     # exactly as a full parse would; they are rare next to float samples.
     f = rec.field
-    rare = ((f >= 1) & (f <= 4) & (rec.wire_type != _WT_LEN)) | (f == 3) | (f == 4)
+    rare = ((f >= 1) & (f <= 4) & (rec.wire_type != WT_LEN)) | (f == 3) | (f == 4)
     if rare.any():
         bad[rec.owner[rare]] = True
 
@@ -703,7 +579,7 @@ def _v1_general(
     nlab = np.bincount(rec.owner[li], minlength=n)
     if li.size:
         lown = rec.owner[li]
-        head = rec.start[li] - 1 - _varint_size(rec.end[li] - rec.start[li])
+        head = rec.start[li] - 1 - varint_size(rec.end[li] - rec.start[li])
         first = np.ones(li.size, np.bool_)
         first[1:] = lown[1:] != lown[:-1]
         last = np.ones(li.size, np.bool_)
@@ -759,16 +635,6 @@ def _merge_rows(
         np.concatenate([ts, np.asarray(t2, np.int64)])[order],
         np.concatenate([vals, np.asarray(v2, np.float64)])[order],
     )
-
-
-def _varint_size(v: I64) -> I64:
-    # bytes needed for a varint of v (v < 2**63)
-    size = np.ones(len(v), np.int64)
-    x = v >> 7
-    while x.any():
-        size += x > 0
-        x = x >> 7
-    return size
 
 
 def _fill_misses(
@@ -889,15 +755,15 @@ def decode_write_v2(raw: bytes, cache: LabelCache | None = None) -> WriteDecoded
             f"(got {symbols[0] if symbols else 'no symbols'!r})"
         )
     nsym = len(symbols)
-    _, buf, starts, ends = _concat(chunks)
-    rec = _walk(buf, starts, ends)
+    _, buf, starts, ends = concat(chunks)
+    rec = walk(buf, starts, ends)
     bad = rec.bad
     f = rec.field
     # Series that go to upb: known fields with an unexpected wire type (this
     # includes unpacked labels_refs), histograms and exemplars (so they are
     # checked exactly as a full parse would), and a repeated labels_refs or
     # metadata record (merge semantics). All are rare in practice.
-    rare = ((f >= 1) & (f <= 5) & (rec.wire_type != _WT_LEN)) | (f == 3) | (f == 4)
+    rare = ((f >= 1) & (f <= 5) & (rec.wire_type != WT_LEN)) | (f == 3) | (f == 4)
     if rare.any():
         bad[rec.owner[rare]] = True
     bad |= np.bincount(rec.owner[f == 1], minlength=n) > 1
@@ -912,7 +778,7 @@ def decode_write_v2(raw: bytes, cache: LabelCache | None = None) -> WriteDecoded
     while True:
         ri = np.flatnonzero((f == 1) & ~bad[rec.owner])
         r_owner = rec.owner[ri]
-        refs, per_run, broken_runs = _packed_varints(buf, rec.start[ri], rec.end[ri])
+        refs, per_run, broken_runs = packed_varints(buf, rec.start[ri], rec.end[ri])
         if not broken_runs.size:
             break
         bad[r_owner[broken_runs]] = True
@@ -1043,59 +909,6 @@ def _label_pairs(refs: I64, symbols: list[str]) -> tuple[tuple[str, str], ...]:
 _DENSE_PAIRS = 1 << 22
 
 
-def _packed_varints(buf: U8, starts: I64, ends: I64) -> tuple[I64, I64, I64]:
-    """Decode runs of packed uint32 varints.
-
-    Returns all values, the count per run, and the runs that cannot be read
-    this way (cut inside a varint, or a varint over 5 bytes): the caller hands
-    their series to upb and calls again without them.
-    """
-    lens = ends - starts
-    total = int(lens.sum())
-    none = np.empty(0, np.int64)
-    if not total:
-        return none, np.zeros(len(starts), np.int64), none
-    # Gather the bytes of all runs into one array.
-    cum = np.cumsum(lens)
-    data = buf[np.arange(total) + np.repeat(starts - (cum - lens), lens)]
-    last = data < 0x80
-    nonempty = np.flatnonzero(lens > 0)
-    cut = nonempty[~last[cum[nonempty] - 1]]
-    if cut.size:
-        return none, none, cut
-    ends_at = np.flatnonzero(last)
-    # terminators seen by the end of each run: counts per run, by difference
-    counted = np.zeros(total + 1, np.int64)
-    np.cumsum(last, out=counted[1:])
-    per_run = np.diff(counted[cum], prepend=0)
-    if len(ends_at) == total:  # every ref below 128: one byte each
-        return data.astype(np.int64), per_run, none
-    if 2 * len(ends_at) >= total:
-        # Refs below 16384 (symbol tables that size) take at most two bytes: a
-        # byte before a terminator that has its top bit set is that ref's first.
-        prev = data[np.maximum(ends_at - 1, 0)]
-        two = (prev >= 0x80) & (ends_at > 0)
-        if int(np.count_nonzero(two)) == total - len(ends_at):
-            values = data[ends_at].astype(np.int64)
-            values[two] = (prev[two] & 0x7F).astype(np.int64) | (values[two] << 7)
-            return values, per_run, none
-    begins = np.empty_like(ends_at)
-    begins[0] = 0
-    begins[1:] = ends_at[:-1] + 1
-    width = ends_at - begins + 1
-    widest = int(width.max())
-    if widest > 5:
-        run_of_byte = np.repeat(np.arange(len(starts)), lens)
-        return none, none, np.unique(run_of_byte[begins[width > 5]])
-    values = (data[begins] & 0x7F).astype(np.int64)
-    for k in range(1, widest):
-        more = np.flatnonzero(width > k)
-        values[more] |= (data[begins[more] + k] & 0x7F).astype(np.int64) << (7 * k)
-    # uint32 fields keep the low 32 bits of a longer varint, as protobuf does
-    values &= 0xFFFFFFFF
-    return values, per_run, none
-
-
 def _check_refs(refs: I64, per_run: I64, r_owner: I64, nsym: int) -> None:
     odd = np.flatnonzero(per_run % 2)
     if odd.size:
@@ -1149,7 +962,7 @@ def _dedupe(items: Iterable[MetricMetadata]) -> list[MetricMetadata]:
     return list(dict.fromkeys(items))
 
 
-def _v2_metadata_cols(buf: U8, rec: _Records, bad: Bool) -> tuple[I64, I64]:
+def _v2_metadata_cols(buf: U8, rec: Records, bad: Bool) -> tuple[I64, I64]:
     """Owner and (type, help_ref, unit_ref) columns of each series' metadata.
 
     Series whose metadata is not plain varint fields are marked for upb.
@@ -1159,13 +972,13 @@ def _v2_metadata_cols(buf: U8, rec: _Records, bad: Bool) -> tuple[I64, I64]:
     cols = np.zeros((3, len(mi)), np.int64)
     if not mi.size:
         return owner, cols
-    sub = _walk(buf, rec.start[mi], rec.end[mi], limit_rounds=False)
+    sub = walk(buf, rec.start[mi], rec.end[mi], limit_rounds=False)
     known = (sub.field == 1) | (sub.field == 3) | (sub.field == 4)
     odd = sub.bad.copy()
-    odd[sub.owner[known & (sub.wire_type != _WT_VARINT)]] = True
+    odd[sub.owner[known & (sub.wire_type != WT_VARINT)]] = True
     odd[sub.owner[(sub.field == 1) & (sub.value > np.uint64(0x7FFFFFFF))]] = True
     for row, fnum in enumerate((1, 3, 4)):
-        m = (sub.field == fnum) & (sub.wire_type == _WT_VARINT)
+        m = (sub.field == fnum) & (sub.wire_type == WT_VARINT)
         odd |= np.bincount(sub.owner[m], minlength=len(mi)) > 1
         # uint32 refs keep the low 32 bits, as protobuf does
         cols[row, sub.owner[m]] = (sub.value[m] & np.uint64(0xFFFFFFFF)).astype(np.int64)
