@@ -315,7 +315,7 @@ _K = ".kubesight.wire.fast."
 
 # Views for the decode hot path: the same field numbers read with cheaper types,
 # so the decoder gets one bytes object per series instead of a tree of Python
-# wrappers, and scans those bytes with numpy (see remote_write.py). The fields
+# wrappers, and scans those bytes with numpy (see pbscan.py and remote_write.py). The fields
 # of the *other* remote write version are declared too, only to recognise a
 # body sent with the wrong Content-Type.
 _FAST = _file(
