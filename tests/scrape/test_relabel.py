@@ -279,6 +279,11 @@ FILTER = [
   regex: f.*
   action: keep
 """, {"a": "foo"}),
+    Case("`regex: true` (a YAML bool) is the regex 'true', as in Go", {"a": "true"}, """
+- source_labels: [a]
+  regex: true
+  action: keep
+""", {"a": "true"}),
     Case("Action names are case-insensitive", {"a": "foo"}, """
 - source_labels: [a]
   regex: f.*
@@ -585,7 +590,7 @@ INVALID = [
     ({"source_labels": "a", "target_label": "b"}, "source_labels: expected a list"),
     ({"source_labels": [""], "target_label": "b"}, 'source_labels: "" is not a valid label name'),
     ({"target_label": "b", "regexp": "a"}, "unknown field 'regexp'"),
-    ({"target_label": "b", "replacement": True}, "replacement: expected a string"),
+    ({"target_label": "b", "replacement": [1]}, "replacement: expected a string"),
     ({"target_label": "b", "regex": "(a"}, "regex \"(a\": error parsing regexp: missing closing )"),
 ]
 

@@ -776,9 +776,19 @@ def _string(raw: Mapping[str, Any], key: str, default: str) -> str:
     v = raw[key]
     if v is None:
         return ""  # YAML null sets Go's zero value, not the default
-    if isinstance(v, bool) or not isinstance(v, str | int):
-        raise ConfigError(f"{key}: expected a string, got {v!r} (quote it)")
-    return str(v)
+    return _scalar(key, v)
+
+
+def _scalar(key: str, v: object) -> str:
+    # Go's YAML decoder puts a scalar's text into a string field: `regex: true`
+    # (the usual prometheus.io/scrape keep rule) is the regex "true". A YAML 1.1
+    # loader has already turned it into a bool, so its usual spelling is used;
+    # a loader that keeps scalars as text (yaml.BaseLoader) is exact.
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str | int | float):
+        return str(v)
+    raise ConfigError(f"{key}: expected a string, got {v!r}")
 
 
 def parse_relabel_config(raw: Any, name_validation: NameValidation = "utf8") -> RelabelConfig:
@@ -795,9 +805,7 @@ def parse_relabel_config(raw: Any, name_validation: NameValidation = "utf8") -> 
             raise ConfigError(f"source_labels: expected a list of label names, got {src_raw!r}")
         names = []
         for v in src_raw:
-            if isinstance(v, bool) or not isinstance(v, str | int):
-                raise ConfigError(f"source_labels: expected label names, got {v!r}")
-            names.append(str(v))
+            names.append(_scalar("source_labels", v))
         source = tuple(names)
     modulus = raw.get("modulus", 0)
     if modulus is None:
