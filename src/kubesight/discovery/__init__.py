@@ -1,1 +1,5 @@
-"""See DESIGN.md: the discovery layer."""
+"""Service discovery: static, file, HTTP and Kubernetes, producing target groups."""
+
+from kubesight.discovery.targetgroup import Discoverer, SendGroups, TargetGroup
+
+__all__ = ["Discoverer", "SendGroups", "TargetGroup"]
