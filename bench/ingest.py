@@ -92,7 +92,7 @@ def load_encoder(wait_s: float = 0.0) -> Encoder:
                 ) from exc
             time.sleep(30)
             continue
-        return encode_write_v1  # type: ignore[no-any-return]
+        return encode_write_v1
 
 
 @dataclass
@@ -203,7 +203,9 @@ def send_all(port: int, path: str, bodies: Sequence[Body], senders: int) -> Send
                     with cond:
                         done_step[me] = current
                         cond.notify_all()
-                        cond.wait_for(lambda s=b.step: min(done_step) >= s - 1 - MAX_LAG_STEPS)
+                        oldest_allowed = b.step - 1 - MAX_LAG_STEPS
+                        while min(done_step) < oldest_allowed:
+                            cond.wait()
                     current = b.step
                 try:
                     conn.request("POST", path, body=b.data, headers=REMOTE_WRITE_HEADERS)

@@ -66,13 +66,18 @@ def ensure_packages(binaries: dict[str, str]) -> None:
     if not missing:
         return
     sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    # RUNLEVEL=1 asks invoke-rc.d not to start the packages' services: a
+    # system Prometheus scraping away would take CPU from the server measured.
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "RUNLEVEL": "1"}
     try:
         if not _apt_updated:
             print(f"bench: installing {', '.join(missing)} (apt-get update first)", file=sys.stderr)
             subprocess.run([*sudo, "apt-get", "update"], check=True, env=env)
             _apt_updated = True
         subprocess.run([*sudo, "apt-get", "install", "-y", *missing], check=True, env=env)
+        for pkg in missing:
+            # In case a service started anyway (systemd ignores RUNLEVEL); best effort.
+            subprocess.run([*sudo, "service", pkg, "stop"], capture_output=True, check=False)
     except (OSError, subprocess.CalledProcessError) as exc:
         raise BenchError(
             f"could not install {', '.join(missing)} with apt-get ({exc}); "
@@ -319,12 +324,12 @@ def debian_version(package: str) -> str:
     return out.stdout.strip() if out.returncode == 0 else ""
 
 
-def wait_disk_settled(path: Path, quiet_s: float = 5.0, limit_s: float = 120.0) -> None:
+def wait_disk_settled(path: Path, quiet_s: float = 10.0, limit_s: float = 120.0) -> None:
     """Wait until the size under ``path`` has not changed for ``quiet_s``.
 
-    5 s: VictoriaMetrics flushes in-memory parts every second and merges small
-    parts in the background; a shorter window caught pauses between merges on
-    a busy machine (2.0-2.4 B/sample instead of 1.3 in one run).
+    10 s: twice VictoriaMetrics' 5 s interval for writing in-memory parts to
+    disk (its force_flush only makes data searchable). With 2 s, one run caught
+    it before the last parts landed and read 1.3 B/sample for 2.35 settled.
     """
     deadline = time.monotonic() + limit_s
     last, since = disk_bytes(path), time.monotonic()
@@ -444,10 +449,25 @@ class Kubesight(Server):
             raise BenchError(f"kubesight /-/flush answered {status}: {body[:200]!r}")
 
     def version(self) -> str:
+        # The package version says little during development; the commit of
+        # the source tree measured (and whether src/ had uncommitted changes) does.
         try:
             from importlib.metadata import version
 
-            return version("kubesight")
+            import kubesight
+
+            text = version("kubesight")
+            repo = Path(kubesight.__file__).resolve().parents[2]
+            if (repo / ".git").exists():
+                git = ["git", "-C", str(repo)]
+                head = subprocess.run(
+                    [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+                ).stdout.strip()
+                dirty = subprocess.run(
+                    [*git, "status", "--porcelain", "--", "src"], capture_output=True, text=True
+                ).stdout.strip()
+                text += f" ({head}{' + uncommitted changes in src/' if dirty else ''})"
+            return text
         except Exception:  # version is decoration; never fail a run for it
             return ""
 
