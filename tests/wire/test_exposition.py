@@ -1,0 +1,990 @@
+"""Text exposition 0.0.4 and OpenMetrics 1.0: tables written from the formats' docs.
+
+Each case is (input, expected samples or expected error with its line number).
+Expected samples are ``(name, {labels}, value, timestamp)`` with ``D`` for the
+default timestamp. Where kubesight is stricter than Prometheus' scraper the
+case says so (see the module docstring of ``kubesight.wire.exposition``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kubesight.errors import DecodeError
+from kubesight.model import MetricMetadata, SampleBatch
+from kubesight.model.labels import Labels
+from kubesight.wire import exposition as ex
+from kubesight.wire.exposition import (
+    ExpositionCache,
+    Format,
+    content_type_format,
+    encode_text,
+    format_go_float,
+    format_openmetrics_float,
+    parse,
+)
+
+TEXT = Format.TEXT_004
+OM = Format.OPENMETRICS_1
+D = 1_700_000_000_000  # the scrape's own timestamp
+TESTDATA = Path(__file__).parent / "testdata"
+
+Sample = tuple[str, dict[str, str], float | str, int]
+
+
+def run(body: str | bytes, fmt: Format = TEXT, **kw: Any) -> list[Sample]:
+    return samples_of(parse_(body, fmt, **kw))
+
+
+def parse_(body: str | bytes, fmt: Format = TEXT, **kw: Any) -> ex.ParsedScrape:
+    raw = body.encode() if isinstance(body, str) else body
+    return parse(raw, fmt, default_timestamp_ms=D, **kw)
+
+
+def samples_of(p: ex.ParsedScrape) -> list[Sample]:
+    out: list[Sample] = []
+    b = p.batch
+    assert list(b.series_ref) == list(range(len(b)))
+    for labels, v, t in zip(b.series, b.values, b.timestamps, strict=True):
+        assert list(labels) == sorted(labels), "label sets come sorted"
+        d = dict(labels)
+        name = d.pop("__name__")
+        out.append((name, d, "NaN" if math.isnan(v) else float(v), int(t)))
+    return out
+
+
+# --- content type ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "fmt"),
+    [
+        ("application/openmetrics-text; version=1.0.0; charset=utf-8", OM),
+        ("application/openmetrics-text;version=0.0.1", OM),
+        ("Application/OpenMetrics-Text", OM),
+        ("text/plain; version=0.0.4; charset=utf-8", TEXT),
+        ("text/plain;version=1.0.0;escaping=allow-utf-8", TEXT),
+        ("application/json", TEXT),
+        ("", TEXT),
+        (None, TEXT),
+        ("garbage;;;", TEXT),
+    ],
+)
+def test_content_type_format(header: str | None, fmt: Format) -> None:
+    assert content_type_format(header) is fmt
+
+
+# --- text 0.0.4: accepted -----------------------------------------------------
+
+TEXT_OK: list[tuple[str, str, list[Sample]]] = [
+    ("simple", "a 1\n", [("a", {}, 1.0, D)]),
+    ("no trailing newline", "a 1", [("a", {}, 1.0, D)]),
+    ("empty body", "", []),
+    ("only comments", "# hello\n#\n", []),
+    ("labels", 'a{b="c",d="e"} 2\n', [("a", {"b": "c", "d": "e"}, 2.0, D)]),
+    ("labels sorted", 'a{z="1",b="2"} 2\n', [("a", {"b": "2", "z": "1"}, 2.0, D)]),
+    ("trailing comma", 'a{b="c",} 2\n', [("a", {"b": "c"}, 2.0, D)]),
+    ("spaces everywhere", 'a { b = "c" , d= "e" , } 2\n', [("a", {"b": "c", "d": "e"}, 2.0, D)]),
+    # Prometheus' lexer lets label pairs go without a comma.
+    ("no comma", 'a{b="c" d="e"} 2\n', [("a", {"b": "c", "d": "e"}, 2.0, D)]),
+    ("empty braces", "a{} 2\n", [("a", {}, 2.0, D)]),
+    ("value right after brace", 'a{b="c"}2\n', [("a", {"b": "c"}, 2.0, D)]),
+    ("tabs", "a\t1\t42\n", [("a", {}, 1.0, 42)]),
+    ("many blanks", "a  \t 1 \t 42 \t\n", [("a", {}, 1.0, 42)]),
+    ("leading blanks", "  a 1\n", [("a", {}, 1.0, D)]),
+    ("colons and underscores", "_a:b_c:d 1\n", [("_a:b_c:d", {}, 1.0, D)]),
+    ("blank lines", "\n\na 1\n \t \n\nb 2\n\n", [("a", {}, 1.0, D), ("b", {}, 2.0, D)]),
+    (
+        "comments of every kind",
+        "#\n#x\n# x y\n# HELPER a b\n# HELP\n#HELP a b\n  # TYPE a counter\na 1\n",
+        [("a", {}, 1.0, D)],
+    ),
+    ("timestamp", "a 1 1520879607789\n", [("a", {}, 1.0, 1520879607789)]),
+    ("timestamp zero", "a 1 0\n", [("a", {}, 1.0, 0)]),
+    ("timestamp max", "a 1 9223372036854775807\n", [("a", {}, 1.0, 9223372036854775807)]),
+    (
+        "escapes in label values",
+        'a{b="x\\\\y\\"z\\nw"} 1\n',
+        [("a", {"b": 'x\\y"z\nw'}, 1.0, D)],
+    ),
+    ("spaces and braces in a value", 'a{b="} 1 {"} 1\n', [("a", {"b": "} 1 {"}, 1.0, D)]),
+    ("utf-8 label value", 'a{b="héllo ✓"} 1\n', [("a", {"b": "héllo ✓"}, 1.0, D)]),
+    ("NUL inside a label value", 'a{b="x\x00y"} 1\n', [("a", {"b": "x\x00y"}, 1.0, D)]),
+    ("empty label value means absent", 'a{b="",c="d"} 1\n', [("a", {"c": "d"}, 1.0, D)]),
+    ("quoted metric name", '{"my.metric"} 1\n', [("my.metric", {}, 1.0, D)]),
+    (
+        "quoted names",
+        '{"my.metric", "my.label"="v", b="c"} 1\n',
+        [("my.metric", {"my.label": "v", "b": "c"}, 1.0, D)],
+    ),
+    (
+        "quoted metric name after a label",
+        '{b="c", "my.metric"} 1\n',
+        [("my.metric", {"b": "c"}, 1.0, D)],
+    ),
+    ("quoted label name with a classic name", 'a{"b"="c"} 1\n', [("a", {"b": "c"}, 1.0, D)]),
+    ("escaped quoted name", '{"a\\"b"} 1\n', [('a"b', {}, 1.0, D)]),
+    ("NaN", "a NaN\n", [("a", {}, "NaN", D)]),
+    ("nan any case", "a nAn\n", [("a", {}, "NaN", D)]),
+    ("+Inf", "a +Inf\n", [("a", {}, math.inf, D)]),
+    ("-Inf", "a -Inf\n", [("a", {}, -math.inf, D)]),
+    ("Inf", "a Inf\n", [("a", {}, math.inf, D)]),
+    ("infinity", "a -infinity\n", [("a", {}, -math.inf, D)]),
+    ("exponent", "a 1.5e+06\n", [("a", {}, 1.5e6, D)]),
+    ("capital exponent", "a 1E-3\n", [("a", {}, 1e-3, D)]),
+    ("leading dot", "a .5\n", [("a", {}, 0.5, D)]),
+    ("trailing dot", "a 5.\n", [("a", {}, 5.0, D)]),
+    ("leading zeros", "a 007\n", [("a", {}, 7.0, D)]),
+    ("negative zero", "a -0\n", [("a", {}, -0.0, D)]),
+    ("underflow is zero, as in Go", "a 1e-400\n", [("a", {}, 0.0, D)]),
+    ("largest float", "a 1.7976931348623157e308\n", [("a", {}, 1.7976931348623157e308, D)]),
+    (
+        "histogram le in OpenMetrics form",
+        "# TYPE h histogram\n"
+        'h_bucket{le="1"} 1\nh_bucket{le="0.5"} 1\nh_bucket{le="1e3"} 2\n'
+        'h_bucket{le="+Inf"} 3\nh_sum 4\nh_count 3\n',
+        [
+            ("h_bucket", {"le": "1.0"}, 1.0, D),
+            ("h_bucket", {"le": "0.5"}, 1.0, D),
+            ("h_bucket", {"le": "1000.0"}, 2.0, D),
+            ("h_bucket", {"le": "+Inf"}, 3.0, D),
+            ("h_sum", {}, 4.0, D),
+            ("h_count", {}, 3.0, D),
+        ],
+    ),
+    (
+        "summary quantile in OpenMetrics form",
+        '# TYPE s summary\ns{quantile="0"} 1\ns{quantile="0.99"} 2\ns{quantile="1"} 3\n'
+        "s_sum 1\ns_count 2\n",
+        [
+            ("s", {"quantile": "0.0"}, 1.0, D),
+            ("s", {"quantile": "0.99"}, 2.0, D),
+            ("s", {"quantile": "1.0"}, 3.0, D),
+            ("s_sum", {}, 1.0, D),
+            ("s_count", {}, 2.0, D),
+        ],
+    ),
+    (
+        "le of a gauge is left alone",
+        '# TYPE g gauge\ng{le="1",quantile="0"} 1\n',
+        [("g", {"le": "1", "quantile": "0"}, 1.0, D)],
+    ),
+    (
+        "a le that is not a number is left alone",
+        '# TYPE h histogram\nh_bucket{le="x"} 1\n',
+        [("h_bucket", {"le": "x"}, 1.0, D)],
+    ),
+    (
+        "duplicate series are returned (the scrape layer reports them)",
+        "a 1\na 2\n",
+        [("a", {}, 1.0, D), ("a", {}, 2.0, D)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "want"), [c[1:] for c in TEXT_OK], ids=[c[0] for c in TEXT_OK])
+def test_text_accepted(body: str, want: list[Sample]) -> None:
+    assert run(body) == want
+    # Same answer from a warm cache, and from the careful line-by-line parser.
+    cache = ExpositionCache()
+    run(body, cache=cache)
+    assert run(body, cache=cache) == want
+    assert careful(body, TEXT) == want
+
+
+def careful(body: str, fmt: Format) -> list[Sample]:
+    """The per-line parser alone (the path every error message comes from)."""
+    om = fmt is OM
+    lines = ex._om_lines(body) if om else body.split("\n")
+    if not om and lines[-1] == "":
+        lines.pop()
+    scanned = ex._scan(lines, om, ExpositionCache(), exact=True)
+    values = ex._values(scanned.tokens)
+    ts = np.full(len(values), D, np.int64)
+    ts[np.asarray(scanned.ts_at, dtype=np.int64)] = scanned.ts_ms
+    return samples_of(
+        ex.ParsedScrape(
+            SampleBatch(scanned.labels, np.arange(len(values), dtype=np.int32), ts, values, []),
+            scanned.metadata,
+        )
+    )
+
+
+TEXT_META: list[tuple[str, str, list[MetricMetadata]]] = [
+    (
+        "help and type",
+        "# HELP a The a.\n# TYPE a counter\na 1\n",
+        [MetricMetadata("a", "counter", "The a.", "")],
+    ),
+    ("type before help", "# TYPE a gauge\n# HELP a x\n", [MetricMetadata("a", "gauge", "x", "")]),
+    ("untyped is unknown", "# TYPE a untyped\n", [MetricMetadata("a", "unknown", "", "")]),
+    ("help only", "# HELP a x\n", [MetricMetadata("a", "unknown", "x", "")]),
+    (
+        "empty help",
+        "# HELP a\n# HELP b \n",
+        [MetricMetadata("a", "unknown", "", ""), MetricMetadata("b", "unknown", "", "")],
+    ),
+    ("help escapes", "# HELP a x\\\\y\\nz\n", [MetricMetadata("a", "unknown", "x\\y\nz", "")]),
+    (
+        "quote escape in help",
+        '# HELP a say \\"hi\\"\n',
+        [MetricMetadata("a", "unknown", 'say "hi"', "")],
+    ),
+    # Prometheus drops one separator character and keeps the rest.
+    (
+        "help keeps inner spacing",
+        "# HELP a  two\tspaces \n",
+        [MetricMetadata("a", "unknown", " two\tspaces ", "")],
+    ),
+    ("tabs around keywords", "#\tHELP\ta\tx\n", [MetricMetadata("a", "unknown", "x", "")]),
+    (
+        "quoted family name",
+        '# HELP "my.metric" x\n# TYPE "my.metric" gauge\n',
+        [MetricMetadata("my.metric", "gauge", "x", "")],
+    ),
+    ("help with NUL", "# HELP a x\x00y\n", [MetricMetadata("a", "unknown", "x\x00y", "")]),
+    (
+        "order of first appearance",
+        "# TYPE b gauge\n# TYPE a gauge\n# HELP b x\n",
+        [MetricMetadata("b", "gauge", "x", ""), MetricMetadata("a", "gauge", "", "")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "want"), [c[1:] for c in TEXT_META], ids=[c[0] for c in TEXT_META]
+)
+def test_text_metadata(body: str, want: list[MetricMetadata]) -> None:
+    p = parse_(body)
+    assert p.metadata == want
+    assert p.batch.metadata == want
+
+
+def test_text_created_counted_and_kept() -> None:
+    p = parse_("# TYPE a counter\na_total 1\na_created 2\n# TYPE g gauge\ng_created 3\n")
+    assert p.created == 1  # only under a counter/summary/histogram TYPE, as Prometheus
+    assert [s[0] for s in samples_of(p)] == ["a_total", "a_created", "g_created"]
+
+
+def test_honor_timestamps_false_uses_scrape_time() -> None:
+    assert run("a 1 42\nb 2\n", honor_timestamps=False) == [("a", {}, 1.0, D), ("b", {}, 2.0, D)]
+    with pytest.raises(DecodeError, match="line 1"):
+        run("a 1 4x2\n", honor_timestamps=False)  # still validated
+
+
+def test_nan_is_prometheus_normal_nan() -> None:
+    bits = parse_("a NaN\nb nan\n").batch.values.view(np.uint64)
+    assert list(bits) == [0x7FF8000000000001] * 2
+
+
+# --- text 0.0.4: refused ------------------------------------------------------
+
+TEXT_ERR: list[tuple[str, str | bytes, int, str]] = [
+    ("name only", "a", 1, "expected value after metric 'a'"),
+    ("name only, later line", "a 1\nb 2\n\nc", 4, "expected value"),
+    ("bad start", "9a 1", 1, "invalid metric name"),
+    ("name run into value (Prometheus reads a=-1)", "a-1 2", 1, "invalid character '-'"),
+    ("unquoted label value", "a{b=c} 1", 1, "expected quoted label value for label 'b'"),
+    ("single quotes", "a{b='c'} 1", 1, "expected quoted label value"),
+    ("missing equal sign", 'a{b"c"} 1', 1, "expected equal sign after label name 'b'"),
+    ("label name with a digit first", 'a{1b="c"} 1', 1, "expected label name"),
+    ("label name with a colon", 'a{b:c="d"} 1', 1, "expected equal sign"),
+    ("missing brace", 'a{b="c" 1', 1, "expected label name, got '1'"),
+    ("cut in a label set", 'a{b="c"', 1, "missing '}'"),
+    ("unterminated value", 'a{b="c} 1', 1, "unterminated label value"),
+    ("raw newline in a label value", 'a{b="c\nd"} 1', 1, "unterminated label value"),
+    ("empty label name", 'a{=""} 0', 1, "expected label name"),
+    ("empty quoted label name", 'a{""="x"} 0', 1, "empty label name"),
+    ("empty quoted metric name", '{""} 0', 1, "empty metric name"),
+    ("no metric name", '{b="c"} 1', 1, "metric name not set"),
+    ("__name__ as a label only", '{__name__="a"} 1', 1, "metric name not set"),
+    ("two metric names", 'a{"b"} 1', 1, "metric name already set"),
+    ("duplicate label", 'a{b="1",b="2"} 1', 1, "duplicate label name 'b'"),
+    ("duplicate label, quoted", 'a{b="1","b"="2"} 1', 1, "duplicate label name 'b'"),
+    ("duplicate empty label", 'a{b="",b="2"} 1', 1, "duplicate label name 'b'"),
+    ("__name__ twice", 'a{__name__="b"} 1', 1, "duplicate label name '__name__'"),
+    ("bad escape (Prometheus keeps it)", 'a{b="\\t"} 1', 1, "invalid escape sequence '\\\\t'"),
+    ("bad escape in a quoted name", '{"a\\x"} 1', 1, "invalid escape sequence"),
+    ("not a number", "a true", 1, "invalid value 'true'"),
+    ("underscore", "a 1_2", 1, "invalid value '1_2'"),
+    ("hex float", "a 0x1p-3", 1, "invalid value '0x1p-3'"),
+    ("hex", "a 0x10", 1, "invalid value"),
+    ("signed NaN", "a +NaN", 1, "invalid value '+NaN'"),
+    ("signed nan lower", "a -nan", 1, "invalid value"),
+    ("half an exponent", "a 1e", 1, "invalid value '1e'"),
+    ("two dots", "a 1.2.3", 1, "invalid value"),
+    ("unicode digits", "a \u0661", 1, "invalid value"),  # ARABIC-INDIC DIGIT ONE
+    ("out of range", "a 1e999", 1, "out of range"),
+    ("brace in value", "a 1{", 1, "expected timestamp or end of line"),
+    ("CRLF", "a 1\r\nb 2\r\n", 1, "CRLF"),
+    ("CRLF after a timestamp", "a 1 2\r\n", 1, "expected end of line after timestamp"),
+    ("NUL in value", "a 1\x00", 1, "invalid value"),
+    ("NUL starting a line (Prometheus stops silently)", "a 1\n\x00b 2\n", 2, "invalid metric name"),
+    ("three tokens", "a 1 2 3", 1, "expected end of line after timestamp"),
+    ("float timestamp", "a 1 1.5", 1, "expected end of line after timestamp"),
+    ("negative timestamp", "a 1 -5", 1, "expected timestamp"),
+    ("word timestamp", "a 1 x", 1, "expected timestamp"),
+    ("timestamp out of range", "a 1 9223372036854775808", 1, "out of range"),
+    ("unknown type", "# TYPE a foo\n", 1, "invalid metric type 'foo'"),
+    ("OpenMetrics-only type", "# TYPE a gaugehistogram\n", 1, "invalid metric type"),
+    ("type in capitals", "# TYPE a Counter\n", 1, "invalid metric type"),
+    ("trailing space after type", "# TYPE a counter \n", 1, "invalid metric type 'counter '"),
+    ("missing type", "# TYPE a\n", 1, "invalid metric type ''"),
+    ("bad name in HELP", "# HELP 1a x\n", 1, "expected metric name after HELP"),
+    ("no name in TYPE", "# TYPE \n", 1, "expected metric name after TYPE"),
+    ("name run into text", "# HELP a-b x\n", 1, "invalid character '-'"),
+    ("bad escape in help (Prometheus keeps it)", "# HELP a x\\ty\n", 1, "invalid escape sequence"),
+    (
+        "second HELP (as expfmt)",
+        "# HELP a x\n# HELP a y\n",
+        2,
+        "second HELP line for metric family 'a'",
+    ),
+    ("second TYPE", "# TYPE a gauge\na 1\n# TYPE a counter\n", 3, "second TYPE line"),
+    ("invalid UTF-8 in a label value", b'a 1\na{b="\xff"} 1\n', 2, "not valid UTF-8"),
+    ("invalid UTF-8 in help", b"# HELP a \xff\n", 1, "help text is not valid UTF-8"),
+    ("invalid UTF-8 in a name", b'{"\xff"} 1\n', 1, "not valid UTF-8"),
+    ("invalid UTF-8 in a value", b"a 1\xff\n", 1, "invalid value"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "msg"), [c[1:] for c in TEXT_ERR], ids=[c[0] for c in TEXT_ERR]
+)
+def test_text_refused(body: str | bytes, line: int, msg: str) -> None:
+    for cache in (None, ExpositionCache()):
+        with pytest.raises(DecodeError) as err:
+            run(body, cache=cache)
+        assert str(err.value).startswith(f"line {line}: "), str(err.value)
+        assert msg in str(err.value)
+
+
+def test_errors_after_a_warm_cache_still_name_the_line() -> None:
+    cache = ExpositionCache()
+    good = 'a{b="c"} 1\nd 2\n'
+    run(good, cache=cache)
+    for bad, line in [('a{b="c"} 1\nd 2_0\n', 2), ('a{b="c"} x\nd 2\n', 1), ('a{b="c"} 1 -1\n', 1)]:
+        with pytest.raises(DecodeError, match=f"^line {line}: "):
+            run(bad, cache=cache)
+    assert run(good, cache=cache) == [("a", {"b": "c"}, 1.0, D), ("d", {}, 2.0, D)]
+
+
+def test_invalid_utf8_in_a_plain_comment_is_accepted() -> None:
+    # Prometheus never looks inside comments; neither do we.
+    assert run(b"# caf\xe9\na 1\n") == [("a", {}, 1.0, D)]
+
+
+def test_same_series_text_under_other_types() -> None:
+    body = '# TYPE x histogram\nb{le="1"} 1\n# TYPE y gauge\nb{le="1"} 2\n'
+    cache = ExpositionCache()
+    for _ in range(2):
+        assert run(body, cache=cache) == [("b", {"le": "1.0"}, 1.0, D), ("b", {"le": "1"}, 2.0, D)]
+
+
+def test_cache_is_bounded() -> None:
+    cache = ExpositionCache(max_entries=10)
+    body = "".join(f"m{i} 1\n" for i in range(50))
+    run(body, cache=cache)
+    assert len(cache) == 50
+    run(body, cache=cache)  # emptied first, then filled again
+    assert len(cache) == 50
+    assert len(run(body, cache=cache)) == 50
+
+
+def test_warm_cache_returns_the_same_tuples() -> None:
+    cache = ExpositionCache()
+    a = parse_('a{b="c"} 1\n', cache=cache).batch.series[0]
+    b = parse_('a{b="c"} 2\n', cache=cache).batch.series[0]
+    assert a is b
+
+
+# --- OpenMetrics: accepted ----------------------------------------------------
+
+OM_OK: list[tuple[str, str, list[Sample]]] = [
+    ("only EOF", "# EOF\n", []),
+    ("EOF without newline", "a 1\n# EOF", [("a", {}, 1.0, D)]),
+    ("simple", "a 1\n# EOF\n", [("a", {}, 1.0, D)]),
+    ("labels", 'a{b="c",d="e"} 1\n# EOF\n', [("a", {"b": "c", "d": "e"}, 1.0, D)]),
+    ("trailing comma (as Prometheus)", 'a{b="c",} 1\n# EOF\n', [("a", {"b": "c"}, 1.0, D)]),
+    (
+        "float timestamp in seconds",
+        "a 1 1520879607.789\n# EOF\n",
+        [("a", {}, 1.0, int(1520879607.789 * 1000))],
+    ),
+    ("integer timestamp", "a 1 1520879607\n# EOF\n", [("a", {}, 1.0, 1520879607000)]),
+    ("negative timestamp truncates toward zero", "a 1 -1.0005\n# EOF\n", [("a", {}, 1.0, -1000)]),
+    ("timestamp with exponent", "a 1 1.5e3\n# EOF\n", [("a", {}, 1.0, 1500000)]),
+    (
+        "counter with _created",
+        "# TYPE c counter\n# HELP c A counter.\nc_total 17.0 1520879607.789\nc_created 1520872607.123\n# EOF\n",
+        [("c_total", {}, 17.0, 1520879607789), ("c_created", {}, 1520872607.123, D)],
+    ),
+    (
+        "histogram",
+        '# TYPE h histogram\nh_bucket{le="0.5"} 1\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 3\n'
+        "h_count 3\nh_sum 1.5\nh_created 1.0\n# EOF\n",
+        [
+            ("h_bucket", {"le": "0.5"}, 1.0, D),
+            ("h_bucket", {"le": "1.0"}, 2.0, D),
+            ("h_bucket", {"le": "+Inf"}, 3.0, D),
+            ("h_count", {}, 3.0, D),
+            ("h_sum", {}, 1.5, D),
+            ("h_created", {}, 1.0, D),
+        ],
+    ),
+    (
+        "gaugehistogram keeps its le (as Prometheus)",
+        '# TYPE g gaugehistogram\ng_bucket{le="1"} 1\ng_gcount 1\ng_gsum 2\n# EOF\n',
+        [("g_bucket", {"le": "1"}, 1.0, D), ("g_gcount", {}, 1.0, D), ("g_gsum", {}, 2.0, D)],
+    ),
+    (
+        "summary",
+        '# TYPE s summary\ns{quantile="0.5"} 1\ns{quantile="1"} 2\ns_count 2\ns_sum 3\n# EOF\n',
+        [
+            ("s", {"quantile": "0.5"}, 1.0, D),
+            ("s", {"quantile": "1.0"}, 2.0, D),
+            ("s_count", {}, 2.0, D),
+            ("s_sum", {}, 3.0, D),
+        ],
+    ),
+    ("info", '# TYPE i info\ni_info{v="1.2"} 1\n# EOF\n', [("i_info", {"v": "1.2"}, 1.0, D)]),
+    (
+        "stateset",
+        '# TYPE s stateset\ns{s="a"} 1\ns{s="b"} 0\n# EOF\n',
+        [("s", {"s": "a"}, 1.0, D), ("s", {"s": "b"}, 0.0, D)],
+    ),
+    ("unknown", "# TYPE u unknown\nu 1\n# EOF\n", [("u", {}, 1.0, D)]),
+    (
+        "samples of no family",
+        "# TYPE c counter\nc_total 1\nother 2\n# EOF\n",
+        [("c_total", {}, 1.0, D), ("other", {}, 2.0, D)],
+    ),
+    (
+        "NaN and Inf",
+        "a NaN\nb +Inf\nc -Inf\n# EOF\n",
+        [("a", {}, "NaN", D), ("b", {}, math.inf, D), ("c", {}, -math.inf, D)],
+    ),
+    ("quoted name", '{"my.metric","a.b"="c"} 1\n# EOF\n', [("my.metric", {"a.b": "c"}, 1.0, D)]),
+    ("escapes", 'a{b="\\\\\\"\\n"} 1\n# EOF\n', [("a", {"b": '\\"\n'}, 1.0, D)]),
+]
+
+
+@pytest.mark.parametrize(("body", "want"), [c[1:] for c in OM_OK], ids=[c[0] for c in OM_OK])
+def test_openmetrics_accepted(body: str, want: list[Sample]) -> None:
+    assert run(body, OM) == want
+    cache = ExpositionCache()
+    run(body, OM, cache=cache)
+    assert run(body, OM, cache=cache) == want
+    assert careful(body, OM) == want
+
+
+def test_openmetrics_metadata_and_units() -> None:
+    p = parse_(
+        '# TYPE a_seconds counter\n# UNIT a_seconds seconds\n# HELP a_seconds Time \\"spent\\".\n'
+        "a_seconds_total 1\n# HELP b Only help.\n# TYPE c info\n# UNIT c \n# EOF\n",
+        OM,
+    )
+    assert p.metadata == [
+        MetricMetadata("a_seconds", "counter", 'Time "spent".', "seconds"),
+        MetricMetadata("b", "unknown", "Only help.", ""),
+        MetricMetadata("c", "info", "", ""),
+    ]
+
+
+def test_openmetrics_family_name_reused_by_a_later_block() -> None:
+    # client_golang writes this for go_memstats_alloc_bytes and ..._total; Prometheus reads it.
+    p = parse_(
+        "# HELP m A gauge.\n# TYPE m gauge\nm 1\n# HELP m A counter.\n# TYPE m counter\nm_total 2\n"
+        "# HELP n x\n# TYPE n gauge\nn 1\n# HELP m Again.\n# TYPE m gauge\nm 3\n# EOF\n",
+        OM,
+    )
+    assert [s[0] for s in samples_of(p)] == ["m", "m_total", "n", "m"]
+    assert p.metadata == [
+        MetricMetadata("m", "gauge", "Again.", ""),
+        MetricMetadata("n", "gauge", "x", ""),
+    ]
+
+
+def test_openmetrics_created_and_exemplars() -> None:
+    body = (
+        "# TYPE foo counter\n"
+        'foo_total 17.0 1520879607.789 # {id="counter-test"} 5\n'
+        "foo_created 1520872607.123\n"
+        'foo_total{a="b"} 17.0 # {trace_id="KOO5S4vxi0o"} 0.67 1520879602.123\n'
+        'foo_created{a="b"} 1520872607.123\n'
+        "# TYPE hh histogram\n"
+        'hh_bucket{le="+Inf"} 1 # {} 4\n'
+        "# TYPE g gauge\n"
+        "g_created 1\n"
+        "# EOF\n"
+    )
+    cache = ExpositionCache()
+    for _ in range(2):
+        p = parse_(body, OM, cache=cache)
+        assert p.exemplars == 3
+        assert p.created == 2  # g_created belongs to a gauge: not a created timestamp
+        assert samples_of(p) == [
+            ("foo_total", {}, 17.0, 1520879607789),
+            ("foo_created", {}, 1520872607.123, D),
+            ("foo_total", {"a": "b"}, 17.0, D),
+            ("foo_created", {"a": "b"}, 1520872607.123, D),
+            ("hh_bucket", {"le": "+Inf"}, 1.0, D),
+            ("g_created", {}, 1.0, D),
+        ]
+
+
+# --- OpenMetrics: refused -----------------------------------------------------
+
+OM_ERR: list[tuple[str, str | bytes, int, str]] = [
+    ("empty body", "", 1, "does not end with # EOF"),
+    ("no EOF", "a 1\n", 1, "does not end with # EOF"),
+    ("no EOF, several lines", "a 1\nb 2\nc 3", 3, "does not end with # EOF"),
+    ("EOF inside a line", "a 1 # EOF", 1, "does not end with # EOF"),
+    ("data after EOF", "a 1\n# EOF\nb 1\n", 3, "unexpected data after # EOF"),
+    ("blank line after EOF", "# EOF\n\n", 2, "unexpected data after # EOF"),
+    ("two EOFs", "a 1\n# EOF\n# EOF\n", 3, "unexpected data after # EOF"),
+    ("blank line", "a 1\n\nb 1\n# EOF\n", 2, "empty line"),
+    ("plain comment", "# hello\n# EOF\n", 1, "OpenMetrics allows only"),
+    ("two spaces after #", "#  TYPE c counter\n# EOF\n", 1, "OpenMetrics allows only"),
+    ("tab after #", "#\tTYPE c counter\n# EOF\n", 1, "OpenMetrics allows only"),
+    ("two spaces", "a  1\n# EOF\n", 1, "expected value after metric"),
+    ("tab", "a\t1\n# EOF\n", 1, "expected a space and the value"),
+    ("tab in value", "a 1\t2\n# EOF\n", 1, "invalid value '1\\t2'"),
+    ("leading space", " a 1\n# EOF\n", 1, "expected a metric name"),
+    ("trailing space", "a 1 2 \n# EOF\n", 1, "expected end of line or an exemplar"),
+    ("space in braces", 'a{ b="c"} 1\n# EOF\n', 1, "expected label name"),
+    ("no comma", 'a{b="c"d="e"} 1\n# EOF\n', 1, "expected comma or '}'"),
+    ("double comma", 'a{b="c",,d="e"} 1\n# EOF\n', 1, "expected label name"),
+    ("space before value missing", 'a{b="c"}1\n# EOF\n', 1, "expected a space and the value"),
+    ("untyped is text-only", "# TYPE u untyped\n# EOF\n", 1, "invalid metric type 'untyped'"),
+    ("type with trailing space", "# TYPE c counter \n# EOF\n", 1, "invalid metric type 'counter '"),
+    ("type with two spaces", "# TYPE c  counter\n# EOF\n", 1, "invalid metric type ' counter'"),
+    ("TYPE without type", "# TYPE m\n# EOF\n", 1, "expected text in TYPE"),
+    ("HELP without text", "# HELP m\n# EOF\n", 1, "expected text in HELP"),
+    (
+        "UNIT not a suffix",
+        "# UNIT metric suffix\n# EOF\n",
+        1,
+        "unit 'suffix' is not a suffix of metric family 'metric'",
+    ),
+    ("UNIT glued", "# UNIT metricsuffix suffix\n# EOF\n", 1, "is not a suffix"),
+    ("UNIT equal to the name", "# UNIT m m\n# EOF\n", 1, "is not a suffix"),
+    ("bad escape in help", "# HELP a \\x\n# EOF\n", 1, "invalid escape sequence"),
+    ("second UNIT", "# UNIT a_s s\n# UNIT a_s s\n# EOF\n", 2, "second UNIT line"),
+    ("second TYPE", "# TYPE a gauge\n# TYPE a counter\n# EOF\n", 2, "second TYPE line"),
+    ("second HELP", "# HELP a x\n# TYPE a gauge\n# HELP a y\n# EOF\n", 3, "second HELP line"),
+    (
+        "counter without _total",
+        "# TYPE a counter\na 1\n# EOF\n",
+        2,
+        "counter sample 'a' must be named a_total or a_created",
+    ),
+    (
+        "histogram sample without suffix",
+        "# TYPE h histogram\nh 1\n# EOF\n",
+        2,
+        "must be named h_bucket",
+    ),
+    (
+        "gaugehistogram sample without suffix",
+        "# TYPE h gaugehistogram\nh 1\n# EOF\n",
+        2,
+        "must be named h_bucket",
+    ),
+    ("info without _info", "# TYPE i info\ni 1\n# EOF\n", 2, "must be named i_info"),
+    ("NaN timestamp", "a 1 NaN\n# EOF\n", 1, "invalid timestamp 'NaN'"),
+    ("Inf timestamp", "a 1 +Inf\n# EOF\n", 1, "invalid timestamp"),
+    ("bad timestamp", "a 1 1z\n# EOF\n", 1, "invalid timestamp '1z'"),
+    ("timestamp out of range", "a 1 1e300\n# EOF\n", 1, "out of range"),
+    ("four tokens", "a 1 1 1\n# EOF\n", 1, "expected end of line or an exemplar"),
+    (
+        "exemplar without value",
+        'a_total 1 # {a="b"}\n# EOF\n',
+        1,
+        "expected value after exemplar labels",
+    ),
+    ("exemplar bare name", "a_total 1 # {bb}\n# EOF\n", 1, "expected equal sign"),
+    ("exemplar metric name", 'a_total 1 # {"x"} 1\n# EOF\n', 1, "expected equal sign"),
+    ("exemplar bad value", 'a_total 1 # {a="b"} 1_2\n# EOF\n', 1, "invalid exemplar value"),
+    (
+        "exemplar NaN timestamp",
+        'a_total 1 # {a="b"} 4 NaN\n# EOF\n',
+        1,
+        "invalid exemplar timestamp",
+    ),
+    (
+        "exemplar extra token",
+        'a_total 1 # {a="b"} 4 1 1\n# EOF\n',
+        1,
+        "expected end of line after exemplar",
+    ),
+    ("exemplar bad escape", 'a_total 1 # {a="\\q"} 4\n# EOF\n', 1, "invalid escape"),
+    ("CRLF", "a 1\r\n# EOF\r\n", 2, "does not end with # EOF"),
+    ("CRLF with a good end", "a 1\r\n# EOF\n", 1, "CRLF"),
+    ("invalid UTF-8", b'a{b="\xc3"} 1\n# EOF\n', 1, "not valid UTF-8"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "msg"), [c[1:] for c in OM_ERR], ids=[c[0] for c in OM_ERR]
+)
+def test_openmetrics_refused(body: str | bytes, line: int, msg: str) -> None:
+    for cache in (None, ExpositionCache()):
+        with pytest.raises(DecodeError) as err:
+            run(body, OM, cache=cache)
+        assert str(err.value).startswith(f"line {line}: "), str(err.value)
+        assert msg in str(err.value)
+
+
+# --- truncation ---------------------------------------------------------------
+
+SMALL_OM = (
+    "# HELP foo A counter.\n# TYPE foo counter\n# UNIT foo \n"
+    'foo_total{a="b",c="d"} 17.0 1520879607.789 # {id="x"} 5\nfoo_created 1520872607.123\n'
+    '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_count 2\nh_sum 3.5\n'
+    "# EOF\n"
+)
+
+
+def test_openmetrics_every_truncation_fails() -> None:
+    full = run(SMALL_OM, OM)
+    body = SMALL_OM.encode()
+    for k in range(len(body)):
+        cut = body[:k]
+        if cut.endswith(b"# EOF"):  # only the final newline is gone: same data
+            assert run(cut, OM) == full
+            continue
+        with pytest.raises(DecodeError):
+            run(cut, OM)
+
+
+SMALL_TEXT = (
+    "# HELP a An a.\n# TYPE a counter\n"
+    'a_total{b="c",d="e f"} 123 1520879607789\na_total{b="x"} 1.5e+06\n'
+    '# TYPE s summary\ns{quantile="0.5"} NaN\ns_sum -Inf\n'
+)
+
+
+def test_text_truncation_never_misreads_a_series() -> None:
+    """A cut either fails or gives a prefix whose label sets are right.
+
+    Only the last sample's value or timestamp can be wrong, and only when the
+    cut leaves a valid number ("12" of "123", a missing timestamp): text 0.0.4
+    has no end marker, so that cannot be seen in the body (see the module
+    docstring).
+    """
+    full = run(SMALL_TEXT)
+    body = SMALL_TEXT.encode()
+    undetected = 0
+    for k in range(len(body) + 1):
+        try:
+            got = run(body[:k])
+        except DecodeError:
+            continue
+        assert len(got) <= len(full)
+        assert [g[:2] for g in got] == [f[:2] for f in full[: len(got)]]
+        assert got[:-1] == full[: max(len(got) - 1, 0)]
+        if got and got[-1] != full[len(got) - 1]:
+            undetected += 1
+    assert undetected > 0  # the documented limit really exists
+
+
+# --- the captured node_exporter output -----------------------------------------
+
+
+def test_node_exporter_capture() -> None:
+    body = (TESTDATA / "node_exporter.prom").read_bytes()
+    want = sum(1 for line in body.split(b"\n") if line and not line.startswith(b"#"))
+    cache = ExpositionCache()
+    cold = parse(body, TEXT, default_timestamp_ms=D, cache=cache)
+    warm = parse(body, TEXT, default_timestamp_ms=D, cache=cache)
+    assert len(cold.batch) == want
+    assert samples_of(cold) == samples_of(warm)
+    assert samples_of(cold) == careful(body.decode(), TEXT)
+    assert warm.batch.series == cold.batch.series
+    families = {line.split()[2] for line in body.decode().split("\n") if line.startswith("# ")}
+    assert {m.metric_family for m in cold.metadata} == families
+    assert all(
+        m.type in ("counter", "gauge", "summary", "histogram", "unknown") for m in cold.metadata
+    )
+
+
+def test_node_exporter_values_are_go_formatted() -> None:
+    """node_exporter is Go: every value it wrote must come back from format_go_float."""
+    body = (TESTDATA / "node_exporter.prom").read_text()
+    tokens = [line.rpartition(" ")[2] for line in body.split("\n") if line and line[0] != "#"]
+    for tok in tokens:
+        assert format_go_float(float(tok)) == tok
+
+
+def test_node_exporter_openmetrics_capture() -> None:
+    body = (TESTDATA / "node_exporter.om").read_bytes()
+    want = sum(1 for line in body.split(b"\n") if line and not line.startswith(b"#"))
+    p = parse(body, OM, default_timestamp_ms=D)
+    assert len(p.batch) == want
+    text = parse((TESTDATA / "node_exporter.prom").read_bytes(), TEXT, default_timestamp_ms=D)
+    assert samples_of(p) == samples_of(text)
+
+
+@pytest.mark.peer
+def test_live_node_exporter() -> None:
+    """Run Debian's node_exporter and parse what it serves right now."""
+    from tests.conftest import free_port
+
+    exe = Path("/usr/bin/prometheus-node-exporter")
+    if not exe.exists():
+        pytest.skip("prometheus-node-exporter is not installed")
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(exe), f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+                break
+            except httpx.TransportError:
+                import time
+
+                time.sleep(0.05)
+        else:
+            pytest.fail("node_exporter did not answer")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    fmt = content_type_format(r.headers.get("content-type"))
+    p = parse(r.content, fmt, default_timestamp_ms=D)
+    want = sum(1 for line in r.content.split(b"\n") if line and not line.startswith(b"#"))
+    assert len(p.batch) == want
+
+
+# --- float formatting ----------------------------------------------------------
+
+GO_FLOATS: list[tuple[float, str]] = [
+    (0.0, "0"),
+    (1.0, "1"),
+    (-1.0, "-1"),
+    (100.0, "100"),
+    (123456.0, "123456"),
+    (1e6, "1e+06"),
+    (1234567.0, "1.234567e+06"),
+    (1.445729e06, "1.445729e+06"),
+    (0.0001, "0.0001"),
+    (1e-05, "1e-05"),
+    (4.9351e-05, "4.9351e-05"),
+    (7.424100000000001e-05, "7.424100000000001e-05"),
+    (0.1, "0.1"),
+    (-2.5e-10, "-2.5e-10"),
+    (123456.7, "123456.7"),
+    (1e21, "1e+21"),
+    (1e100, "1e+100"),
+    (1.7976931348623157e308, "1.7976931348623157e+308"),
+    (5e-324, "5e-324"),
+    (math.inf, "+Inf"),
+    (-math.inf, "-Inf"),
+    (math.nan, "NaN"),
+]
+
+
+@pytest.mark.parametrize(("f", "s"), GO_FLOATS)
+def test_format_go_float(f: float, s: str) -> None:
+    assert format_go_float(f) == s
+
+
+@pytest.mark.parametrize(
+    ("f", "s"),
+    [
+        (0.0, "0.0"),
+        (1.0, "1.0"),
+        (-1.0, "-1.0"),
+        (100.0, "100.0"),
+        (0.25, "0.25"),
+        (1e6, "1e+06"),
+        (math.inf, "+Inf"),
+        (math.nan, "NaN"),
+    ],
+)
+def test_format_openmetrics_float(f: float, s: str) -> None:
+    assert format_openmetrics_float(f) == s
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_format_go_float_round_trips(f: float) -> None:
+    s = format_go_float(f)
+    assert float(s) == f
+    assert re.fullmatch(r"-?(\d+(\.\d+)?|\d(\.\d+)?e[+-]\d{2,3})", s), s
+
+
+# --- encoding ------------------------------------------------------------------
+
+
+def lbl(**kv: str) -> Labels:
+    return tuple(sorted(kv.items()))
+
+
+def test_encode_text_bytes() -> None:
+    out = encode_text(
+        [
+            (
+                MetricMetadata("http_requests", "counter", "Requests \\ served\nso far.", ""),
+                [
+                    (
+                        lbl(__name__="http_requests_total", code="200", path='/a"b\\c\nd'),
+                        1027.0,
+                        None,
+                    ),
+                    (lbl(__name__="http_requests_total", code="500", empty=""), 3.0, 1395066363000),
+                ],
+            ),
+            (
+                MetricMetadata("temp", "gauge", "", ""),
+                [(lbl(), -0.5, None), (lbl(__name__="temp"), 1e6, None)],
+            ),
+            (
+                MetricMetadata("my.metric", "info", "x", ""),
+                [(lbl(**{"__name__": "my.metric", "a.b": "c"}), 1.0, None)],
+            ),
+            (
+                MetricMetadata("v", "unknown", "", ""),
+                [(lbl(__name__="v"), math.nan, None), (lbl(__name__="v", x="1"), -math.inf, None)],
+            ),
+        ]
+    )
+    assert out == (
+        b"# HELP http_requests Requests \\\\ served\\nso far.\n"
+        b"# TYPE http_requests counter\n"
+        b'http_requests_total{code="200",path="/a\\"b\\\\c\\nd"} 1027\n'
+        b'http_requests_total{code="500"} 3 1395066363000\n'
+        b"# TYPE temp gauge\n"
+        b"temp -0.5\n"
+        b"temp 1e+06\n"
+        b'# HELP "my.metric" x\n'
+        b'# TYPE "my.metric" untyped\n'
+        b'{"my.metric","a.b"="c"} 1\n'
+        b"# TYPE v untyped\n"
+        b"v NaN\n"
+        b'v{x="1"} -Inf\n'
+    )
+
+
+def test_encode_parse_round_trip_node_exporter() -> None:
+    body = (TESTDATA / "node_exporter.prom").read_bytes()
+    p = parse(body, TEXT, default_timestamp_ms=D)
+    # Group samples under the family whose HELP/TYPE came last, as in the body.
+    families: list[tuple[MetricMetadata, list[ex.EncodeSample]]] = []
+    by_name = {m.metric_family: m for m in p.metadata}
+    current = None
+    k = 0
+    for line in body.decode().split("\n"):
+        if line.startswith("# "):
+            name = line.split()[2]
+            if current is None or current.metric_family != name:
+                current = by_name[name]
+                families.append((current, []))
+        elif line:
+            assert current is not None
+            families[-1][1].append((p.batch.series[k], float(p.batch.values[k]), None))
+            k += 1
+    again = parse(encode_text(families), TEXT, default_timestamp_ms=D)
+    assert samples_of(again) == samples_of(p)
+    assert again.metadata == p.metadata
+
+
+label_names = st.one_of(
+    st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,8}", fullmatch=True),
+    st.text(min_size=1, max_size=6),
+).filter(lambda s: s != "__name__")
+metric_names = st.one_of(
+    st.from_regex(r"[a-zA-Z_:][a-zA-Z0-9_:]{0,10}", fullmatch=True), st.text(min_size=1, max_size=8)
+)
+values = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@st.composite
+def families_st(draw: st.DrawFn) -> list[tuple[MetricMetadata, list[ex.EncodeSample]]]:
+    out = []
+    names = draw(st.lists(metric_names, min_size=1, max_size=4, unique=True))
+    for name in names:
+        typ = draw(st.sampled_from(["counter", "gauge", "unknown"]))
+        help_ = draw(st.text(max_size=20))
+        samples: list[ex.EncodeSample] = []
+        for _ in range(draw(st.integers(0, 4))):
+            pairs = draw(st.dictionaries(label_names, st.text(min_size=1, max_size=10), max_size=3))
+            ts = draw(st.one_of(st.none(), st.integers(0, 2**63 - 1)))
+            samples.append(((("__name__", name), *sorted(pairs.items())), draw(values), ts))
+        out.append((MetricMetadata(name, typ, help_, ""), samples))
+    return out
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(families_st())
+def test_encode_parse_round_trip(fams: list[tuple[MetricMetadata, list[ex.EncodeSample]]]) -> None:
+    body = encode_text(fams)
+    p = parse(body, TEXT, default_timestamp_ms=D)
+    want = [
+        (tuple(sorted(lab)), v, D if ts is None else ts) for _, smps in fams for lab, v, ts in smps
+    ]
+    got = list(
+        zip(p.batch.series, p.batch.values.tolist(), p.batch.timestamps.tolist(), strict=True)
+    )
+    assert len(got) == len(want)
+    for (gl, gv, gt), (wl, wv, wt) in zip(got, want, strict=True):
+        assert gl == wl
+        assert gt == wt
+        assert (math.isnan(gv) and math.isnan(wv)) or gv == wv
+    assert p.metadata == [MetricMetadata(m.metric_family, m.type, m.help, "") for m, _ in fams]
+    # and the careful parser agrees with the fast one
+    assert careful(body.decode(), TEXT) == samples_of(p)
+
+
+# --- fuzz ----------------------------------------------------------------------
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=200), st.sampled_from([TEXT, OM]))
+def test_fuzz_random_bytes(body: bytes, fmt: Format) -> None:
+    with contextlib.suppress(DecodeError):
+        parse(body, fmt, default_timestamp_ms=D)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([SMALL_TEXT, SMALL_OM]),
+    st.lists(st.tuples(st.integers(0, 400), st.binary(max_size=3), st.integers(0, 3)), max_size=4),
+)
+def test_fuzz_mutations(base: str, edits: list[tuple[int, bytes, int]]) -> None:
+    """Valid bodies with bytes inserted and deleted: a DecodeError or a parse
+    that the careful parser agrees with, warm cache or not."""
+    fmt = OM if base is SMALL_OM else TEXT
+    body = bytearray(base.encode())
+    for pos, ins, dele in edits:
+        pos %= len(body) + 1
+        body[pos : pos + dele] = ins
+    cache = ExpositionCache()
+    parse(base.encode(), fmt, default_timestamp_ms=D, cache=cache)
+    try:
+        got = samples_of(parse(bytes(body), fmt, default_timestamp_ms=D, cache=cache))
+    except DecodeError:
+        with pytest.raises(DecodeError):
+            parse(bytes(body), fmt, default_timestamp_ms=D)
+        return
+    assert got == samples_of(parse(bytes(body), fmt, default_timestamp_ms=D))
+    try:
+        text = bytes(body).decode()
+    except UnicodeDecodeError:
+        return
+    assert careful(text, fmt) == got
