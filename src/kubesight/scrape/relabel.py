@@ -21,11 +21,13 @@ Python ``re`` with the same meaning, or refuses: RE2-only syntax (``\\z``,
 ``\\Q...\\E``, ``[[:alpha:]]``, ``(?U)``, ``{,n}`` as a literal) is spelled the
 Python way, Python-only syntax (lookarounds, backreferences, possessive
 repeats, ``(?x)``) is an error as it is in Prometheus, and ASCII-only classes
-(``\\d``, ``\\w``, ``\\s``, ``\\b``) stay ASCII-only.
+(``\\d``, ``\\w``, ``\\s``, ``\\b``) stay ASCII-only. Under ``(?i)`` a class
+is folded before it is negated, and dotted/dotless i fold as in Go.
 
 Known differences from Prometheus, all at the edges: ``\\p{...}`` Unicode
-classes are refused; case-insensitive matching folds with Python's rules
-(``(?i)i`` also matches ``İ``); the 2.x line (e.g. Debian's 2.42) did not put
+classes are refused; a capture inside a loop whose body can match empty keeps
+Python's answer (``(a*)*`` on ``a`` captures ``""``, Go ``"a"``; whether it
+matches is the same); the 2.x line (e.g. Debian's 2.42) did not put
 ``(?s)`` in the wrapper, deleted the *unexpanded* ``target_label`` when an
 expanded one was invalid, and always accepted only classic label names.
 """
@@ -117,6 +119,59 @@ def _cls_char(cp: int) -> str:
     if cp < 0x10000:
         return f"\\u{cp:04x}"
     return f"\\U{cp:08x}"
+
+
+# Python's case-insensitive matching merges i, I, U+0130 and U+0131 (dotted
+# capital and dotless small i, through their simple lower/upper mappings); Go
+# folds with CaseFolding.txt's simple mappings only, where those two fold to
+# nothing else. Atoms that involve them get a guard (see _fold_guard).
+_TURKIC = (0x69, 0x49, 0x130, 0x131)
+_GO_ORBIT = {0x69: (0x69, 0x49), 0x49: (0x69, 0x49), 0x130: (0x130,), 0x131: (0x131,)}
+
+
+def _in_ranges(ranges: _Ranges, cp: int) -> bool:
+    return any(lo <= cp <= hi for lo, hi in ranges)
+
+
+def _fold_ascii(ranges: _Ranges) -> _Ranges:
+    """Go's case folding of an ASCII class: s also folds to U+017F, k to U+212A.
+
+    Needed before negating a Perl or POSIX class under (?i), which Go does
+    fold-then-negate: (?i)\\W matches neither k nor K (U+212A).
+    """
+    out = list(ranges)
+    if _in_ranges(ranges, 0x73) or _in_ranges(ranges, 0x53):
+        out.append((0x17F, 0x17F))
+    if _in_ranges(ranges, 0x6B) or _in_ranges(ranges, 0x4B):
+        out.append((0x212A, 0x212A))
+    return out
+
+
+def _fold_guard(text: str, ranges: _Ranges, negated: bool) -> tuple[str, bool]:
+    """``(?i:text)``, corrected where Python's folding of the i family differs from Go's.
+
+    Returns the text and whether it is still a single atom.
+    """
+    py = f"(?i:{text})"
+    if not any(_in_ranges(ranges, cp) for cp in _TURKIC):
+        return py, True  # Python and Go agree when the set holds none of them
+    compiled = re.compile(py)
+    excl, incl = [], []
+    for cp in _TURKIC:
+        go = any(_in_ranges(ranges, o) for o in _GO_ORBIT[cp]) != negated
+        ours = compiled.fullmatch(chr(cp)) is not None
+        if ours and not go:
+            excl.append(_cls_char(cp))
+        elif go and not ours:
+            incl.append(_cls_char(cp))
+    if not excl and not incl:
+        return py, True
+    out = py
+    if excl:
+        out = f"(?![{''.join(excl)}]){out}"
+    if incl:
+        out = f"[{''.join(incl)}]|{out}"
+    return f"(?:{out})", True
 
 
 @dataclass
@@ -261,7 +316,7 @@ class _Translator:
     def lit(self, cp: int, flags: _Flags) -> _Item:
         text = re.escape(chr(cp))
         if flags.i and chr(cp).lower() != chr(cp).upper():
-            return _Item(f"(?i:{text})", True)
+            return _Item(*_fold_guard(text, [(cp, cp)], False))
         return _Item(text, True)
 
     def atom(self, flags: _Flags) -> list[_Item]:
@@ -299,12 +354,12 @@ class _Translator:
             return [self.lit(ord(ch), flags) for ch in body]
         if c in "AzbB":
             self.i = start + 2
-            text = {"A": r"\A", "z": r"\Z", "b": r"(?a:\b)", "B": r"(?a:\B)"}[c]
+            # Python's \B never matches in an empty string; RE2's does.
+            text = {"A": r"\A", "z": r"\Z", "b": r"(?a:\b)", "B": r"(?a:(?!\b))"}[c]
             return [_Item(text, False)]
         if c.lower() in _PERL:
             self.i = start + 2
-            ranges = _PERL[c.lower()]
-            return [self.class_item(_negate(ranges) if c.isupper() else ranges, flags)]
+            return [self.class_item(self.perl(c.lower(), c.isupper(), flags), flags)]
         if c in "pP":
             raise self.err("kubesight does not support Unicode classes", src[start:start + 3])
         cp = self.escape_char()
@@ -350,6 +405,13 @@ class _Translator:
             return ord(c)
         raise self.err("invalid escape sequence", src[start:self.i])
 
+    @staticmethod
+    def perl(name: str, negated: bool, flags: _Flags, table: dict[str, _Ranges] = _PERL) -> _Ranges:
+        ranges = table[name]
+        if not negated:
+            return ranges
+        return _negate(_fold_ascii(ranges) if flags.i else ranges)
+
     def class_item(self, ranges: _Ranges, flags: _Flags, negated: bool = False) -> _Item:
         if not ranges:
             # Nothing to match (a class RE2 can express but Python cannot spell).
@@ -359,7 +421,9 @@ class _Translator:
                 _cls_char(lo) if lo == hi else f"{_cls_char(lo)}-{_cls_char(hi)}"
                 for lo, hi in sorted(ranges))
             text = f"[{'^' if negated else ''}{body}]"
-        return _Item(f"(?i:{text})" if flags.i else text, True)
+        if flags.i:
+            return _Item(*_fold_guard(text, ranges, negated))
+        return _Item(text, True)
 
     def char_class(self, flags: _Flags) -> _Item:
         src, n = self.src, len(self.src)
@@ -384,17 +448,15 @@ class _Translator:
                 if end >= 0:
                     name = src[self.i + 2:end]
                     neg = name.startswith("^")
-                    cls = _POSIX.get(name[1:] if neg else name)
-                    if cls is None:
+                    if (name[1:] if neg else name) not in _POSIX:
                         raise self.err("invalid character class range", src[self.i:end + 2])
-                    ranges.extend(_negate(cls) if neg else cls)
+                    ranges.extend(self.perl(name[1:] if neg else name, neg, flags, _POSIX))
                     self.i = end + 2
                     continue
             if c == "\\" and self.i + 1 < n:
                 e = src[self.i + 1]
                 if e.lower() in _PERL:
-                    cls = _PERL[e.lower()]
-                    ranges.extend(_negate(cls) if e.isupper() else cls)
+                    ranges.extend(self.perl(e.lower(), e.isupper(), flags))
                     self.i += 2
                     continue
                 if e in "pP":
