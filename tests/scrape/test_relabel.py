@@ -9,15 +9,19 @@ here as (input labels, configs in YAML, expected labels or DROPPED).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubesight.errors import ConfigError
 from kubesight.model.labels import Labels, labels_from_dict
 from kubesight.scrape.relabel import (
     NameValidation,
+    RegexError,
     RelabelConfig,
     compile_go_regex,
     go_lower,
@@ -728,3 +732,50 @@ def test_relabel_many_with_cache() -> None:
     assert relabel_many(series, cfgs, cache) == want
     assert relabel_many(series, cfgs) == want
     assert relabel_many(series, []) == series
+
+
+# --- the translator under random input ----------------------------------------------
+
+_RX_PIECES = st.sampled_from([
+    *"ab()[]{}^$.*+?|\\-:,019PpQEzAbBdDwWsSx<>=!#iImsU_é",
+    "(?", "[:", ":]", "\\x{", "(?P<", "[[:alpha:]]", "\\Q", "\\E", "{2,3}", "{,2}", "(?i)", "(?-s)"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_RX_PIECES, max_size=12).map("".join), st.text(alphabet="ab.-\n", max_size=6))
+def test_translator_accepts_or_refuses_never_crashes(rx: str, value: str) -> None:
+    try:
+        compiled = compile_go_regex(rx)
+    except RegexError:
+        return
+    compiled.pattern.search(value)
+
+
+# Regexes that mean the same in RE2 and in Python (literals, ., groups,
+# alternation, greedy and lazy repeats): the translation must give exactly
+# Python's own answer and groups for them.
+_SAME = st.recursive(
+    st.sampled_from(["a", "b", ".", "ab", ""]),
+    lambda inner: st.one_of(
+        st.tuples(inner, inner).map("".join),
+        st.tuples(inner, inner).map("|".join),
+        inner.map(lambda x: f"({x})"),
+        inner.map(lambda x: f"(?:{x})"),
+        st.tuples(inner.map(lambda x: f"(?:{x})"), st.sampled_from(["*", "+", "?", "*?", "{1,2}"])).map("".join),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_SAME, st.text(alphabet="ab\n", max_size=5))
+def test_translation_keeps_meaning_and_groups(rx: str, value: str) -> None:
+    try:
+        python = re.compile(rx, re.DOTALL)
+    except re.error:
+        return  # e.g. Python refusing a repeat of nothing; RE2 may differ
+    ours = compile_go_regex(rx)
+    m, want = ours.pattern.match(value), python.fullmatch(value)
+    assert (m is None) == (want is None)
+    if m is not None and want is not None:
+        assert m.groups() == want.groups()
