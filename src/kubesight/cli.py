@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         flags = {k.replace("_", "-"): "" if v is None else str(v) for k, v in vars(args).items()}
         try:
             cfg = load_config(args.config, overrides)
-            run(cfg, flags)
+            run(cfg, flags, reload_config=lambda: load_config(args.config, overrides))
         except KubesightError as exc:
             print(f"kubesight: {exc}", file=sys.stderr)
             return 2

@@ -22,7 +22,7 @@ from kubesight.model.durations import parse_duration_ms, parse_size_bytes
 log = logging.getLogger("kubesight.config")
 
 # Keys a prometheus.yml may carry that later subsystems apply.
-_NOT_YET_APPLIED = ("scrape_configs", "rule_files", "alerting", "remote_write", "remote_read")
+_NOT_YET_APPLIED = ("rule_files", "alerting", "remote_write", "remote_read")
 
 
 class _Strict(BaseModel):

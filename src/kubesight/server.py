@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
@@ -12,12 +13,17 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from kubesight import __version__
+from kubesight.api import targets
 from kubesight.api.app import AppOptions, build_app
 from kubesight.api.status import ServerInfo
 from kubesight.config import Config
+from kubesight.discovery.config import build_discoverers
+from kubesight.errors import ConfigError
 from kubesight.ingest.remote_write import WriteLimits
 from kubesight.model.durations import parse_duration_ms
 from kubesight.model.instrument import Registry
+from kubesight.scrape.config import ScrapeConfig, parse_global, parse_scrape_configs
+from kubesight.scrape.manager import ScrapeManager
 from kubesight.store.engine import Storage, StorageOptions, check_dir_writable
 from kubesight.web import landing
 
@@ -39,7 +45,31 @@ def _query_routes(store: Storage, cfg: Config) -> list[BaseRoute]:
     return list(query.routes(engine))
 
 
-def build(cfg: Config, flags: dict[str, str]) -> tuple[Starlette, Storage]:
+def _self_target(cfg: Config) -> str:
+    host, port = cfg.server.host, cfg.server.port
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def scrape_configs(cfg: Config) -> list[ScrapeConfig]:
+    """The config's scrape jobs, validated (discovery included); self-monitoring when none."""
+    base = Path(cfg.source).resolve().parent if cfg.source else Path.cwd()
+    glob = parse_global(cfg.global_)
+    raw = cfg.scrape_configs or [
+        # With no scrape config at all, kubesight watches itself, as a fresh
+        # Prometheus does with its example config.
+        {"job_name": "kubesight", "scrape_interval": "15s", "static_configs": [{"targets": [_self_target(cfg)]}]}
+    ]
+    jobs = parse_scrape_configs(raw, glob, base)
+    for job in jobs:
+        build_discoverers(job.job_name, job.raw, base)  # refuse bad SD configs at start
+    return jobs
+
+
+def build(
+    cfg: Config, flags: dict[str, str], reload_config: Callable[[], Config] | None = None
+) -> tuple[Starlette, Storage]:
     data_dir = Path(cfg.server.data_dir).resolve()
     check_dir_writable(data_dir)
     store = Storage(
@@ -52,20 +82,46 @@ def build(cfg: Config, flags: dict[str, str]) -> tuple[Starlette, Storage]:
         ),
     )
     info = ServerInfo(config_yaml=cfg.to_yaml(), flags=flags, retention=cfg.storage.retention)
+    jobs = scrape_configs(cfg)
+    base = Path(cfg.source).resolve().parent if cfg.source else Path.cwd()
+    manager = ScrapeManager(
+        store, lambda sc: build_discoverers(sc.job_name, sc.raw, base), offset_seed=cfg.server.listen
+    )
+
+    async def start_scraping() -> None:
+        await manager.apply(jobs)
+
+    async def reload() -> None:
+        if reload_config is None:
+            raise ConfigError("no config file to reload")
+        new = reload_config()  # raises ConfigError: the running config stays
+        new_jobs = scrape_configs(new)
+        if new.storage != cfg.storage or new.server != cfg.server:
+            log.warning("reload: storage and server settings take effect after a restart")
+        await manager.apply(new_jobs)
+        info.config_yaml = new.to_yaml()
+
     opts = AppOptions(
         limits=WriteLimits(cfg.server.max_request_bytes, cfg.server.max_decoded_bytes),
         info=info,
-        extra_routes=[*_query_routes(store, cfg), *landing.routes(store.stats, str(data_dir))],
+        extra_routes=[
+            *_query_routes(store, cfg),
+            *targets.routes(manager),
+            *landing.routes(store.stats, str(data_dir)),
+        ],
+        after_open=[start_scraping],
+        before_close=[manager.stop],
+        reload=reload,
     )
     return build_app(store, opts, Registry()), store
 
 
-def run(cfg: Config, flags: dict[str, str]) -> None:
+def run(cfg: Config, flags: dict[str, str], reload_config: Callable[[], Config] | None = None) -> None:
     # Decoding a request allocates a tuple and strings per new series; with
     # the default gen-0 threshold (700) the collector ran ~20% of cold decode
     # time (measured in bench/wire_decode.py). Long-lived data is numpy arrays.
     gc.set_threshold(100_000, 50, 100)
-    app, store = build(cfg, flags)
+    app, store = build(cfg, flags, reload_config)
     url = f"http://{cfg.server.listen}"
     print(
         f"kubesight {__version__}\n"

@@ -2,54 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from kubesight.model import Matcher
-from tests.conftest import Server, free_port, require_peer
+from tests.conftest import Server
 from tests.integration.test_server import read
+from tests.peers import prometheus
 
 pytestmark = pytest.mark.peer
-
-
-@contextmanager
-def prometheus(tmp: Path, config: str) -> Iterator[str]:
-    binary = require_peer("prometheus", "prometheus")
-    port = free_port()
-    tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "prometheus.yml").write_text(config.replace("SELF", f"127.0.0.1:{port}"))
-    log = open(tmp / "prometheus.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [binary, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (tmp / "prometheus.log").read_text()
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "prometheus did not start"
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def prom_metric(url: str, name: str) -> float:

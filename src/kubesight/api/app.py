@@ -13,8 +13,9 @@ import logging
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import psutil
 from starlette.applications import Starlette
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kubesight.api import remote_read, series, status
 from kubesight.api.status import ServerInfo
+from kubesight.errors import KubesightError
 from kubesight.ingest.remote_write import IngestMetrics, WriteLimits, remote_write_handler
 from kubesight.model.instrument import Registry
 from kubesight.store.engine import Storage
@@ -37,11 +39,20 @@ _RETENTION_S = 300.0  # retention only ever deletes whole 2h blocks, so 5m is pl
 _OVERLOAD_FACTOR = 4  # head this many times its flush size means flushing is behind
 
 
+Hook = Callable[[], Awaitable[None]]
+
+
 @dataclass
 class AppOptions:
     limits: WriteLimits
     info: ServerInfo
     extra_routes: list[BaseRoute] = field(default_factory=list)
+    after_open: list[Hook] = field(default_factory=list)
+    """Run once the store is ready (start scraping, rules...)."""
+    before_close: list[Hook] = field(default_factory=list)
+    """Run on shutdown before the store's final flush."""
+    reload: Callable[[], Awaitable[None]] | None = None
+    """Re-read the config; raises KubesightError (old config kept) on failure."""
 
 
 def build_app(store: Storage, opts: AppOptions, registry: Registry | None = None) -> Starlette:
@@ -82,6 +93,27 @@ def build_app(store: Storage, opts: AppOptions, registry: Registry | None = None
         st = store.stats()
         return JSONResponse({"flushedSamples": n, "blocks": st.blocks, "blockBytes": st.block_bytes})
 
+    async def reload(request: Request) -> Response:
+        if opts.reload is None:
+            return PlainTextResponse("reloading is not available\n", status_code=501)
+        try:
+            await _do_reload()
+        except KubesightError as exc:
+            return PlainTextResponse(f"failed to reload config: {exc}\n", status_code=500)
+        return PlainTextResponse("")
+
+    async def _do_reload() -> None:
+        assert opts.reload is not None
+        try:
+            await opts.reload()
+        except KubesightError as exc:
+            opts.info.reload_success = False
+            log.error("config reload failed, keeping the running config: %s", exc)
+            raise
+        opts.info.reload_success = True
+        opts.info.last_config_time = datetime.now(UTC)
+        log.info("config reloaded")
+
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(registry.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
@@ -89,6 +121,7 @@ def build_app(store: Storage, opts: AppOptions, registry: Registry | None = None
         Route("/-/healthy", healthy, methods=["GET", "HEAD"]),
         Route("/-/ready", ready, methods=["GET", "HEAD"]),
         Route("/-/flush", flush, methods=["POST"]),
+        Route("/-/reload", reload, methods=["POST", "PUT"]),
         Route("/metrics", metrics),
         Route("/api/v1/write", write_and_wake, methods=["POST"]),
         Route(
@@ -108,9 +141,23 @@ def build_app(store: Storage, opts: AppOptions, registry: Registry | None = None
         opener = asyncio.create_task(asyncio.to_thread(store.open))
         opener.add_done_callback(_stop_if_failed)
         maint = asyncio.create_task(_maintain(store, wake, opener))
+        starter = asyncio.create_task(_after_open(opener, opts.after_open))
+        loop = asyncio.get_running_loop()
+        if opts.reload is not None:
+            loop.add_signal_handler(
+                signal.SIGHUP, lambda: asyncio.ensure_future(_quiet(_do_reload()))
+            )
         try:
             yield
         finally:
+            starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await starter
+            for hook in opts.before_close:
+                try:
+                    await hook()
+                except Exception:
+                    log.exception("shutdown step failed")
             maint.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await maint
@@ -124,6 +171,17 @@ def build_app(store: Storage, opts: AppOptions, registry: Registry | None = None
     app.add_middleware(_ReadyGate, store=store)
     app.add_middleware(_Timing, observe=durations.observe)
     return app
+
+
+async def _after_open(opener: asyncio.Task[None], hooks: list[Hook]) -> None:
+    await opener
+    for hook in hooks:
+        await hook()
+
+
+async def _quiet(aw: Awaitable[None]) -> None:
+    with contextlib.suppress(KubesightError):
+        await aw
 
 
 def _stop_if_failed(task: asyncio.Task[None]) -> None:
