@@ -179,3 +179,35 @@ def test_flush_endpoint_writes_blocks(server: Server) -> None:
     r = httpx.post(f"{server.url}/-/flush", timeout=60).json()
     assert r["flushedSamples"] == 100 and r["blocks"] >= 1
     assert any((server.data_dir / "blocks").iterdir())
+
+
+def test_reload_applies_good_config_and_keeps_old_on_bad(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    port = free_port()
+    cfg = tmp_path / "k.yml"
+    job = "  - job_name: {name}\n    scrape_interval: 1s\n    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n"
+    cfg.write_text("scrape_configs:\n" + job.format(name="a", port=port))
+    srv = start_server(tmp_path / "data", "--config", str(cfg), port=port)
+    try:
+        pools = lambda: httpx.get(f"{srv.url}/api/v1/scrape_pools").json()["data"]["scrapePools"]  # noqa: E731
+        assert pools() == ["a"]
+        cfg.write_text("scrape_configs:\n" + job.format(name="a", port=port) + job.format(name="b", port=port))
+        assert httpx.post(f"{srv.url}/-/reload").status_code == 200
+        assert pools() == ["a", "b"]
+        cfg.write_text("scrape_configs:\n  - job_name: c\n    scrape_interval: nope\n")
+        r = httpx.post(f"{srv.url}/-/reload")
+        assert r.status_code == 500 and "job 'c': scrape_interval" in r.text
+        assert pools() == ["a", "b"]
+        info = httpx.get(f"{srv.url}/api/v1/status/runtimeinfo").json()["data"]
+        assert info["reloadConfigSuccess"] is False
+        time.sleep(2.5)
+        t = httpx.get(f"{srv.url}/api/v1/targets").json()["data"]["activeTargets"]
+        assert {x["scrapePool"]: x["health"] for x in t} == {"a": "up", "b": "up"}
+    finally:
+        srv.stop()
+
+
+def test_self_monitoring_by_default(server: Server) -> None:
+    t = httpx.get(f"{server.url}/api/v1/targets").json()["data"]["activeTargets"]
+    assert [(x["scrapePool"], x["labels"]["instance"]) for x in t] == [("kubesight", server.url.removeprefix("http://"))]
