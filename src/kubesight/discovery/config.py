@@ -20,7 +20,7 @@ from kubesight.discovery.file import FileDiscoverer
 from kubesight.discovery.http import HTTPDiscoverer
 from kubesight.discovery.kubernetes import ALLOWED_SELECTORS, ROLES, KubernetesDiscoverer, Selector
 from kubesight.discovery.static import StaticDiscoverer
-from kubesight.discovery.targetgroup import Discoverer
+from kubesight.discovery.targetgroup import Discoverer, TargetGroup
 from kubesight.errors import ConfigError
 from kubesight.model.durations import parse_duration_ms
 
@@ -45,12 +45,19 @@ def build_discoverers(job_name: str, scrape_config: dict[str, Any],
             continue
         if not isinstance(value, list):
             raise ConfigError(f"job {job_name!r}: {key}: expected a list, got {value!r}")
+        groups: list[TargetGroup] = []
         for i, entry in enumerate(value):
             where = f"job {job_name!r}: {key}[{i}]"
             if not isinstance(entry, dict):
                 raise ConfigError(f"{where}: expected a map, got {entry!r}")
-            builder = _BUILDERS[key]
-            out.append((f"{key}/{i}", builder(entry, where, base_dir)))
+            if key == "static_configs":
+                groups.append(_static_group(entry, where, str(i)))
+            else:
+                out.append((f"{key}/{i}", _BUILDERS[key](entry, where, base_dir)))
+        if key == "static_configs":
+            # As Prometheus: all static configs of a job are one provider whose
+            # groups are sourced "0", "1", ... in config order.
+            out.append((f"{key}/0", StaticDiscoverer(groups)))
     return out
 
 
@@ -75,15 +82,13 @@ def _duration(entry: dict[str, Any], key: str, default_s: float, where: str) -> 
     return ms / 1000
 
 
-def _static(entry: dict[str, Any], where: str, base_dir: Path) -> Discoverer:
+def _static_group(entry: dict[str, Any], where: str, source: str) -> TargetGroup:
     _check_keys(entry, where, frozenset({"targets", "labels"}))
     try:
-        # Sources "0", "1"...: one group per entry, as Prometheus' StaticConfig.
-        groups = parse_groups([entry], "", {}, yaml_scalars=True)
+        [g] = parse_groups([entry], "", {}, yaml_scalars=True)
     except ValueError as exc:
         raise ConfigError(f"{where}: {str(exc).removeprefix('target group 0: ')}") from exc
-    return StaticDiscoverer([g.__class__(source="0", targets=g.targets, labels=g.labels)
-                             for g in groups])
+    return TargetGroup(source=source, targets=g.targets, labels=g.labels)
 
 
 def _file(entry: dict[str, Any], where: str, base_dir: Path) -> Discoverer:
@@ -193,5 +198,5 @@ def _kubernetes(entry: dict[str, Any], where: str, base_dir: Path) -> Discoverer
                                 attach_node=bool(attach.get("node", False)))
 
 
-_BUILDERS = {"static_configs": _static, "file_sd_configs": _file,
+_BUILDERS = {"file_sd_configs": _file,
              "http_sd_configs": _http, "kubernetes_sd_configs": _kubernetes}
