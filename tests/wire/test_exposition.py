@@ -401,6 +401,51 @@ def test_cache_is_bounded() -> None:
     assert len(run(body, cache=cache)) == 50
 
 
+TEMPLATE_BASE = '# HELP a x\n# TYPE a counter\na_total{b="c"} 1\na_created 5\n\nb 2\n'
+TEMPLATE_EDITS = [
+    TEMPLATE_BASE.replace("} 1", "} 7"),  # new values only: the template path
+    TEMPLATE_BASE.replace("} 1", "} 1 42"),  # a timestamp appears
+    TEMPLATE_BASE.replace("} 1", "} 1 "),
+    TEMPLATE_BASE.replace("} 1", "}  1"),
+    TEMPLATE_BASE.replace("} 1", "} 1\t42"),
+    TEMPLATE_BASE.replace("} 1", "} 1_0"),
+    TEMPLATE_BASE.replace("} 1", "} +nan"),
+    TEMPLATE_BASE.replace("} 1", "} 1e999"),
+    TEMPLATE_BASE.replace("} 1", "} "),
+    TEMPLATE_BASE.replace("b 2", "b 2 3 4"),
+    TEMPLATE_BASE.replace("counter", "gauge"),
+    TEMPLATE_BASE.replace("# HELP a x", "# HELP a y"),
+    TEMPLATE_BASE.replace("\n\n", "\n"),
+    TEMPLATE_BASE + "c 3\n",
+]
+
+
+@pytest.mark.parametrize("fmt", [TEXT, OM])
+@pytest.mark.parametrize("edit", range(len(TEMPLATE_EDITS)))
+def test_after_a_template_every_edit_reads_as_without_cache(fmt: Format, edit: int) -> None:
+    def body_of(text: str) -> str:
+        return text.replace("\n\n", "\n") + "# EOF\n" if fmt is OM else text
+
+    cache = ExpositionCache()
+    for _ in range(2):
+        run(body_of(TEMPLATE_BASE), fmt, cache=cache)
+    assert any(t is not None for t in cache.templates.values())
+    body = body_of(TEMPLATE_EDITS[edit])
+    try:
+        want: object = run(body, fmt)
+    except DecodeError as e:
+        want = str(e)
+    for _ in range(2):
+        try:
+            got: object = run(body, fmt, cache=cache)
+        except DecodeError as e:
+            got = str(e)
+        assert got == want
+        p = parse_(body_of(TEMPLATE_BASE), fmt, cache=cache)
+        assert p.created == 1
+        assert p.metadata == [MetricMetadata("a", "counter", "x", "")]
+
+
 def test_warm_cache_returns_the_same_tuples() -> None:
     cache = ExpositionCache()
     a = parse_('a{b="c"} 1\n', cache=cache).batch.series[0]
@@ -975,7 +1020,8 @@ def test_fuzz_mutations(base: str, edits: list[tuple[int, bytes, int]]) -> None:
         pos %= len(body) + 1
         body[pos : pos + dele] = ins
     cache = ExpositionCache()
-    parse(base.encode(), fmt, default_timestamp_ms=D, cache=cache)
+    for _ in range(2):  # the second clean parse leaves a template (see _Template)
+        parse(base.encode(), fmt, default_timestamp_ms=D, cache=cache)
     try:
         got = samples_of(parse(bytes(body), fmt, default_timestamp_ms=D, cache=cache))
     except DecodeError:
@@ -988,3 +1034,42 @@ def test_fuzz_mutations(base: str, edits: list[tuple[int, bytes, int]]) -> None:
     except UnicodeDecodeError:
         return
     assert careful(text, fmt) == got
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(families_st(), st.sampled_from(["", "histogram", "summary", "counter"]))
+def test_one_match_agrees_with_the_token_reader(
+    fams: list[tuple[MetricMetadata, list[ex.EncodeSample]]], norm: str
+) -> None:
+    """Lines of the common shape are read with one regex match on a cache miss;
+    the token-by-token reader (the Prometheus lexer's way) must agree."""
+    for line in encode_text(fams).decode().split("\n"):
+        if not line or line.startswith("#"):
+            continue
+        assert outcome(ex._text_sample, line, norm) == outcome(ex._text_tokens, line, norm)
+        om_args = (line, norm, "", "unknown")
+        assert outcome(ex._om_sample, *om_args) == outcome(ex._om_tokens, *om_args)
+
+
+def outcome(fn: Any, *args: Any) -> object:
+    try:
+        return fn(*args)
+    except ex._LineError as e:
+        return ("error", str(e))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'a{b="c",d="e",} 1',
+        'a{le="1",quantile="0"} +Inf',
+        'a{b="x\\\\y\\"z\\nw"} NaN',
+        'a_created{b="c"} 1e3',
+        "a 1",
+        "a{} -0",
+    ],
+)
+@pytest.mark.parametrize("norm", ["", "histogram", "summary", "counter"])
+def test_one_match_agrees_on_edge_lines(line: str, norm: str) -> None:
+    assert ex._text_sample(line, norm) == ex._text_tokens(line, norm)
+    assert ex._om_sample(line, norm, "", "unknown") == ex._om_tokens(line, norm, "", "unknown")

@@ -79,8 +79,9 @@ import itertools
 import math
 import re
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Final, NamedTuple
 
 import numpy as np
@@ -199,6 +200,7 @@ class ExpositionCache:
         # The metadata lines of the last parse and what they made: a target
         # sends the same ones every scrape, so the family table is reused.
         self.last_metadata: tuple[list[tuple[_Meta, int]], list[MetricMetadata]] = ([], [])
+        self.templates: dict[str, _Template | None] = {}  # per format, see _Template
         self.size = 0
 
     def __len__(self) -> int:
@@ -208,6 +210,7 @@ class ExpositionCache:
         self.contexts.clear()
         self.meta.clear()
         self.last_metadata = ([], [])
+        self.templates.clear()
         self.size = 0
 
     def _context(self, key: tuple[str, ...]) -> _Ctx:
@@ -233,7 +236,7 @@ _NORMAL_NAN: Final = struct.unpack("<d", struct.pack("<Q", _NORMAL_NAN_BITS))[0]
 _INT64_MAX: Final = (1 << 63) - 1
 _INT64_MIN: Final = -(1 << 63)
 # Characters of a float token other than those of nan/inf/infinity.
-_NUMERIC_BYTES: Final = b"0123456789.eE+- "
+_NUMERIC_BYTES: Final = b"0123456789.eE+-\n"
 _SPECIAL_LETTERS: Final = b"nNaAiIfFtTyY"
 
 
@@ -483,7 +486,43 @@ def _text_ts(tok: str) -> int:
     return t
 
 
+# The shape nearly every exporter writes: a classic name, comma-separated
+# classic label names, one space, the value. Both formats' grammars contain it,
+# so a cache miss of this shape is read with one match; any other line goes
+# token by token.
+_PAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
+_CANONICAL_RE = re.compile(
+    rf"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{{((?:{_PAIR}(?:,{_PAIR})*,?)?)\}})? ([^ \t{{]+)", re.DOTALL
+)
+_PAIR_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', re.DOTALL)
+
+
+def _canonical(s: str, norm: str) -> tuple[str, Labels, str, str] | None:
+    """(name, labels, value token, cache key) of a line of the common shape, else None."""
+    m = _CANONICAL_RE.fullmatch(s)
+    if m is None:
+        return None
+    name, inner, tok = m.groups()
+    pairs: list[tuple[str, str]] = []
+    if inner:
+        for lname, raw in _PAIR_RE.findall(inner):
+            value = _unescape(raw, f"value of label {lname!r}")
+            _check_utf8(value, f"value of label {lname!r}")
+            pairs.append((lname, value))
+    _go_float(tok)
+    return name, _build_labels(name, pairs, norm), tok, s[: m.start(3) - 1]
+
+
 def _text_sample(s: str, norm: str) -> _Sample:
+    c = _canonical(s, norm)
+    if c is not None:
+        created = norm in _CREATED_TYPES and c[0].endswith("_created")
+        return _Sample(c[1], c[2], None, c[3], created, False)
+    return _text_tokens(s, norm)
+
+
+def _text_tokens(s: str, norm: str) -> _Sample:
+    """Read a text line token by token, as Prometheus' lexer does."""
     n = len(s)
     i = _skip_ws(s, 0)
     name: str | None = None
@@ -598,6 +637,16 @@ def _om_meta(s: str) -> _Meta:
 
 
 def _om_sample(s: str, norm: str, fam: str, fam_type: str) -> _Sample:
+    c = _canonical(s, norm)
+    if c is not None:
+        _om_check_family(c[0], fam, fam_type)
+        created = norm in _CREATED_TYPES and c[0].endswith("_created")
+        return _Sample(c[1], c[2], None, c[3], created, False)
+    return _om_tokens(s, norm, fam, fam_type)
+
+
+def _om_tokens(s: str, norm: str, fam: str, fam_type: str) -> _Sample:
+    """Read an OpenMetrics line token by token, as Prometheus' lexer does."""
     n = len(s)
     name: str | None = None
     i = 0
@@ -640,11 +689,15 @@ def _om_sample(s: str, norm: str, fam: str, fam_type: str) -> _Sample:
             )
         _om_exemplar(s, i + 4)
         exemplar = True
+    _om_check_family(name, fam, fam_type)
+    created = norm in _CREATED_TYPES and name.endswith("_created")
+    return _Sample(_build_labels(name, pairs, norm), tok, ts, key, created, exemplar)
+
+
+def _om_check_family(name: str, fam: str, fam_type: str) -> None:
     if fam_type in _OM_SUFFIXES and name == fam:
         names = " or ".join(fam + suffix for suffix in _OM_SUFFIXES[fam_type])
         raise _LineError(f"{fam_type} sample {name!r} must be named {names}")
-    created = norm in _CREATED_TYPES and name.endswith("_created")
-    return _Sample(_build_labels(name, pairs, norm), tok, ts, key, created, exemplar)
 
 
 def _om_exemplar(s: str, i: int) -> None:
@@ -714,6 +767,7 @@ class _Lines(NamedTuple):
     metadata: list[MetricMetadata]
     exemplars: int
     created: int
+    clean: bool  # every line was a cache hit or blank: the body can be a template
 
 
 def _error(lineno: int, line: str, msg: object) -> DecodeError:
@@ -752,6 +806,7 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
     ts_at: list[int] = []
     ts_ms: list[int] = []
     exemplars = created = 0
+    clean = True
     ts_fn = _om_fast_ts if om else _text_ts
 
     for lineno, line in enumerate(lines, 1):
@@ -787,6 +842,7 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
         try:
             first = line[:1] if om else line.lstrip(" \t")[:1]
             if first == "#":
+                clean = False
                 meta = _om_meta(line) if om else _text_meta(line)
                 if meta.kind == "EOF":
                     lineno += 1
@@ -816,6 +872,7 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                     raise _LineError("empty line (not allowed in OpenMetrics)")
                 continue  # text format: blank lines are allowed
             # A timestamp after the value.
+            clean = False
             h2, sp, mid = head.rpartition(" ")
             if sp:
                 lab = get(h2)
@@ -861,7 +918,7 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                 raise _RedoError from None  # the careful scan names the line
             metadata = families.metadata()
             cache.last_metadata = (metas, metadata)
-    return _Lines(labels, tokens, ts_at, ts_ms, metadata, exemplars, created)
+    return _Lines(labels, tokens, ts_at, ts_ms, metadata, exemplars, created, clean)
 
 
 def _om_fast_ts(tok: str) -> int:
@@ -878,7 +935,7 @@ def _values(tokens: list[str]) -> F64:
         raise _RedoError from None
     # float() also takes what Go refuses: whitespace, underscores, non-ASCII
     # digits, a sign on NaN. One pass over all tokens rules those out.
-    joined = " ".join(tokens)
+    joined = "\n".join(tokens)
     if not joined.isascii():
         raise _RedoError
     rest = joined.encode("ascii").translate(None, _NUMERIC_BYTES)
@@ -921,6 +978,80 @@ def _om_lines(text: str) -> list[str]:
     return lines
 
 
+class _Template(NamedTuple):
+    """The shape of a target's last clean body, to check the next one against.
+
+    Scrape after scrape a target sends the same lines with new values. When
+    every line of a body was a cache hit, the next body is compared with it
+    first: same number of lines, same comment lines, and every sample line
+    starting with the same series text and a space. Then it has the same series
+    in the same TYPE contexts, only its value tokens are new, and the line loop
+    is skipped. ``_values`` refuses any token with a space or tab in it (a new
+    timestamp, say), and the body is then parsed the ordinary way.
+    """
+
+    n_lines: int
+    comment_lines: tuple[str, ...]
+    comments_at: Callable[[Sequence[str]], tuple[str, ...]]
+    samples_at: Callable[[Sequence[str]], tuple[str, ...]]
+    heads: tuple[str, ...]  # series text and the space after it, per sample line
+    head_slices: tuple[slice, ...]
+    tail_slices: tuple[slice, ...]
+    labels: list[Labels]
+    metadata: list[MetricMetadata]
+    created: int
+
+
+def _picker(idx: list[int]) -> Callable[[Sequence[str]], tuple[str, ...]]:
+    if len(idx) >= 2:
+        return itemgetter(*idx)  # several indexes: it returns a tuple
+    if idx:
+        i = idx[0]
+        return lambda seq: (seq[i],)
+    return lambda seq: ()
+
+
+def _make_template(
+    lines: list[str], scanned: _Lines, cache: ExpositionCache, om: bool
+) -> _Template | None:
+    meta = cache.meta
+    samples: list[int] = []
+    comments: list[int] = []
+    for i, line in enumerate(lines):
+        if line in meta or not (line if om else line.strip(" \t")):
+            comments.append(i)
+        else:
+            samples.append(i)
+    if len(samples) != len(scanned.labels):  # pragma: no cover - defensive
+        return None
+    comments_at = _picker(comments)
+    samples_at = _picker(samples)
+    lengths = [len(line.rpartition(" ")[0]) + 1 for line in samples_at(lines)]
+    head_slices = tuple(slice(0, n) for n in lengths)
+    return _Template(
+        len(lines),
+        comments_at(lines),
+        comments_at,
+        samples_at,
+        tuple(map(str.__getitem__, samples_at(lines), head_slices)),
+        head_slices,
+        tuple(slice(n, None) for n in lengths),
+        list(scanned.labels),
+        scanned.metadata,
+        scanned.created,
+    )
+
+
+def _from_template(lines: list[str], tpl: _Template) -> list[str] | None:
+    """The value tokens of ``lines`` if they have the template's shape, else None."""
+    if len(lines) != tpl.n_lines or tpl.comments_at(lines) != tpl.comment_lines:
+        return None
+    sample_lines = tpl.samples_at(lines)
+    if tuple(map(str.__getitem__, sample_lines, tpl.head_slices)) != tpl.heads:
+        return None
+    return list(map(str.__getitem__, sample_lines, tpl.tail_slices))
+
+
 def parse(
     body: bytes,
     fmt: Format,
@@ -955,9 +1086,22 @@ def parse(
         lines = text.split("\n")
         if lines[-1] == "":
             lines.pop()
+    key = "o" if om else "t"
+    tpl = None if exact else cache.templates.get(key)
+    tokens = None if tpl is None else _from_template(lines, tpl)
+    scanned = values = None
+    if tpl is not None and tokens is not None:
+        try:
+            values = _values(tokens)
+            scanned = _Lines(list(tpl.labels), tokens, [], [], tpl.metadata, 0, tpl.created, True)
+        except _RedoError:
+            cache.templates[key] = None  # same series, unusual values: the ordinary way
     try:
-        scanned = _scan(lines, om, cache, exact)
-        values = _values(scanned.tokens)
+        if scanned is None or values is None:
+            scanned = _scan(lines, om, cache, exact)
+            values = _values(scanned.tokens)
+            if scanned.clean and not exact:
+                cache.templates[key] = _make_template(lines, scanned, cache, om)
     except _RedoError:
         if exact:
             raise DecodeError("invalid sample value") from None
