@@ -779,3 +779,37 @@ def test_translation_keeps_meaning_and_groups(rx: str, value: str) -> None:
     assert (m is None) == (want is None)
     if m is not None and want is not None:
         assert m.groups() == want.groups()
+
+
+def test_rule_memo_answers_like_a_fresh_rule() -> None:
+    # More distinct inputs than a rule remembers, twice over: the memo is
+    # cleared on the way and every answer must still be the rule's own.
+    rules = """
+- source_labels: [v]
+  regex: (\\d*)7(\\d*)
+  target_label: seven
+  replacement: $2-$1
+- source_labels: [v]
+  regex: .*3
+  action: drop
+- regex: k(\\d*)9
+  replacement: nine_$1
+  action: labelmap
+- regex: k\\d*5
+  action: labeldrop
+"""
+    def given(i: int) -> Labels:
+        return ((f"k{i}", "x"), ("v", str(i)))
+
+    up = parse_relabel_configs(yaml.safe_load(rules), "t")
+    down = parse_relabel_configs(yaml.safe_load(rules), "t")
+    n = 6000
+    first = [relabel(given(i), up) for i in range(n)]
+    assert [relabel(given(i), up) for i in range(n)] == first
+    assert [relabel(given(i), down) for i in reversed(range(n))] == first[::-1]
+    for i in range(0, n, 250):
+        assert relabel(given(i), parse_relabel_configs(yaml.safe_load(rules), "t")) == first[i]
+    assert first[37] == (("k37", "x"), ("seven", "-3"), ("v", "37"))
+    assert first[3] is None  # drop
+    assert first[15] == (("v", "15"),)  # labeldrop
+    assert first[79] == (("k79", "x"), ("nine_7", "x"), ("seven", "9-"), ("v", "79"))

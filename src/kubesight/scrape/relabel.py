@@ -751,6 +751,7 @@ class RelabelConfig:
     _fixed_target: str | None = field(init=False, repr=False, compare=False)
     _repl_group: int = field(init=False, repr=False, compare=False)
     _copy: bool = field(init=False, repr=False, compare=False)
+    _memo: dict[str, Any] = field(init=False, repr=False, compare=False)
     _const: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -767,6 +768,7 @@ class RelabelConfig:
         default_rx = regex == DEFAULT_REGEX
         sets = object.__setattr__
         sets(self, "_code", _CODE[self.action])
+        sets(self, "_memo", {})
         sets(self, "_src", self.source_labels or ())
         sets(self, "_rx", rx)
         sets(self, "_match", rx.pattern.match if rx.anchored_whole else rx.pattern.search)
@@ -920,6 +922,7 @@ def relabel(labels: Labels, configs: Sequence[RelabelConfig]) -> Labels | None:
     # which labelmap walks after the input labels.
     added: dict[str, None] = {}
     changed = False
+    hit: bool | None
     for cfg in configs:
         code = cfg._code
         src = cfg._src
@@ -929,7 +932,14 @@ def relabel(labels: Labels, configs: Sequence[RelabelConfig]) -> Labels | None:
             val = cfg.separator.join([cur.get(n, "") for n in src])
         if code in (_DROP, _KEEP):
             lits = cfg._literals
-            hit = (val in lits) if lits is not None else (cfg._match(val) is not None)
+            if lits is not None:
+                hit = val in lits
+            else:
+                memo = cfg._memo
+                hit = memo.get(val)
+                if hit is None:
+                    hit = cfg._match(val) is not None
+                    _remember(memo, val, hit)
             if hit == (code == _DROP):
                 return None
         elif code == _REPLACE:
@@ -938,18 +948,14 @@ def relabel(labels: Labels, configs: Sequence[RelabelConfig]) -> Labels | None:
             elif cfg._const:
                 target, res = cfg.target_label, cfg.replacement
             else:
-                m = cfg._match(val)
-                if m is None:
+                memo = cfg._memo
+                done = memo.get(val)
+                if done is None:
+                    done = _replace(cfg, val)
+                    _remember(memo, val, done)
+                if done is _SKIP:
                     continue
-                fixed = cfg._fixed_target
-                if fixed is not None:
-                    target = fixed
-                else:
-                    target = expand(cfg._target_tpl, m)
-                    if not valid_label_name(target, cfg.name_validation):
-                        continue
-                g = cfg._repl_group
-                res = (m.group(g) or "") if g else expand(cfg._repl_tpl, m)
+                target, res = done
             if res:
                 if cur.get(target) != res:
                     cur[target] = res
@@ -970,8 +976,15 @@ def relabel(labels: Labels, configs: Sequence[RelabelConfig]) -> Labels | None:
                         changed = True
             else:
                 match = cfg._match
+                memo = cfg._memo
                 for name in list(cur):
-                    hit = (name in lits) if lits is not None else (match(name) is not None)
+                    if lits is not None:
+                        hit = name in lits
+                    else:
+                        hit = memo.get(name)
+                        if hit is None:
+                            hit = match(name) is not None
+                            _remember(memo, name, hit)
                     if hit != keep:
                         del cur[name]
                         added.pop(name, None)
@@ -983,11 +996,18 @@ def relabel(labels: Labels, configs: Sequence[RelabelConfig]) -> Labels | None:
             snapshot = [(k, cur[k]) for k in cur if k not in added]
             snapshot.sort()
             snapshot += [(k, cur[k]) for k in added]
+            memo = cfg._memo
             for name, value in snapshot:
-                m = match(name)
-                if m is None:
+                new = memo.get(name)
+                if new is None:
+                    m = match(name)
+                    if m is None:
+                        new = _SKIP
+                    else:
+                        new = expand(tpl, m) if whole else _replace_all(cfg._rx.pattern, name, tpl)
+                    _remember(memo, name, new)
+                if new is _SKIP:
                     continue
-                new = expand(tpl, m) if whole else _replace_all(cfg._rx.pattern, name, tpl)
                 if cur.get(new) != value:
                     cur[new] = value
                     changed = True
@@ -1015,6 +1035,33 @@ def relabel(labels: Labels, configs: Sequence[RelabelConfig]) -> Labels | None:
     if not changed:
         return labels
     return tuple(sorted(cur.items()))
+
+
+_SKIP: Any = object()  # memo entry: the rule does nothing for this input
+_MEMO_MAX = 4096
+"""Answers kept per rule. Scrapes repeat the same metric names, label names and
+instance values, so a rule's regex mostly sees inputs it has seen before; the
+memo is cleared when full, so high-cardinality inputs only cost a miss."""
+
+
+def _remember(memo: dict[str, Any], key: str, value: Any) -> None:
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = value
+
+
+def _replace(cfg: RelabelConfig, val: str) -> Any:
+    """The (target, value) a replace rule writes for ``val``, or _SKIP."""
+    m = cfg._match(val)
+    if m is None:
+        return _SKIP
+    target = cfg._fixed_target
+    if target is None:
+        target = expand(cfg._target_tpl, m)
+        if not valid_label_name(target, cfg.name_validation):
+            return _SKIP
+    g = cfg._repl_group
+    return target, (m.group(g) or "") if g else expand(cfg._repl_tpl, m)
 
 
 def _replace_all(pattern: re.Pattern[str], src: str, tpl: Template) -> str:
