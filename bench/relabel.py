@@ -6,8 +6,7 @@ job and instance attached) go through three typical rules: drop by a
 first scrape (rules just parsed), with no series cache (rules have seen these
 inputs), with a cold series cache (a new target: every series is a miss) and
 with a warm one (every later scrape of the same target). Each figure is the
-best of --repeat runs. Each figure is the best
-of --repeat runs.
+best of --repeat runs.
 
     python bench/relabel.py --series 2000 --repeat 20
 """
