@@ -91,6 +91,9 @@ _POSIX: dict[str, _Ranges] = {
 }
 _SIMPLE_ESCAPES = {"a": 7, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
 _MAX_REPEAT = 1000  # RE2's limit on a counted repetition (and on nested products)
+# RE2 allows 1000 levels of nesting; Python's own parser and this translator
+# recurse per level, so a lower bound keeps them clear of the recursion limit.
+_MAX_DEPTH = 100
 _REPEAT = re.compile(r"\{([0-9]+)(,([0-9]*))?\}")
 
 
@@ -201,6 +204,7 @@ class _Translator:
         self.names: dict[str, int] = {}
         self.close_of: dict[int, int] = {}  # group open offset -> its ')' offset
         self.prev_rep = 0  # where the last repetition operator started
+        self.depth = 0
 
     def err(self, code: str, expr: str) -> RegexError:
         return RegexError(f"error parsing regexp: {code}: `{expr}`")
@@ -532,7 +536,11 @@ class _Translator:
             self.ngroups += 1
             if name is not None:
                 self.names[name] = self.ngroups
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise self.err("expression nests too deeply", src[start:start + 20])
         body, weight = self.alternation(inner, top=False)
+        self.depth -= 1
         if self.i >= n:
             raise self.err("missing closing )", src)
         self.close_of[start] = self.i
