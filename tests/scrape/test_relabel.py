@@ -604,6 +604,7 @@ def test_case_mapping_is_go_simple_mapping() -> None:
 INVALID = [
     ({"action": None}, "relabel action cannot be empty"),
     ({"action": "foo"}, 'unknown relabel action "foo"'),
+    ({"action": "Foo"}, 'unknown relabel action "Foo"'),
     ({"action": "replace"}, "relabel configuration for replace action requires 'target_label' value"),
     ({"action": "lowercase"}, "relabel configuration for lowercase action requires 'target_label' value"),
     ({"action": "hashmod", "target_label": "x"}, "relabel configuration for hashmod requires non-zero modulus"),

@@ -888,6 +888,8 @@ def parse_relabel_config(raw: Any, name_validation: NameValidation = "utf8") -> 
     if "regex" in raw:
         regex = _string(raw, "regex", DEFAULT_REGEX)
     action = _string(raw, "action", "replace")
+    if action and action.lower() not in _CODE:
+        raise ConfigError(f"unknown relabel action {_q(action)}")  # as written, not lowercased
     return RelabelConfig(
         source_labels=source,
         separator=_string(raw, "separator", DEFAULT_SEPARATOR),
