@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -446,6 +448,13 @@ def test_after_a_template_every_edit_reads_as_without_cache(fmt: Format, edit: i
         assert p.metadata == [MetricMetadata("a", "counter", "x", "")]
 
 
+def test_changing_comment_lines_do_not_grow_the_cache() -> None:
+    cache = ExpositionCache(max_entries=100)
+    for i in range(500):
+        run(f"# generated at {i}\na 1\n", cache=cache)
+    assert len(cache) <= 102
+
+
 def test_warm_cache_returns_the_same_tuples() -> None:
     cache = ExpositionCache()
     a = parse_('a{b="c"} 1\n', cache=cache).batch.series[0]
@@ -782,39 +791,111 @@ def test_node_exporter_openmetrics_capture() -> None:
 
 
 @pytest.mark.peer
-def test_live_node_exporter() -> None:
-    """Run Debian's node_exporter and parse what it serves right now."""
-    from tests.conftest import free_port
+def test_live_node_exporter(tmp_path: Path) -> None:
+    """Debian's node_exporter, parsed as it answers right now."""
+    from tests.peers import node_exporter
 
-    exe = Path("/usr/bin/prometheus-node-exporter")
-    if not exe.exists():
-        pytest.skip("prometheus-node-exporter is not installed")
-    import httpx
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(exe), f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
-                break
-            except httpx.TransportError:
-                import time
-
-                time.sleep(0.05)
-        else:
-            pytest.fail("node_exporter did not answer")
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with node_exporter(tmp_path) as address:
+        r = httpx.get(f"http://{address}/metrics", headers={"Accept": ex.SCRAPE_ACCEPT}, timeout=10)
     fmt = content_type_format(r.headers.get("content-type"))
     p = parse(r.content, fmt, default_timestamp_ms=D)
     want = sum(1 for line in r.content.split(b"\n") if line and not line.startswith(b"#"))
     assert len(p.batch) == want
+
+
+TRICKY = (
+    "# HELP tricky_total Escapes \\\\ and \\n in help.\n"
+    "# TYPE tricky_total counter\n"
+    'tricky_total{path="C:\\\\dir",quote="say \\"hi\\"",nl="a\\nb"} 1.5e+06\n'
+    'tricky_total{ spaced = "x" , } 2\n'
+    "tricky_nan NaN\n"
+    'tricky_inf{sign="+"} +Inf\n'
+    'tricky_inf{sign="-"} -Inf\n'
+    'tricky_empty{a="",b="c"} 0\n'
+    "_underscore:colon\t7\n"
+    "\n"
+    "# a comment\n"
+    '# TYPE h histogram\nh_bucket{le="0.1"} 1\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 3\n'
+    "h_sum 0.5\nh_count 3\n"
+    '# TYPE s summary\ns{quantile="0.5"} 0.25\ns_sum 1\ns_count 2\n'
+)
+
+
+def comparable(labels: dict[str, str]) -> frozenset[tuple[str, str]]:
+    # Prometheus 2.42 (Debian's) keeps le/quantile as written; 3.x and we
+    # rewrite them in OpenMetrics form. Compare them as numbers.
+    out = {}
+    for k, v in labels.items():
+        if k in ("le", "quantile") and re.fullmatch(r"[-+.0-9eE]+|[+-]Inf", v):
+            v = repr(float(v))
+        out[k] = v
+    return frozenset(out.items())
+
+
+@pytest.mark.peer
+@pytest.mark.slow
+def test_prometheus_reads_the_same_series(tmp_path: Path) -> None:
+    """Debian's Prometheus scrapes the same bodies: same series, same values."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.peers import prometheus
+
+    bodies = {
+        "text": ((TESTDATA / "node_exporter.prom").read_bytes(), ex.CONTENT_TYPE_TEXT),
+        "om": ((TESTDATA / "node_exporter.om").read_bytes(), ex.CONTENT_TYPE_OPENMETRICS),
+        "tricky": (TRICKY.encode(), ex.CONTENT_TYPE_TEXT),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, ctype = bodies[self.path.strip("/")]
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    target = f"127.0.0.1:{server.server_address[1]}"
+    jobs = "".join(
+        f"  - job_name: {job}\n    metrics_path: /{job}\n    static_configs: [{{targets: ['{target}']}}]\n"
+        for job in bodies
+    )
+    config = f"global: {{scrape_interval: 1s, scrape_timeout: 1s}}\nscrape_configs:\n{jobs}"
+    try:
+        with prometheus(tmp_path, config) as url:
+            deadline = time.monotonic() + 60
+            while True:
+                r = httpx.get(f"{url}/api/v1/query", params={"query": "up == 1"}, timeout=10)
+                if len(r.json()["data"]["result"]) == len(bodies):
+                    break
+                assert time.monotonic() < deadline, r.text
+                time.sleep(0.5)
+            for job, (body, ctype) in bodies.items():
+                q = f'{{job="{job}",__name__!~"up|scrape_.*"}}'
+                r = httpx.get(f"{url}/api/v1/query", params={"query": q}, timeout=10)
+                theirs = {}
+                for item in r.json()["data"]["result"]:
+                    labels = dict(item["metric"])
+                    del labels["job"], labels["instance"]
+                    theirs[comparable(labels)] = item["value"][1]
+                ours = {}
+                for name, labels, v, _ in samples_of(
+                    parse(body, content_type_format(ctype), default_timestamp_ms=D)
+                ):
+                    key = comparable({"__name__": name, **labels})
+                    ours[key] = format_go_float(float(v)) if v != "NaN" else "NaN"
+                assert set(ours) == set(theirs), job
+                for key, value in ours.items():
+                    assert float(theirs[key]) == float(value) or theirs[key] == value == "NaN"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # --- float formatting ----------------------------------------------------------

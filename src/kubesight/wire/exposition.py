@@ -63,13 +63,17 @@ The body is decoded once and split into lines. A sample line is cut at its
 last space (``str.rpartition``), and everything before the value is looked up
 in an :class:`ExpositionCache` that outlives the scrape: a target repeats the
 same series text every scrape, so a hit yields the very same label tuple with
-no parsing at all. Values are converted all at once at the end (``float`` per
-token through ``map``), after one vectorised check over all tokens that they
-are in Go's float syntax. Anything unusual (a cache miss, a comment, a
-timestamp, an exemplar, a token that fails the check) goes through the careful
-per-line parser, which validates everything and explains errors; if the
-batched value check fails, the whole body is parsed again that careful way so
-the error names its line.
+no parsing at all. Comment lines are looked up whole the same way. Once a body
+was all hits, the next one is first compared with it as a whole (``_Template``:
+tuple comparisons and C-level slicing, no Python loop over lines), and when
+only the values changed the line loop is skipped altogether. Values are
+converted all at once at the end (``float`` per token through ``map``), after
+one check over all tokens together that they are in Go's float syntax. A
+cache miss of the common line shape is read with one regex match; any other
+line (a comment seen first, a timestamp, an exemplar, quoted names, odd
+spacing) goes through a token reader that follows Prometheus' lexer and
+explains errors. If the batched value check fails, the whole body is read
+again line by line without the cache, so the error names its line.
 """
 
 from __future__ import annotations
@@ -114,9 +118,11 @@ class Format(enum.Enum):
 CONTENT_TYPE_TEXT: Final = "text/plain; version=0.0.4; charset=utf-8"
 CONTENT_TYPE_OPENMETRICS: Final = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 SCRAPE_ACCEPT: Final = (
-    # Prometheus' default scrape_protocols order: OpenMetrics first, then text.
-    "application/openmetrics-text;version=1.0.0;q=0.5,"
-    "application/openmetrics-text;version=0.0.1;q=0.4,"
+    # Prometheus 3's Accept header for its default scrape_protocols, minus
+    # protobuf (not parsed here): OpenMetrics first, UTF-8 names allowed.
+    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+    "application/openmetrics-text;version=0.0.1;q=0.5,"
+    "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
     "text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
 )
 
@@ -866,6 +872,7 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                         cget = ctx.created.get
                 if not exact:
                     meta_cache[line] = meta
+                    cache.size += 1  # comment lines count: some carry timestamps
                 continue
             if not first:
                 if om:
