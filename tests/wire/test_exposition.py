@@ -597,6 +597,30 @@ def test_openmetrics_created_and_exemplars() -> None:
         ]
 
 
+@pytest.mark.parametrize(
+    ("exemplar", "msg"),
+    [
+        ('{a="b"} x', "invalid exemplar value 'x'"),
+        ('{a="\\q"} 1', "invalid escape"),
+        ('{a="b"} 1 NaN', "invalid exemplar timestamp"),
+        ('{a="b"}', "expected value after exemplar labels"),
+        ('{"a"} 1', "expected equal sign"),
+        ('{a="b"} 1 2 3', "expected end of line after exemplar"),
+    ],
+)
+def test_openmetrics_exemplar_errors_with_a_warm_cache(exemplar: str, msg: str) -> None:
+    body = '# TYPE h histogram\nh_bucket{le="1"} 1 # EX\nh_bucket{le="+Inf"} 2 7 # EX\n# EOF\n'
+    cache = ExpositionCache()
+    for _ in range(2):
+        assert parse_(body.replace("EX", '{t="1"} 0.5'), OM, cache=cache).exemplars == 2
+    for line in (2, 3):
+        bad = body.replace("EX", '{t="1"} 0.5').splitlines(keepends=True)
+        bad[line - 1] = bad[line - 1].replace('{t="1"} 0.5', exemplar)
+        with pytest.raises(DecodeError, match=f"^line {line}: ") as err:
+            parse_("".join(bad), OM, cache=cache)
+        assert msg in str(err.value)
+
+
 # --- OpenMetrics: refused -----------------------------------------------------
 
 OM_ERR: list[tuple[str, str | bytes, int, str]] = [

@@ -878,8 +878,19 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                 if om:
                     raise _LineError("empty line (not allowed in OpenMetrics)")
                 continue  # text format: blank lines are allowed
-            # A timestamp after the value.
+            # A timestamp after the value, or an exemplar after either.
             clean = False
+            exemplar_at = line.find(" # {") if om else -1
+            if exemplar_at > 0:
+                head, _, tail = line[:exemplar_at].rpartition(" ")
+                lab = get(head)
+                if lab is not None:
+                    # The sample is known; only the exemplar (new every time) is read.
+                    _om_exemplar(line, exemplar_at + 4)
+                    lab_append(lab)
+                    tok_append(tail)
+                    exemplars += 1
+                    continue
             h2, sp, mid = head.rpartition(" ")
             if sp:
                 lab = get(h2)
@@ -893,6 +904,9 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                     except _LineError:
                         pass  # the careful parser explains it
                     else:
+                        if exemplar_at > 0:
+                            _om_exemplar(line, exemplar_at + 4)
+                            exemplars += 1
                         ts_at.append(len(labels))
                         ts_ms.append(t)
                         lab_append(lab)
