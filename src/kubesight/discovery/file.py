@@ -105,6 +105,10 @@ def read_file(name: str) -> list[TargetGroup]:
         except json.JSONDecodeError as exc:
             raise ValueError(str(exc)) from exc
         return parse_groups(data, name, {FILEPATH_LABEL: name})
-    return parse_groups(yaml.safe_load(content), name, {FILEPATH_LABEL: name}, yaml_scalars=True)
+    # BaseLoader keeps every scalar's text, as Go's decoder does for string
+    # fields: `on: true` is the label "on" with value "true", not {True: True}.
+    data = yaml.load(content, Loader=yaml.BaseLoader)
+    return parse_groups(data, name, {FILEPATH_LABEL: name}, yaml_scalars=True,
+                        text_nulls=True)
 
 
