@@ -1,0 +1,362 @@
+"""The Pushgateway's HTTP API: ``PUT``/``POST``/``DELETE /metrics/job/<job>{/<label>/<value>}``.
+
+Answers as the Pushgateway does: 200 for an accepted push, 202 for a delete,
+400 with a one-line reason for a bad path or body or a refused push (the
+previously pushed group stays as it was), 413 over the size limit, 415 for
+the protobuf format and unknown Content-Encodings. The body is text format
+0.0.4 whatever its Content-Type says, as the Pushgateway falls back to text.
+
+Also served: ``GET /api/v1/metrics`` (the groups as the Pushgateway's JSON
+API lists them) and ``GET /api/v1/status``. The pushed metrics reach the store
+through :func:`~kubesight.ingest.pushgateway_export.run_exporter`, not
+through a ``/metrics`` page: kubesight's ``/metrics`` is its own.
+
+Wiring::
+
+    registry = PushRegistry(data_dir / "pushgateway")
+    routes = pushgateway.routes(registry, PushLimits())
+    task = asyncio.create_task(run_exporter(registry, store))
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import cramjam
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from kubesight import __version__
+from kubesight.errors import DecodeError, UnsupportedError, ValidationError
+from kubesight.ingest.http import BodyTooLargeError, read_body, text_error
+from kubesight.ingest.pushgateway_export import exposed_samples, run_exporter
+from kubesight.ingest.pushgateway_store import (
+    Group,
+    GroupingKey,
+    PushedFamily,
+    PushRegistry,
+    group_families,
+)
+from kubesight.model.labels import METRIC_NAME, format_labels
+from kubesight.wire.exposition import Format, format_go_float, parse
+
+__all__ = ["PushLimits", "PushRegistry", "parse_grouping_key", "routes", "run_exporter"]
+
+log = logging.getLogger("kubesight.ingest.pushgateway")
+
+
+@dataclass(frozen=True)
+class PushLimits:
+    # 16 MiB: far above what a batch job pushes, small enough that a runaway
+    # pusher cannot make the server buffer gigabytes.
+    max_body_bytes: int = 16 << 20
+    max_decoded_bytes: int = 64 << 20
+
+
+class PathError(ValueError):
+    """A grouping key path that cannot be read; the message is the 400 answer."""
+
+
+BASE64_SUFFIX = "@base64"
+# The Pushgateway validates path label names with the classic scheme unless
+# started with --push.enable-utf8-names, which kubesight does not emulate.
+_LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+# A parsed sample can carry no timestamp smaller than this: text timestamps
+# are int64 milliseconds, and this one would be year -292 million.
+_NO_TIMESTAMP = -(1 << 63)
+
+
+def _b64(value: str, what: str) -> str:
+    # RFC 4648 URL-safe alphabet; padding optional (the Pushgateway strips
+    # every trailing '='), so '=' alone is the empty value.
+    raw = value.rstrip("=")
+    try:
+        data = base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise PathError(f"invalid base64 encoding for {what}={value!r}: {exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PathError(f"{what}={value!r} decodes to bytes that are not valid UTF-8") from None
+
+
+def parse_grouping_key(job: str, rest: str, job_base64: bool = False) -> GroupingKey:
+    """The grouping key of ``/metrics/job[@base64]/<job>/<rest>``, or :class:`PathError`.
+
+    ``rest`` is the (percent-decoded) path after the job: ``""`` or
+    ``name/value/name@base64/value...``. A trailing slash is ignored.
+    """
+    if job_base64:
+        job = _b64(job, "job")
+    if not job:
+        raise PathError("job name is required: push to /metrics/job/<job>{/<label>/<value>}")
+    labels: dict[str, str] = {}
+    rest = rest.removesuffix("/")
+    if rest:
+        parts = rest.split("/")
+        if len(parts) % 2:
+            raise PathError(
+                f"odd number of components in label string {'/' + rest!r}: "
+                "labels come as /<name>/<value> pairs (use <name>@base64/= for an empty value)"
+            )
+        for name, value in zip(parts[0::2], parts[1::2], strict=True):
+            plain = name.removesuffix(BASE64_SUFFIX)
+            if not _LABEL_NAME_RE.fullmatch(plain) or plain.startswith("__"):
+                raise PathError(
+                    f"improper label name {plain!r} in the path: names match [a-zA-Z_][a-zA-Z0-9_]* "
+                    "and do not start with '__'"
+                )
+            if plain != name:
+                value = _b64(value, plain)
+            elif value == "":
+                raise PathError(
+                    f"empty value for label {plain!r} in the path: an empty value or one containing "
+                    f"'/' must be base64-encoded ({plain}@base64/=)"
+                )
+            labels[plain] = value
+    # The Pushgateway lets the job of the path win over a 'job' label pair.
+    labels["job"] = job
+    return tuple(sorted(labels.items()))
+
+
+def _decode_body(body: bytes, encoding: str | None, limit: int) -> bytes:
+    enc = (encoding or "").strip().lower()
+    if enc in ("", "identity"):
+        return body
+    if enc == "gzip":
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out = d.decompress(body, limit + 1)
+        except zlib.error as exc:
+            raise DecodeError(f"body is not valid gzip data: {exc}") from None
+        if len(out) > limit:
+            raise BodyTooLargeError(limit)
+        if not d.eof:
+            raise DecodeError("gzip body is truncated")
+        return out
+    if enc == "snappy":
+        # The Pushgateway reads snappy's framed (stream) format.
+        try:
+            out = bytes(cramjam.snappy.decompress(body))
+        except Exception as exc:  # cramjam raises its own DecompressionError
+            raise DecodeError(f"body is not valid snappy framed data: {exc}") from None
+        if len(out) > limit:
+            raise BodyTooLargeError(limit)
+        return out
+    raise UnsupportedError(f"unsupported Content-Encoding {encoding!r}; accepted: gzip, snappy")
+
+
+def _is_protobuf(content_type: str | None) -> bool:
+    return (content_type or "").partition(";")[0].strip().lower() == "application/vnd.google.protobuf"
+
+
+def _families_from_body(body: bytes, key: GroupingKey, now: float) -> dict[str, PushedFamily]:
+    """Parse and check a body; DecodeError for bad text, ValidationError for a refused push."""
+    parsed = parse(body, Format.TEXT_004, default_timestamp_ms=_NO_TIMESTAMP)
+    batch = parsed.batch
+    ts = batch.timestamps
+    bad = (ts != _NO_TIMESTAMP).nonzero()[0]
+    if len(bad):
+        i = int(bad[0])
+        raise ValidationError(
+            f"pushed metrics must not have timestamps: sample {format_labels(batch.series[i])} "
+            f"has timestamp {int(ts[i])} (the time of a pushed sample is the time it is read)"
+        )
+    samples = list(zip(batch.series, batch.values.tolist(), strict=True))
+    return group_families(samples, parsed.metadata, key, now)
+
+
+def _key_of(request: Request, job_base64: bool) -> GroupingKey:
+    job, _, rest = str(request.path_params.get("path", "")).partition("/")
+    return parse_grouping_key(job, rest, job_base64)
+
+
+def _push_handler(
+    registry: PushRegistry, limits: PushLimits, replace: bool, job_base64: bool
+) -> Callable[[Request], Awaitable[Response]]:
+    method = "PUT" if replace else "POST"
+
+    async def handle(request: Request) -> Response:
+        try:
+            key = _key_of(request, job_base64)
+        except PathError as exc:
+            return text_error(400, str(exc))
+        if _is_protobuf(request.headers.get("content-type")):
+            return text_error(
+                415,
+                "the protobuf push format is not supported by kubesight; push text format 0.0.4 "
+                "(Content-Type: text/plain; version=0.0.4)",
+            )
+        try:
+            body = _decode_body(
+                await read_body(request, limits.max_body_bytes),
+                request.headers.get("content-encoding"),
+                limits.max_decoded_bytes,
+            )
+        except BodyTooLargeError as exc:
+            return text_error(413, str(exc))
+        except UnsupportedError as exc:
+            return text_error(415, str(exc))
+        except DecodeError as exc:
+            return text_error(400, str(exc))
+        try:
+            families = _families_from_body(body, key, registry.clock())
+        except DecodeError as exc:
+            # As in the Pushgateway, a body that does not parse never reaches
+            # the group, so it does not set push_failure_time_seconds.
+            return text_error(400, f"cannot parse the pushed text format: {exc}")
+        except ValidationError as exc:
+            registry.fail(key)
+            return _refused(request, method, key, exc)
+        try:
+            registry.push(key, families, replace=replace)
+        except ValidationError as exc:
+            return _refused(request, method, key, exc)
+        return Response(status_code=200)
+
+    return handle
+
+
+def _refused(request: Request, method: str, key: GroupingKey, exc: Exception) -> Response:
+    msg = f"pushed metrics are invalid or inconsistent with existing metrics: {exc}"
+    log.error("pushgateway: %s to group %s from %s refused: %s", method, dict(key),
+              request.client.host if request.client else "?", exc)
+    return text_error(400, msg)
+
+
+def _delete_handler(registry: PushRegistry, job_base64: bool) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        try:
+            key = _key_of(request, job_base64)
+        except PathError as exc:
+            return text_error(400, str(exc))
+        registry.delete(key)
+        return Response(status_code=202)
+
+    return handle
+
+
+# -- the read API ------------------------------------------------------------
+
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Cache-Control": "no-cache, no-store, must-revalidate",
+}
+
+
+def _rfc3339(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _api_labels(group: Group, labels: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    # The Pushgateway shows the grouping labels (empty ones too) and an
+    # instance label on every metric, empty when none was pushed.
+    out = {k: v for k, v in labels if k != METRIC_NAME}
+    out.update(group.key)
+    out.setdefault("instance", "")
+    return out
+
+
+def _api_family(group: Group, fam: PushedFamily) -> dict[str, Any]:
+    metrics: list[dict[str, Any]] = []
+    if fam.type in ("summary", "histogram"):
+        inner = "quantile" if fam.type == "summary" else "le"
+        by_base: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
+        for labels, value in exposed_samples(fam):
+            d = dict(labels)
+            base = tuple(p for p in labels if p[0] not in (METRIC_NAME, inner))
+            m = by_base.setdefault(base, {"labels": _api_labels(group, base)})
+            name = d[METRIC_NAME]
+            if name == fam.name + "_sum":
+                m["sum"] = format_go_float(value)
+            elif name == fam.name + "_count":
+                m["count"] = format_go_float(value)
+            elif fam.type == "summary":
+                m.setdefault("quantiles", {})[format_go_float(float(d["quantile"]))] = format_go_float(value)
+            else:
+                m.setdefault("buckets", {})[format_go_float(float(d["le"]))] = format_go_float(value)
+        metrics = list(by_base.values())
+    else:
+        metrics = [{"labels": _api_labels(group, lbls), "value": format_go_float(v)} for lbls, v in fam.samples]
+    out: dict[str, Any] = {
+        "time_stamp": _rfc3339(fam.pushed_at),
+        "type": "UNTYPED" if fam.type == "unknown" else fam.type.upper(),
+        "metrics": metrics,
+    }
+    if fam.help:
+        out["help"] = fam.help
+    return out
+
+
+def _metrics_api(registry: PushRegistry) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        data = []
+        for group in registry.groups():
+            entry: dict[str, Any] = {
+                "labels": dict(group.key),
+                "last_push_successful": group.last_push_successful,
+            }
+            for fam in group.all_families():
+                entry[fam.name] = _api_family(group, fam)
+            data.append(entry)
+        return JSONResponse({"status": "success", "data": data}, headers=_CORS)
+
+    return handle
+
+
+def _status_api(registry: PushRegistry, limits: PushLimits) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "success",
+                "data": {
+                    "build_information": {"version": __version__, "program": "kubesight"},
+                    "flags": {
+                        "persistence.file": str(registry.directory or ""),
+                        "push.disable-consistency-check": "false",
+                        "push.max-body-bytes": str(limits.max_body_bytes),
+                    },
+                    "start_time": _rfc3339(registry.started),
+                },
+            },
+            headers=_CORS,
+        )
+
+    return handle
+
+
+def routes(registry: PushRegistry, limits: PushLimits | None = None) -> list[Route]:
+    """The push API and the Pushgateway's read API, for the server to mount at its root."""
+    limits = limits or PushLimits()
+    out: list[Route] = []
+    for prefix, b64 in (("/metrics/job", False), ("/metrics/job" + BASE64_SUFFIX, True)):
+        put = _push_handler(registry, limits, True, b64)
+        post = _push_handler(registry, limits, False, b64)
+        delete = _delete_handler(registry, b64)
+
+        async def dispatch(
+            request: Request,
+            put: Callable[[Request], Awaitable[Response]] = put,
+            post: Callable[[Request], Awaitable[Response]] = post,
+            delete: Callable[[Request], Awaitable[Response]] = delete,
+        ) -> Response:
+            handler = {"PUT": put, "POST": post, "DELETE": delete}[request.method]
+            return await handler(request)
+
+        methods = ["PUT", "POST", "DELETE"]
+        # '/metrics/job' and '/metrics/job/' with no job answer 400 (not 404)
+        # so a script with an empty variable learns why.
+        out.append(Route(prefix, dispatch, methods=methods))
+        out.append(Route(prefix + "/{path:path}", dispatch, methods=methods))
+    out.append(Route("/api/v1/metrics", _metrics_api(registry), methods=["GET"]))
+    out.append(Route("/api/v1/status", _status_api(registry, limits), methods=["GET"]))
+    return out
