@@ -199,8 +199,11 @@ class ExpositionCache:
     only cost a repeated parse.
     """
 
-    def __init__(self, max_entries: int = 200_000) -> None:
+    def __init__(self, max_entries: int = 200_000, use_templates: bool = True) -> None:
         self.max_entries = max_entries
+        # False: never compare a body with the last one's shape (see _Template),
+        # for targets whose lines change every scrape; every line is looked up.
+        self.use_templates = use_templates
         self.contexts: dict[tuple[str, ...], _Ctx] = {}
         self.meta: dict[str, _Meta] = {}
         # The metadata lines of the last parse and what they made: a target
@@ -1016,7 +1019,6 @@ class _Template(NamedTuple):
     comments_at: Callable[[Sequence[str]], tuple[str, ...]]
     samples_at: Callable[[Sequence[str]], tuple[str, ...]]
     heads: tuple[str, ...]  # series text and the space after it, per sample line
-    head_slices: tuple[slice, ...]
     tail_slices: tuple[slice, ...]
     labels: list[Labels]
     metadata: list[MetricMetadata]
@@ -1047,16 +1049,14 @@ def _make_template(
         return None
     comments_at = _picker(comments)
     samples_at = _picker(samples)
-    lengths = [len(line.rpartition(" ")[0]) + 1 for line in samples_at(lines)]
-    head_slices = tuple(slice(0, n) for n in lengths)
+    heads = tuple(line.rpartition(" ")[0] + " " for line in samples_at(lines))
     return _Template(
         len(lines),
         comments_at(lines),
         comments_at,
         samples_at,
-        tuple(map(str.__getitem__, samples_at(lines), head_slices)),
-        head_slices,
-        tuple(slice(n, None) for n in lengths),
+        heads,
+        tuple(slice(len(h), None) for h in heads),
         list(scanned.labels),
         scanned.metadata,
         scanned.created,
@@ -1068,7 +1068,7 @@ def _from_template(lines: list[str], tpl: _Template) -> list[str] | None:
     if len(lines) != tpl.n_lines or tpl.comments_at(lines) != tpl.comment_lines:
         return None
     sample_lines = tpl.samples_at(lines)
-    if tuple(map(str.__getitem__, sample_lines, tpl.head_slices)) != tpl.heads:
+    if not all(map(str.startswith, sample_lines, tpl.heads)):
         return None
     return list(map(str.__getitem__, sample_lines, tpl.tail_slices))
 
@@ -1108,7 +1108,8 @@ def parse(
         if lines[-1] == "":
             lines.pop()
     key = "o" if om else "t"
-    tpl = None if exact else cache.templates.get(key)
+    templates = cache.use_templates and not exact
+    tpl = cache.templates.get(key) if templates else None
     tokens = None if tpl is None else _from_template(lines, tpl)
     scanned = values = None
     if tpl is not None and tokens is not None:
@@ -1121,7 +1122,7 @@ def parse(
         if scanned is None or values is None:
             scanned = _scan(lines, om, cache, exact)
             values = _values(scanned.tokens)
-            if scanned.clean and not exact:
+            if scanned.clean and templates:
                 cache.templates[key] = _make_template(lines, scanned, cache, om)
     except _RedoError:
         if exact:
