@@ -238,6 +238,17 @@ def test_expand_like_go(replacement: str, want: str) -> None:
     assert got.get("out", "") == want
 
 
+def test_a_name_given_twice_expands_to_the_group_that_matched() -> None:
+    # Go accepts duplicate names; Expand takes the first group of that name
+    # that took part in the match.
+    assert run({"a": "b"}, """
+- source_labels: [a]
+  regex: (?P<n>a)|(?P<n>b)
+  target_label: out
+  replacement: "[$n]"
+""") == {"a": "b", "out": "[b]"}
+
+
 def test_unmatched_group_expands_empty() -> None:
     assert run({"a": "b"}, """
 - source_labels: [a]
@@ -554,7 +565,7 @@ REFUSED = [
     r"\Z", r"\C", r"\u0041", r"\8", r"\é",
     "a{1001}", "(a{100}){11}", "a{3,2}",
     "(a", "a)", "[a", "[z-a]", "[[:foo:]]",
-    "(?P<>a)", "(?P<a-b>a)", "(?P<n>a)(?P<n>b)",
+    "(?P<>a)", "(?P<a-b>a)",
     "(?i-)a", "*a", "a|*",
     "a\\",
     r"\pL",  # Unicode classes: refused by kubesight (see the module docstring)

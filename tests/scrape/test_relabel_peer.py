@@ -28,6 +28,7 @@ import httpx
 import pytest
 import yaml
 
+from kubesight.errors import ConfigError
 from kubesight.model.labels import Labels, labels_from_dict
 from kubesight.scrape.relabel import parse_relabel_configs, relabel
 
@@ -227,8 +228,8 @@ VALUES = [
     "éa", "a+b", "a+bc", "a{,2}", "aa", "...", "a.b.c", "web1.example.com", "abcdefghijklm", "b",
     "c", "B", "aB", "\u0131", "\u0130", "\u017f", "S", "]a]", "-", "a-e", "z9-", "ǆ", "Ǆ", "ǅ", "x\u00a0y",
 ]
-# Go's Regexp.Expand in replacement, on (a)?(?P<name>b)?(c*).
-PEER_TEMPLATES = ["$1x", "${1}x", "$$1", "${name}", "$name_", "$0", "$01", "$9", "${", "a$", "$é",
+# Go's Regexp.Expand in replacement, on (a)?(?P<name>b)?(c*)(?P<x>x)?(?P<x>.*).
+PEER_TEMPLATES = ["[$x]", "$1x", "${1}x", "$$1", "${name}", "$name_", "$0", "$01", "$9", "${", "a$", "$é",
                   "[$1][$2][$3]", "${2}${name}"]
 
 
@@ -237,7 +238,8 @@ def regex_rules() -> list[dict[str, Any]]:
         {"source_labels": ["__meta_v"], "regex": rx, "target_label": f"r{i}", "replacement": "<$1|$2>"}
         for i, rx in enumerate(PEER_REGEXES)]
     rules += [
-        {"source_labels": ["__meta_v"], "regex": "(a)?(?P<name>b)?(c*)", "target_label": f"t{i}",
+        {"source_labels": ["__meta_v"], "regex": "(a)?(?P<name>b)?(c*)(?P<x>x)?(?P<x>.*)",
+         "target_label": f"t{i}",
          "replacement": tpl}
         for i, tpl in enumerate(PEER_TEMPLATES)]
     return rules
@@ -378,3 +380,78 @@ def test_go_regexes_and_templates_match_prometheus(prometheus: tuple[str, Path])
                 rule = PEER_REGEXES[int(k[1:])] if k[0] == "r" else PEER_TEMPLATES[int(k[1:])]
                 mismatches.append(f"{rule!r} on {v!r}: Prometheus {want.get(k)!r}, kubesight {ours.get(k)!r}")
     assert not mismatches, "\n".join(mismatches)
+
+
+# Configs for `promtool check config` (2.42) and parse_relabel_configs (legacy
+# names) to accept or refuse alike. Left out: what 2.42 and 3.x validate
+# differently ($ in lowercase/keepequal targets, (?<name>) groups) and what
+# kubesight knowingly refuses (\p{...}, nesting past 100).
+ACCEPTANCE: list[dict[str, Any]] = [
+    {"action": None},
+    {"action": "foo"},
+    {"action": "KEEP", "source_labels": ["a"]},
+    {"action": "replace"},
+    {"action": "replace", "target_label": "a-b"},
+    {"action": "replace", "target_label": "a_${1}"},
+    {"action": "replace", "target_label": "${1"},
+    {"action": "replace", "target_label": "x", "source_labels": [""]},
+    {"action": "replace", "target_label": "x", "source_labels": ["a.b"]},
+    {"action": "replace", "target_label": "x", "source_labels": "a"},
+    {"action": "replace", "target_label": "x", "regexp": "a"},
+    {"action": "replace", "target_label": "x", "replacement": 8080},
+    {"action": "replace", "target_label": "x", "replacement": [1]},
+    {"action": "lowercase"},
+    {"action": "lowercase", "target_label": "x", "replacement": "y"},
+    {"action": "uppercase", "target_label": "x"},
+    {"action": "hashmod", "target_label": "x"},
+    {"action": "hashmod", "target_label": "x", "modulus": 0},
+    {"action": "hashmod", "target_label": "x", "modulus": -1},
+    {"action": "hashmod", "target_label": "x", "modulus": "3"},
+    {"action": "hashmod", "target_label": "x", "modulus": 3},
+    {"action": "hashmod", "target_label": "a.b", "modulus": 3},
+    {"action": "hashmod", "target_label": "x", "modulus": 18446744073709551615},
+    {"action": "keepequal", "target_label": "x"},
+    {"action": "keepequal", "target_label": "x", "separator": ";"},
+    {"action": "keepequal", "target_label": "x", "regex": "(.*)"},
+    {"action": "dropequal", "target_label": "x", "separator": ","},
+    {"action": "dropequal", "target_label": "x", "replacement": "$1"},
+    {"action": "dropequal", "target_label": "x", "replacement": "y"},
+    {"action": "dropequal"},
+    {"action": "labelmap", "regex": "(.*)"},
+    {"action": "labelmap", "regex": "(.*)", "replacement": "x-$1"},
+    {"action": "labelmap", "regex": "__meta_(.+)", "replacement": "${1}"},
+    {"action": "labeldrop", "regex": "a"},
+    {"action": "labeldrop", "regex": "a", "source_labels": []},
+    {"action": "labeldrop", "regex": "a", "source_labels": ["a"]},
+    {"action": "labelkeep", "regex": "a", "target_label": "b"},
+    {"action": "labelkeep", "regex": "__.*|a", "separator": ";", "replacement": "$1"},
+    {"action": "labelkeep", "regex": "a", "modulus": 2},
+    *({"action": "keep", "source_labels": ["a"], "regex": rx} for rx in [
+        "(?=a)", r"(a)\1", "(?P<n>a)(?P=n)", "a*+", "a**", "a{2}{3}", "(?>a)", "(?#c)", "(?x)a",
+        r"\Z", r"\C", r"\u0041", r"\8", r"\é", "a{1001}", "(a{100}){11}", "a{3,2}", "(a", "a)",
+        "[a", "[z-a]", "[[:foo:]]", "(?P<>a)", "(?P<a-b>a)", "(?P<n>a)(?P<n>b)", "(?i-)a", "*a",
+        "a|*", "a\\", "(?)a", "(?i-s:a)", "(?P<1x>a)", "[]a]", "[^]a]", "[a-]", "x{1000}",
+        "(?:a{10}){100}", "^*a", r"\_", "a{", "a{x}", r"[\d-z]", "a{,2}", r"\Qa\E", "a)|(b",
+        "[[:^alpha:]]", r"\x{10FFFF}", r"\x{110000}", r"\101", r"\0", "(?U)a+",
+    ]),
+]
+
+
+@pytest.mark.parametrize("raw", ACCEPTANCE, ids=lambda raw: json.dumps(raw, ensure_ascii=False))
+def test_config_acceptance_matches_promtool(raw: dict[str, Any], tmp_path: Path) -> None:
+    promtool = require_prometheus().replace("prometheus", "promtool")
+    config = {"scrape_configs": [{"job_name": "x", "static_configs": [{"targets": ["127.0.0.1:1"]}],
+                                  "relabel_configs": [raw]}]}
+    (tmp_path / "p.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    run = subprocess.run([promtool, "check", "config", str(tmp_path / "p.yml")],
+                         capture_output=True, text=True, timeout=60)
+    theirs = run.returncode == 0
+    try:
+        parse_relabel_configs([raw], "x", "legacy")
+        ours, message = True, ""
+    except ConfigError as exc:
+        ours, message = False, str(exc).removeprefix("x[0]: ")
+    assert ours == theirs, run.stdout + run.stderr
+    if not ours and (message.startswith(("relabel ", "'replacement'", '"')) or " action requires" in message):
+        # Prometheus' own validation messages are kept word for word.
+        assert message in run.stdout + run.stderr

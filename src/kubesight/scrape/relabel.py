@@ -201,7 +201,7 @@ class _Translator:
         self.src = src
         self.i = 0
         self.ngroups = 0
-        self.names: dict[str, int] = {}
+        self.names: dict[str, tuple[int, ...]] = {}  # Go allows a name twice
         self.close_of: dict[int, int] = {}  # group open offset -> its ')' offset
         self.prev_rep = 0  # where the last repetition operator started
         self.depth = 0
@@ -498,8 +498,7 @@ class _Translator:
                 if end < 0:
                     raise self.err("invalid named capture", src[start:])
                 name = src[j:end]
-                if not name or not all(ch == "_" or (ch.isascii() and ch.isalnum()) for ch in name) \
-                        or name in self.names:
+                if not name or not all(ch == "_" or (ch.isascii() and ch.isalnum()) for ch in name):
                     raise self.err("invalid named capture", src[start:end + 1])
                 capture = True
                 self.i = end + 1
@@ -535,7 +534,7 @@ class _Translator:
         if capture:
             self.ngroups += 1
             if name is not None:
-                self.names[name] = self.ngroups
+                self.names[name] = (*self.names.get(name, ()), self.ngroups)
         self.depth += 1
         if self.depth > _MAX_DEPTH:
             raise self.err("expression nests too deeply", src[start:start + 20])
@@ -556,7 +555,7 @@ class GoRegex:
 
     source: str
     pattern: re.Pattern[str]
-    group_names: Mapping[str, int]
+    group_names: Mapping[str, tuple[int, ...]]
     anchored_whole: bool
     """True when the regex is one anchored group: ``match`` then spans the input."""
 
@@ -578,8 +577,10 @@ def compile_go_regex(expr: str) -> GoRegex:
 # Go's Regexp.Expand
 # --------------------------------------------------------------------------
 
-Template = tuple[str | int, ...]
-"""Literal text and group numbers; a group Go would not find is dropped."""
+Template = tuple[str | int | tuple[int, ...], ...]
+"""Literal text, group numbers, and for a name given to several groups all of
+them (Go takes the first that took part in the match); a group Go would not
+find is dropped."""
 
 
 def _name_char(c: str) -> bool:
@@ -587,9 +588,9 @@ def _name_char(c: str) -> bool:
     return c == "_" or c.isalpha() or c.isdecimal()
 
 
-def parse_template(template: str, group_names: Mapping[str, int], ngroups: int) -> Template:
+def parse_template(template: str, group_names: Mapping[str, tuple[int, ...]], ngroups: int) -> Template:
     """Split a Go ``Expand`` template into literals and group numbers, once."""
-    parts: list[str | int] = []
+    parts: list[str | int | tuple[int, ...]] = []
     lit: list[str] = []
     i, n = 0, len(template)
     while i < n:
@@ -617,12 +618,12 @@ def parse_template(template: str, group_names: Mapping[str, int], ngroups: int) 
         # Go reads up to 9 digits as a number; a leading zero makes it a name.
         if name.isascii() and name.isdigit() and len(name) <= 9 and not (len(name) > 1 and name[0] == "0"):
             num = int(name)
-        group = num if num >= 0 else group_names.get(name, -1)
-        if 0 <= group <= ngroups:
+        groups = (num,) if 0 <= num <= ngroups else () if num >= 0 else group_names.get(name, ())
+        if groups:
             if lit:
                 parts.append("".join(lit))
                 lit = []
-            parts.append(group)
+            parts.append(groups[0] if len(groups) == 1 else groups)
     if lit and "".join(lit):
         parts.append("".join(lit))
     return tuple(parts)
@@ -634,8 +635,10 @@ def expand(template: Template, m: re.Match[str]) -> str:
     for p in template:
         if isinstance(p, str):
             out.append(p)
-        else:
+        elif isinstance(p, int):
             out.append(m.group(p) or "")
+        else:
+            out.append(next((g for g in map(m.group, p) if g is not None), ""))
     return "".join(out)
 
 
