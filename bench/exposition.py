@@ -15,6 +15,8 @@ Bodies:
   ``encode_text`` with HELP and TYPE per family, about 20 % comment lines. The
   warm rows parse the *next* step's body, so values differ from the body that
   filled the cache, as between two real scrapes.
+- ``shaped, timestamped``: the same with an explicit timestamp on every sample
+  line, as cAdvisor (the kubelet's ``/metrics/cadvisor``) writes them.
 
 Rows: ``warm`` is the steady state of a scrape loop (the target's
 :class:`~kubesight.wire.exposition.ExpositionCache` already holds every series
@@ -94,6 +96,14 @@ def to_openmetrics(text: bytes) -> bytes:
     return ("\n".join(out).rstrip("\n") + "\n# EOF\n").encode()
 
 
+def stamped(text: bytes, ms: int) -> bytes:
+    """Every sample line with an explicit timestamp, as cAdvisor writes them."""
+    out = []
+    for line in text.decode().split("\n"):
+        out.append(f"{line} {1_700_000_000_000 + ms}" if line and line[0] != "#" else line)
+    return "\n".join(out).encode()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=30, help="passes; the best one counts")
@@ -113,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             to_openmetrics(shaped0),
             to_openmetrics(shaped1),
         ),
+        ("shaped, timestamped", Format.TEXT_004, stamped(shaped0, 0), stamped(shaped1, 15_000)),
     ]
     print(
         f"{'body':<24}{'format':<13}{'lines':>6}{'samples':>8}{'comments':>9}  "

@@ -404,35 +404,58 @@ def test_cache_is_bounded() -> None:
 
 
 TEMPLATE_BASE = '# HELP a x\n# TYPE a counter\na_total{b="c"} 1\na_created 5\n\nb 2\n'
-TEMPLATE_EDITS = [
-    TEMPLATE_BASE.replace("} 1", "} 7"),  # new values only: the template path
-    TEMPLATE_BASE.replace("} 1", "} 1 42"),  # a timestamp appears
-    TEMPLATE_BASE.replace("} 1", "} 1 "),
-    TEMPLATE_BASE.replace("} 1", "}  1"),
-    TEMPLATE_BASE.replace("} 1", "} 1\t42"),
-    TEMPLATE_BASE.replace("} 1", "} 1_0"),
-    TEMPLATE_BASE.replace("} 1", "} +nan"),
-    TEMPLATE_BASE.replace("} 1", "} 1e999"),
-    TEMPLATE_BASE.replace("} 1", "} "),
-    TEMPLATE_BASE.replace("b 2", "b 2 3 4"),
-    TEMPLATE_BASE.replace("counter", "gauge"),
-    TEMPLATE_BASE.replace("# HELP a x", "# HELP a y"),
-    TEMPLATE_BASE.replace("\n\n", "\n"),
-    TEMPLATE_BASE + "c 3\n",
+# cAdvisor-like: timestamps after the values (some lines only).
+TEMPLATE_TS = '# TYPE a counter\na_total{b="c"} 1 1700000000000\na_created 5\n\nb 2 1700000000001\n'
+TEMPLATE_CASES = [
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("} 1", "} 7")),  # new values only: the template path
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("} 1", "} 1 42")),  # a timestamp appears
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("} 1", "} 1 ")),
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("} 1", "}  1")),
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("} 1", "} 1\t42")),
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("} 1", "} 1_0")),
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("} 1", "} +nan")),
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("} 1", "} 1e999")),
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("} 1", "} ")),
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("b 2", "b 2 3 4")),
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("counter", "gauge")),
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("# HELP a x", "# HELP a y")),
+    (TEMPLATE_BASE, TEMPLATE_BASE.replace("\n\n", "\n")),
+    (TEMPLATE_BASE, TEMPLATE_BASE + "c 3\n"),
+    (TEMPLATE_TS, TEMPLATE_TS.replace("} 1 1700000000000", "} 3 1700000015000")),
+    (TEMPLATE_TS, TEMPLATE_TS.replace(" 1700000000000", "")),  # a timestamp goes
+    (TEMPLATE_TS, TEMPLATE_TS.replace("_created 5", "_created 5 7")),  # one comes
+    (TEMPLATE_TS, TEMPLATE_TS.replace(" 1700000000000", " -1700000000000")),
+    (TEMPLATE_TS, TEMPLATE_TS.replace(" 1700000000000", " 1.5")),
+    (TEMPLATE_TS, TEMPLATE_TS.replace(" 1700000000000", " 99999999999999999999")),
+    (TEMPLATE_TS, TEMPLATE_TS.replace(" 1700000000000", " 17000 00")),
+    (TEMPLATE_TS, TEMPLATE_TS.replace(" 1700000000000", "  1700000000000")),
+    (TEMPLATE_TS, TEMPLATE_TS.replace(" 1700000000000", " 1700000000000 ")),
+    (TEMPLATE_TS, TEMPLATE_TS.replace(" 1700000000000", " NaN")),
+    (TEMPLATE_TS, TEMPLATE_TS.replace(" 1700000000000", " \u0661")),
 ]
 
 
 @pytest.mark.parametrize("fmt", [TEXT, OM])
-@pytest.mark.parametrize("edit", range(len(TEMPLATE_EDITS)))
-def test_after_a_template_every_edit_reads_as_without_cache(fmt: Format, edit: int) -> None:
+@pytest.mark.parametrize("case", range(len(TEMPLATE_CASES)))
+def test_after_a_template_every_edit_reads_as_without_cache(fmt: Format, case: int) -> None:
+    base, edit = TEMPLATE_CASES[case]
+
     def body_of(text: str) -> str:
-        return text.replace("\n\n", "\n") + "# EOF\n" if fmt is OM else text
+        if fmt is TEXT:
+            return text
+        # OpenMetrics: no blank lines, timestamps in seconds
+        return (
+            re.sub(r" (17\d{11})\b", lambda m: f" {int(m.group(1)) / 1000}", text).replace(
+                "\n\n", "\n"
+            )
+            + "# EOF\n"
+        )
 
     cache = ExpositionCache()
     for _ in range(2):
-        run(body_of(TEMPLATE_BASE), fmt, cache=cache)
+        run(body_of(base), fmt, cache=cache)
     assert any(t is not None for t in cache.templates.values())
-    body = body_of(TEMPLATE_EDITS[edit])
+    body = body_of(edit)
     try:
         want: object = run(body, fmt)
     except DecodeError as e:
@@ -443,9 +466,9 @@ def test_after_a_template_every_edit_reads_as_without_cache(fmt: Format, edit: i
         except DecodeError as e:
             got = str(e)
         assert got == want
-        p = parse_(body_of(TEMPLATE_BASE), fmt, cache=cache)
+        p = parse_(body_of(base), fmt, cache=cache)
         assert p.created == 1
-        assert p.metadata == [MetricMetadata("a", "counter", "x", "")]
+        assert samples_of(p) == run(body_of(base), fmt)
 
 
 def test_changing_comment_lines_do_not_grow_the_cache() -> None:

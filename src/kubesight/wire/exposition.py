@@ -85,6 +85,7 @@ import re
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import itemgetter
 from typing import Final, NamedTuple
 
@@ -776,7 +777,9 @@ class _Lines(NamedTuple):
     metadata: list[MetricMetadata]
     exemplars: int
     created: int
-    clean: bool  # every line was a cache hit or blank: the body can be a template
+    # Every line was a cache hit (with at most a timestamp after the value), a
+    # known comment or blank: the body can be a template.
+    clean: bool
 
 
 def _error(lineno: int, line: str, msg: object) -> DecodeError:
@@ -882,9 +885,9 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                     raise _LineError("empty line (not allowed in OpenMetrics)")
                 continue  # text format: blank lines are allowed
             # A timestamp after the value, or an exemplar after either.
-            clean = False
             exemplar_at = line.find(" # {") if om else -1
             if exemplar_at > 0:
+                clean = False
                 head, _, tail = line[:exemplar_at].rpartition(" ")
                 lab = get(head)
                 if lab is not None:
@@ -916,6 +919,7 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                         tok_append(mid)
                         created += is_created
                         continue
+            clean = False
             smp = _om_sample(line, norm, fam, fam_type) if om else _text_sample(line, norm)
         except _LineError as e:
             raise _error(lineno, line, e) from None
@@ -1007,11 +1011,12 @@ class _Template(NamedTuple):
 
     Scrape after scrape a target sends the same lines with new values. When
     every line of a body was a cache hit, the next body is compared with it
-    first: same number of lines, same comment lines, and every sample line
-    starting with the same series text and a space. Then it has the same series
-    in the same TYPE contexts, only its value tokens are new, and the line loop
-    is skipped. ``_values`` refuses any token with a space or tab in it (a new
-    timestamp, say), and the body is then parsed the ordinary way.
+    first: same number of lines, same comment lines, every sample line starting
+    with the same series text and a space, and the same lines carrying a
+    timestamp (cAdvisor stamps every line). Then it has the same series in the
+    same TYPE contexts, only its value and timestamp tokens are new, and the
+    line loop is skipped. ``_values`` refuses a token with a space or tab in
+    it, and any such surprise sends the body the ordinary way.
     """
 
     n_lines: int
@@ -1020,6 +1025,10 @@ class _Template(NamedTuple):
     samples_at: Callable[[Sequence[str]], tuple[str, ...]]
     heads: tuple[str, ...]  # series text and the space after it, per sample line
     tail_slices: tuple[slice, ...]
+    spaces: tuple[int, ...] | None  # per sample: 1 with a timestamp; None: no timestamps
+    values_at: Callable[[Sequence[str]], tuple[str, ...]]  # in the tails split on spaces
+    stamps_at: Callable[[Sequence[str]], tuple[str, ...]]
+    ts_at: list[int]  # the samples with a timestamp
     labels: list[Labels]
     metadata: list[MetricMetadata]
     created: int
@@ -1049,28 +1058,65 @@ def _make_template(
         return None
     comments_at = _picker(comments)
     samples_at = _picker(samples)
-    heads = tuple(line.rpartition(" ")[0] + " " for line in samples_at(lines))
+    stamped = set(scanned.ts_at)
+    heads: list[str] = []
+    values: list[int] = []
+    stamps: list[int] = []
+    for k, line in enumerate(samples_at(lines)):
+        head = line.rpartition(" ")[0]
+        values.append(k + len(stamps))
+        if k in stamped:
+            head = head.rpartition(" ")[0]
+            stamps.append(values[-1] + 1)
+        heads.append(head + " ")
     return _Template(
         len(lines),
         comments_at(lines),
         comments_at,
         samples_at,
-        heads,
+        tuple(heads),
         tuple(slice(len(h), None) for h in heads),
+        tuple(int(k in stamped) for k in range(len(heads))) if stamped else None,
+        _picker(values),
+        _picker(stamps),
+        list(scanned.ts_at),
         list(scanned.labels),
         scanned.metadata,
         scanned.created,
     )
 
 
-def _from_template(lines: list[str], tpl: _Template) -> list[str] | None:
-    """The value tokens of ``lines`` if they have the template's shape, else None."""
+def _from_template(
+    lines: list[str], tpl: _Template, om: bool
+) -> tuple[list[str], list[int]] | None:
+    """The value tokens and timestamps of ``lines`` if they have the template's shape."""
     if len(lines) != tpl.n_lines or tpl.comments_at(lines) != tpl.comment_lines:
         return None
     sample_lines = tpl.samples_at(lines)
     if not all(map(str.startswith, sample_lines, tpl.heads)):
         return None
-    return list(map(str.__getitem__, sample_lines, tpl.tail_slices))
+    tails = list(map(str.__getitem__, sample_lines, tpl.tail_slices))
+    if tpl.spaces is None:
+        return tails, []
+    if tuple(map(str.count, tails, repeat(" "))) != tpl.spaces:
+        return None
+    tokens = " ".join(tails).split(" ")
+    stamps = tpl.stamps_at(tokens)
+    if not all(stamps):
+        return None
+    try:
+        if om:
+            ts_ms = list(map(_om_fast_ts, stamps))
+        else:
+            digits = "".join(stamps)
+            if not (digits.isascii() and digits.isdigit()):
+                return None
+            ts_ms = list(map(int, stamps))
+            if max(ts_ms) > _INT64_MAX:
+                return None
+    except _LineError:
+        return None
+    return list(tpl.values_at(tokens)), ts_ms
 
 
 def parse(
@@ -1110,12 +1156,15 @@ def parse(
     key = "o" if om else "t"
     templates = cache.use_templates and not exact
     tpl = cache.templates.get(key) if templates else None
-    tokens = None if tpl is None else _from_template(lines, tpl)
+    shaped = None if tpl is None else _from_template(lines, tpl, om)
     scanned = values = None
-    if tpl is not None and tokens is not None:
+    if tpl is not None and shaped is not None:
+        tokens, ts_ms = shaped
         try:
             values = _values(tokens)
-            scanned = _Lines(list(tpl.labels), tokens, [], [], tpl.metadata, 0, tpl.created, True)
+            scanned = _Lines(
+                list(tpl.labels), tokens, tpl.ts_at, ts_ms, tpl.metadata, 0, tpl.created, True
+            )
         except _RedoError:
             cache.templates[key] = None  # same series, unusual values: the ordinary way
     try:
