@@ -217,6 +217,18 @@ def test_grouping_key_with_empty_value_is_kept_in_the_key_not_on_series(env: Env
     }
 
 
+def test_groups_that_would_store_the_same_series_are_refused(env: Env) -> None:
+    # {job="a"} and {job="a",x=""} are two groups to the Pushgateway, but
+    # Prometheus drops empty labels, so their series (push_time_seconds at
+    # least) would be stored as one: kubesight refuses the second push.
+    assert env.client.put("/metrics/job/a", content=b"m 1\n").status_code == 200
+    r = env.client.put("/metrics/job/a/x@base64/=", content=b"n 1\n")
+    assert r.status_code == 400 and 'push_time_seconds{job="a"} is pushed twice' in r.text
+    assert env.values("m") == {L("m", job="a"): 1} and env.values("n") == {}
+    assert env.values("push_time_seconds") == {L("push_time_seconds", job="a"): T0}
+    assert [g.key for g in env.registry.groups()] == [(("job", "a"),)]
+
+
 # ---------------------------------------------------------------------------
 # Paths
 # ---------------------------------------------------------------------------
@@ -234,7 +246,8 @@ KEYS: list[tuple[str, dict[str, str]]] = [
     ("/metrics/job/titan/name@base64/zqDPgc6_zrzOt864zrXPjc-C", TITAN),
     ("/metrics/job@base64/L3Zhci90bXA/instance/a", {"job": "/var/tmp", "instance": "a"}),
     ("/metrics/job/a%20b/x/y%3Dz", {"job": "a b", "x": "y=z"}),
-    ("/metrics/job/a/job/b", {"job": "a"}),  # the path's job wins, as in the Pushgateway
+    ("/metrics/job/a/job/b", {"job": "a"}),
+    ("/metrics/job/a/x/", {"job": "a", "x": ""}),  # a trailing slash is an empty value, as in the Pushgateway  # the path's job wins, as in the Pushgateway
 ]
 
 
@@ -256,6 +269,8 @@ BAD_PATHS: list[tuple[str, str]] = [
     ("/metrics/job/j/instance", "odd number of components"),
     ("/metrics/job/j/a/1/b", "odd number of components"),
     ("/metrics/job/j/a//b/2", "empty value for label 'a'"),
+    ("/metrics/job/j/a/1/b/2/", "odd number of components"),
+    ("/metrics/job/j//", "improper label name ''"),
     ("/metrics/job/j/a@base64/!!!", "invalid base64 encoding for a="),
     ("/metrics/job/j/a@base64/x", "invalid base64 encoding for a="),
     ("/metrics/job@base64/%25%25", "invalid base64 encoding for job="),

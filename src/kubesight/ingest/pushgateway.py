@@ -93,14 +93,15 @@ def parse_grouping_key(job: str, rest: str, job_base64: bool = False) -> Groupin
     """The grouping key of ``/metrics/job[@base64]/<job>/<rest>``, or :class:`PathError`.
 
     ``rest`` is the (percent-decoded) path after the job: ``""`` or
-    ``name/value/name@base64/value...``. A trailing slash is ignored.
+    ``name/value/name@base64/value...``. As in the Pushgateway, a trailing
+    slash after a label name gives it the empty value; an empty value
+    anywhere else needs base64 (the Pushgateway's router redirects such paths).
     """
     if job_base64:
         job = _b64(job, "job")
     if not job:
         raise PathError("job name is required: push to /metrics/job/<job>{/<label>/<value>}")
     labels: dict[str, str] = {}
-    rest = rest.removesuffix("/")
     if rest:
         parts = rest.split("/")
         if len(parts) % 2:
@@ -108,7 +109,8 @@ def parse_grouping_key(job: str, rest: str, job_base64: bool = False) -> Groupin
                 f"odd number of components in label string {'/' + rest!r}: "
                 "labels come as /<name>/<value> pairs (use <name>@base64/= for an empty value)"
             )
-        for name, value in zip(parts[0::2], parts[1::2], strict=True):
+        for i in range(0, len(parts), 2):
+            name, value = parts[i], parts[i + 1]
             plain = name.removesuffix(BASE64_SUFFIX)
             if not _LABEL_NAME_RE.fullmatch(plain) or plain.startswith("__"):
                 raise PathError(
@@ -117,7 +119,7 @@ def parse_grouping_key(job: str, rest: str, job_base64: bool = False) -> Groupin
                 )
             if plain != name:
                 value = _b64(value, plain)
-            elif value == "":
+            elif value == "" and i + 2 < len(parts):
                 raise PathError(
                     f"empty value for label {plain!r} in the path: an empty value or one containing "
                     f"'/' must be base64-encoded ({plain}@base64/=)"

@@ -299,7 +299,14 @@ class PushRegistry:
         now = self.clock() if now is None else now
         group = self._groups.get(key)
         if group is None:
-            group = self._groups[key] = Group(key)
+            group = Group(key)
+            try:
+                _check_consistency({**self._groups, key: group})
+            except ValidationError:
+                # Its timestamps would be stored as another group's series
+                # (the keys differ only by empty labels): record nothing.
+                return
+            self._groups[key] = group
         group.failure_time = now
         self._changed(key)
 
