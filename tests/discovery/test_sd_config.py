@@ -28,6 +28,8 @@ CASES: list[tuple[dict[str, Any], str]] = [
      "http_sd_configs[0]: at most one of basic_auth, bearer_token must be configured"),
     ({"http_sd_configs": [{"url": "http://x/", "tls_config": {"server_name": "x"}}]},
      "http_sd_configs[0].tls_config.server_name: not supported"),
+    ({"http_sd_configs": [{"url": "http://x/", "proxy_url": "http://p:3128"}]},
+     "job 'j': http_sd_configs[0].proxy_url: not supported by kubesight"),
     ({"kubernetes_sd_configs": [{}]}, "job 'j': kubernetes_sd_configs[0].role: role missing"),
     ({"kubernetes_sd_configs": [{"role": "daemonset"}]}, "kubernetes_sd_configs[0].role: unknown Kubernetes SD role 'daemonset'"),
     ({"kubernetes_sd_configs": [{"role": "pod", "api_server": "http://a", "kubeconfig_file": "k"}]},
@@ -63,6 +65,11 @@ def test_non_sd_keys_are_ignored_and_providers_named() -> None:
     assert isinstance(k0, KubernetesDiscoverer) and k0.access is None  # in-cluster, resolved at run
     assert isinstance(k1, KubernetesDiscoverer) and k1.access is not None
     assert k1.access.base_url == "https://k:6443"
+
+
+def test_enable_http2_is_accepted() -> None:
+    [(_, d)] = build_discoverers("j", {"http_sd_configs": [{"url": "http://x/", "enable_http2": True}]}, Path("/"))
+    assert d is not None
 
 
 def test_kubeconfig_current_context(tmp_path: Path) -> None:

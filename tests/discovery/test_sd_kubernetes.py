@@ -414,3 +414,23 @@ def test_unreachable_api_server_never_raises(caplog: pytest.LogCaptureFixture) -
                 await asyncio.sleep(0.1)
                 assert not out.sends
     asyncio.run(main())
+
+
+def test_endpoints_attach_node_metadata_and_bad_object_isolated() -> None:
+    eps = {"metadata": {"name": "s", "namespace": "default"},
+           "subsets": [{"addresses": [{"ip": "1.1.1.1", "nodeName": "testnode"}],
+                        "ports": [{"name": "p", "port": 80, "protocol": "TCP"}]}]}
+
+    async def main() -> None:
+        async with FakeKube() as kube:
+            kube.add("endpoints", eps)
+            # An object of a shape the API would never serve must not stop the others.
+            kube.add("endpoints", {"metadata": {"name": "bad", "namespace": "default"}, "subsets": "x"})
+            kube.add("nodes", {**NODE, "metadata": {"name": "testnode", "labels": {"zone": "a"}}})
+            async with Running(discoverer(kube, "endpoints", attach_metadata={"node": True})) as out:
+                await wait_for(lambda: bool(out.groups))
+                [t] = out.groups["endpoints/default/s"].targets
+                assert t[M + "node_name"] == "testnode" and t[M + "node_label_zone"] == "a"
+                assert t[M + "node_labelpresent_zone"] == "true" and M + "endpoint_node_name" in t
+                assert set(out.groups) == {"endpoints/default/s"}
+    asyncio.run(main())

@@ -145,8 +145,9 @@ class _Session:
             ns, _, name = key.partition("/")
             for k, obj in self._objects("endpointslices"):
                 meta = obj.get("metadata") or {}
-                if (meta.get("namespace") == ns
-                        and (meta.get("labels") or {}).get(roles.SERVICE_NAME_LABEL) == name):
+                labels = meta.get("labels")
+                if (meta.get("namespace") == ns and isinstance(labels, dict)
+                        and labels.get(roles.SERVICE_NAME_LABEL) == name):
                     self.dirty.add(k)
         elif res == "pods":
             # Prometheus 2.42 only picks pod changes up with the next change of the
@@ -180,7 +181,12 @@ class _Session:
         keys, self.dirty = self.dirty, set()
         out = []
         for key in sorted(keys):
-            g = self.build(key)
+            try:
+                g = self.build(key)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                # An object of an unexpected shape costs its own group, not the whole role.
+                log.error("kubernetes_sd: cannot build targets of %s %s: %r", self.main, key, exc)
+                continue
             if g is None:
                 continue
             prev = self.last.get(g.source)
@@ -215,6 +221,17 @@ class _Session:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _safe(refs: Callable[[str, Obj], set[str]]) -> Callable[[str, Obj], set[str]]:
+    """An object of an unexpected shape references nothing, rather than breaking its informer."""
+    def wrapped(role: str, obj: Obj) -> set[str]:
+        try:
+            return refs(role, obj)
+        except (AttributeError, TypeError):
+            return set()
+    return wrapped
+
+
+@_safe
 def _node_names(role: str, obj: Obj) -> set[str]:
     if role == "pod":
         return {str((obj.get("spec") or {}).get("nodeName") or "")}
@@ -224,6 +241,7 @@ def _node_names(role: str, obj: Obj) -> set[str]:
     return {str(ep.get("nodeName")) for ep in obj.get("endpoints") or []}
 
 
+@_safe
 def _pod_refs(role: str, obj: Obj) -> set[str]:
     refs: list[Obj] = []
     if role == "endpoints":
