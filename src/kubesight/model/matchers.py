@@ -14,7 +14,7 @@ from functools import cached_property
 
 from kubesight.errors import ValidationError
 from kubesight.model.labels import Labels, get_label
-from kubesight.model.regex import compile_anchored
+from kubesight.model.re2 import RegexError, compile_anchored
 
 
 class MatchOp(enum.Enum):
@@ -38,7 +38,7 @@ class Matcher:
         if mop in (MatchOp.RE, MatchOp.NRE):
             try:
                 rx = compile_anchored(value)
-            except re.error as exc:
+            except RegexError as exc:
                 raise ValidationError(f"invalid regex {value!r} for label {name!r}: {exc}") from exc
         return Matcher(name, mop, value, rx)
 
@@ -49,7 +49,7 @@ class Matcher:
         if self.op is MatchOp.NE:
             return value != self.value
         assert self._regex is not None
-        hit = self._regex.fullmatch(value) is not None
+        hit = self._regex.search(value) is not None
         return hit if self.op is MatchOp.RE else not hit
 
     def matches_labels(self, labels: Labels) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from kubesight.model import METRIC_NAME, Labels
-from kubesight.model.regex import go_to_python
+from kubesight.model.re2 import RegexError, compile_go_regex, expand, parse_template
 from kubesight.model.samples import F64
 from kubesight.promql.errors import ExecutionError
 from kubesight.promql.labelset import drop_name, group_ids, merge_same_labels, set_label
@@ -152,69 +152,23 @@ def fn_timestamp_of_values(vec: IVec, ts: F64 | None, eval_ts: F64) -> IVec:
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
-def _go_expand(template: str, m: re.Match[str]) -> str:
-    """Go's Regexp.ExpandString: $1, ${1}, $name, ${name}, $$; unknown names expand to ''."""
-    out: list[str] = []
-    i = 0
-    n = len(template)
-    groups = m.re.groupindex
-    while i < n:
-        ch = template[i]
-        if ch != "$" or i + 1 >= n:
-            out.append(ch)
-            i += 1
-            continue
-        nxt = template[i + 1]
-        if nxt == "$":
-            out.append("$")
-            i += 2
-            continue
-        if nxt == "{":
-            j = template.find("}", i + 2)
-            name = template[i + 2 : j] if j >= 0 else ""
-            if j < 0 or not name or not re.fullmatch(r"[A-Za-z0-9_]+", name):
-                out.append(ch)
-                i += 1
-                continue
-            i = j + 1
-        else:
-            j = i + 1
-            while j < n and (template[j].isalnum() or template[j] == "_") and template[j].isascii():
-                j += 1
-            name = template[i + 1 : j]
-            if not name:
-                out.append(ch)
-                i += 1
-                continue
-            i = j
-        if name.isdigit():
-            k = int(name)
-            if k <= (m.re.groups):
-                out.append(m.group(k) or "")
-        elif name in groups:
-            out.append(m.group(name) or "")
-    return "".join(out)
-
-
-def _compile(regex: str) -> re.Pattern[str]:
-    try:
-        return re.compile("^(?s:(?:" + go_to_python(regex).replace(r"\z", r"\Z") + "))$")
-    except re.error as exc:
-        raise ExecutionError(f"invalid regular expression in label_replace(): {regex}") from exc
-
-
 def fn_label_replace(vec: IVec, dst: str, repl: str, src: str, regex: str) -> IVec:
-    rx = _compile(regex)
+    # Prometheus: regexp.Compile("^(?s:" + regex + ")$"), then Regexp.ExpandString.
+    try:
+        rx = compile_go_regex(regex)
+    except RegexError as exc:
+        raise ExecutionError(f"invalid regular expression in label_replace(): {regex}") from exc
     if not dst or not _valid_label(dst):
         raise ExecutionError(f"invalid destination label name in label_replace(): {dst}")
+    template = parse_template(repl, rx.group_names, rx.pattern.groups)
     out: list[Labels] = []
     for lb in vec.labels:
         val = dict(lb).get(src, "")
-        m = rx.match(val)
+        m = rx.pattern.search(val)
         if m is None:
             out.append(lb)
             continue
-        out.append(set_label(lb, dst, _go_expand(repl, m)))
+        out.append(set_label(lb, dst, expand(template, m)))
     return merge_same_labels(IVec(out, vec.values, vec.present))
 
 
