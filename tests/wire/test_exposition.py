@@ -1201,3 +1201,13 @@ def outcome(fn: Any, *args: Any) -> object:
 def test_one_match_agrees_on_edge_lines(line: str, norm: str) -> None:
     assert ex._text_sample(line, norm) == ex._text_tokens(line, norm)
     assert ex._om_sample(line, norm, "", "unknown") == ex._om_tokens(line, norm, "", "unknown")
+
+
+@pytest.mark.slow
+def test_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench/exposition.py works end to end (its figures mean nothing on CI)."""
+    from bench import exposition as bench
+
+    assert bench.main(["--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(" warm ") == 5 and "encode_text" in out

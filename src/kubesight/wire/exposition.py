@@ -65,15 +65,18 @@ in an :class:`ExpositionCache` that outlives the scrape: a target repeats the
 same series text every scrape, so a hit yields the very same label tuple with
 no parsing at all. Comment lines are looked up whole the same way. Once a body
 was all hits, the next one is first compared with it as a whole (``_Template``:
-tuple comparisons and C-level slicing, no Python loop over lines), and when
-only the values changed the line loop is skipped altogether. Values are
+tuple comparisons, ``str.startswith`` and slicing through ``map``, no Python
+loop over lines), and when only values and timestamps changed the line loop is
+skipped altogether. Values are
 converted all at once at the end (``float`` per token through ``map``), after
 one check over all tokens together that they are in Go's float syntax. A
 cache miss of the common line shape is read with one regex match; any other
 line (a comment seen first, a timestamp, an exemplar, quoted names, odd
 spacing) goes through a token reader that follows Prometheus' lexer and
 explains errors. If the batched value check fails, the whole body is read
-again line by line without the cache, so the error names its line.
+again line by line without the cache, so the error names its line. (A body
+that is not valid UTF-8, which Prometheus allows inside plain comments, is
+always read that careful way.)
 """
 
 from __future__ import annotations
@@ -1185,14 +1188,10 @@ def parse(
     timestamps = np.full(n, default_timestamp_ms, dtype=np.int64)
     if honor_timestamps and scanned.ts_at:
         timestamps[np.asarray(scanned.ts_at, dtype=np.int64)] = scanned.ts_ms
-    batch = SampleBatch(
-        scanned.labels,
-        np.arange(n, dtype=np.int32),
-        timestamps,
-        values,
-        scanned.metadata,
-    )
-    return ParsedScrape(batch, scanned.metadata, scanned.exemplars, scanned.created)
+    # The metadata list is shared with the cache: callers get their own copy.
+    metadata = list(scanned.metadata)
+    batch = SampleBatch(scanned.labels, np.arange(n, dtype=np.int32), timestamps, values, metadata)
+    return ParsedScrape(batch, metadata, scanned.exemplars, scanned.created)
 
 
 # ---------------------------------------------------------------------------
