@@ -272,7 +272,9 @@ def test_endpointslice_role() -> None:
                 port = {es + "port": "9000", es + "port_name": "testport", es + "port_protocol": "TCP",
                         es + "port_app_protocol": "http"}
                 assert targets == [
+                    # An empty targetRef still sets its (empty) labels, as in Prometheus' test.
                     {"__address__": "1.2.3.4:9000", **port, es + "endpoint_hostname": "testendpoint1",
+                     es + "address_target_kind": "", es + "address_target_name": "",
                      es + "endpoint_conditions_ready": "true", es + "endpoint_conditions_serving": "true",
                      es + "endpoint_conditions_terminating": "false",
                      es + "endpoint_topology_topology": "value",

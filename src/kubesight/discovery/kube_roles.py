@@ -282,7 +282,8 @@ def build_endpoints(eps: Obj, services: Lookup, pods: Lookup,
                         META + "endpoint_ready": ready,
                     }
                     ref = addr.get("targetRef")
-                    if ref:
+                    # An empty reference is still a reference: its labels are set, empty.
+                    if ref is not None:
                         t[META + "endpoint_address_target_kind"] = _s(ref.get("kind"))
                         t[META + "endpoint_address_target_name"] = _s(ref.get("name"))
                     if addr.get("nodeName") is not None:
@@ -335,7 +336,7 @@ def build_endpointslice(eps: Obj, services: Lookup, pods: Lookup,
                 if ep.get("hostname") is not None:
                     t[p + "endpoint_hostname"] = _s(ep["hostname"])
                 ref = ep.get("targetRef")
-                if ref:
+                if ref is not None:
                     t[p + "address_target_kind"] = _s(ref.get("kind"))
                     t[p + "address_target_name"] = _s(ref.get("name"))
                 # discovery.k8s.io/v1 keeps the old topology map as deprecatedTopology.
