@@ -1211,3 +1211,9 @@ def test_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert bench.main(["--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert out.count(" warm ") == 5 and "encode_text" in out
+
+
+@given(st.one_of(st.integers(-(10**6), 10**6).map(float), st.floats()))
+def test_encoded_values_are_go_formatted(f: float) -> None:
+    want = "0" if f == 0 else format_go_float(f)  # client_golang writes both zeros as 0
+    assert ex._encode_value(f) == want

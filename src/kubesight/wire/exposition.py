@@ -1222,9 +1222,12 @@ def _esc_help(v: str) -> str:
 
 
 def _encode_value(f: float) -> str:
-    # client_golang's writeFloat: 1, 0, -1 without decimals, else Go's %g.
+    # client_golang's writeFloat: 1, 0, -1 without decimals, else Go's %g,
+    # which writes integers below 1e6 plainly (the common case, done quickly).
     if f == 0:
         return "0"
+    if f.is_integer() and -1e6 < f < 1e6:
+        return str(int(f))
     return format_go_float(f)
 
 
@@ -1245,6 +1248,9 @@ def encode_text(
     values and help escaped, labels with empty values left out.
     """
     out: list[str] = []
+    # Label and metric names repeat on every sample: render each once per call.
+    label_names: dict[str, str] = {}
+    classic: dict[str, bool] = {}
     for md, samples in families:
         fname = _meta_name_text(md.metric_family)
         if md.help:
@@ -1257,9 +1263,15 @@ def encode_text(
                 if k == METRIC_NAME:
                     name = v
                 elif v != "":
-                    kk = k if _CLASSIC_LNAME_RE.fullmatch(k) else f'"{_esc_value(k)}"'
+                    kk = label_names.get(k)
+                    if kk is None:
+                        kk = k if _CLASSIC_LNAME_RE.fullmatch(k) else f'"{_esc_value(k)}"'
+                        label_names[k] = kk
                     parts.append(f'{kk}="{_esc_value(v)}"')
-            if _CLASSIC_NAME_RE.fullmatch(name):
+            ok = classic.get(name)
+            if ok is None:
+                ok = classic[name] = _CLASSIC_NAME_RE.fullmatch(name) is not None
+            if ok:
                 series = f"{name}{{{','.join(parts)}}}" if parts else name
             else:
                 series = "{" + ",".join([f'"{_esc_value(name)}"', *parts]) + "}"
