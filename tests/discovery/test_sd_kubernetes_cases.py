@@ -81,6 +81,33 @@ POD_INIT = {
                "containerStatuses": [{"name": "testcontainer", "containerID": "docker://a1b2c3d4e5f6"}],
                "initContainerStatuses": [{"name": "initcontainer", "containerID": "containerd://6f5e4d3c2b1a"}]}}
 
+
+
+def _ingress(tls_hosts: list[str] | None) -> dict[str, Any]:
+    return {"metadata": {"name": "testingress", "namespace": "default",
+                         "labels": {"test/label": "testvalue"},
+                         "annotations": {"test/annotation": "testannotationvalue"}},
+            "spec": {"ingressClassName": "testclass",
+                     "tls": None if tls_hosts is None else [{"hosts": tls_hosts}],
+                     "rules": [
+                         {"host": "example.com", "http": {"paths": [{"path": "/"}, {"path": "/foo"}]}},
+                         {"host": "nobackend.example.com", "http": {"paths": None}},
+                         {"host": "test.example.com", "http": {"paths": [{}]}}]}}
+
+
+def _ingress_expected(scheme1: str, scheme2: str) -> dict[str, Any]:
+    def t(host: str, scheme: str, path: str) -> dict[str, str]:
+        return {M + "ingress_scheme": scheme, M + "ingress_host": host,
+                M + "ingress_path": path, "__address__": host}
+    return {"ingress/default/testingress": (
+        {M + "ingress_name": "testingress", M + "namespace": "default",
+         M + "ingress_label_test_label": "testvalue", M + "ingress_labelpresent_test_label": "true",
+         M + "ingress_annotation_test_annotation": "testannotationvalue",
+         M + "ingress_annotationpresent_test_annotation": "true", M + "ingress_class_name": "testclass"},
+        [t("example.com", scheme1, "/"), t("example.com", scheme1, "/foo"),
+         t("test.example.com", scheme2, "/")])}
+
+
 # (name, role, config extras, {resource: [objects]}, {source: (group labels, targets)})
 CASES: list[tuple[str, str, dict[str, Any], dict[str, list[Any]], dict[str, tuple[dict[str, str], list[dict[str, str]]]]]] = [
     ("TestEndpointsDiscoveryBeforeRun", "endpoints", {}, {"endpoints": [MAKE_ENDPOINTS]},
@@ -147,6 +174,14 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, list[Any]], dict[str, tupl
           {"__address__": "1.2.3.4", M + "pod_container_name": "initcontainer",
            M + "pod_container_image": "initcontainer:latest", M + "pod_container_init": "true",
            M + "pod_container_id": "containerd://6f5e4d3c2b1a"}])}),
+    ("TestIngressDiscoveryAdd/TLSNo", "ingress", {}, {"ingresses": [_ingress(None)]},
+     _ingress_expected("http", "http")),
+    ("TestIngressDiscoveryAdd/TLSYes", "ingress", {},
+     {"ingresses": [_ingress(["example.com", "test.example.com"])]}, _ingress_expected("https", "https")),
+    ("TestIngressDiscoveryAdd/TLSMixed", "ingress", {}, {"ingresses": [_ingress(["example.com"])]},
+     _ingress_expected("https", "http")),
+    ("TestIngressDiscoveryAdd/TLSWildcard", "ingress", {}, {"ingresses": [_ingress(["*.example.com"])]},
+     _ingress_expected("http", "https")),
 ]
 
 
