@@ -54,7 +54,8 @@ TESTDATA = Path(__file__).resolve().parent.parent / "tests" / "wire" / "testdata
 
 def best_cpu(fn: Callable[[], object], repeat: int) -> float:
     """Seconds of this thread's CPU time for the fastest of ``repeat`` calls."""
-    fn()
+    for _ in range(5):  # warm up: allocator arenas, caches, CPU frequency
+        fn()
     best = float("inf")
     for _ in range(repeat):
         t0 = time.thread_time()
