@@ -9,6 +9,7 @@ import logging
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cramjam
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from kubesight.ingest import pushgateway_store
+from kubesight.ingest import pushgateway_proto, pushgateway_store
 from kubesight.ingest.pushgateway import PathError, PushLimits, parse_grouping_key, routes
 from kubesight.ingest.pushgateway_export import PushExporter, run_exporter
 from kubesight.ingest.pushgateway_store import PushRegistry
@@ -83,6 +84,45 @@ another_metric 2398.283
 """
 
 Step = tuple[str, str, bytes]
+
+PB = {"Content-Type": "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"}
+
+
+def pb_family(name: str, mtype: int, metrics: list[dict[str, Any]], help: str = "") -> bytes:
+    """One varint-delimited MetricFamily; each metric is {"labels": {...}, field: value-or-dict}."""
+    mf = pushgateway_proto._MetricFamily(name=name, type=mtype, help=help)
+    for spec in metrics:
+        m = mf.metric.add()
+        for k, v in spec.get("labels", {}).items():
+            m.label.add(name=k, value=v)
+        for field, value in spec.items():
+            if field == "labels":
+                continue
+            if field == "timestamp_ms":
+                m.timestamp_ms = value
+            elif field == "summary":
+                q, count, total = value
+                for qq, qv in q:
+                    m.summary.quantile.add(quantile=qq, value=qv)
+                m.summary.sample_count, m.summary.sample_sum = count, total
+            elif field == "histogram":
+                buckets, count, total = value
+                for ub, c in buckets:
+                    m.histogram.bucket.add(upper_bound=ub, cumulative_count=c)
+                m.histogram.sample_count, m.histogram.sample_sum = count, total
+            elif field == "native":
+                m.histogram.sample_count = 1
+                m.histogram.positive_span.append(b"\x08\x01")
+            else:
+                getattr(m, field).value = value
+    raw: bytes = mf.SerializeToString()
+    n, prefix = len(raw), bytearray()
+    while True:
+        prefix.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(prefix) + raw
+
 
 SEMANTICS: list[tuple[str, list[Step], dict[Labels, float]]] = [
     (
@@ -312,9 +352,11 @@ BAD_BODIES: list[tuple[str, bytes, dict[str, str], int, str]] = [
     ("duplicate after grouping", b'a{job="x"} 1\na 2\n', {}, 400, "pushed twice"),
     ("suffix collision", b"# TYPE s summary\ns_count 1\n# TYPE s_sum gauge\ns_sum 1\n", {}, 400,
      "'s_sum' collides with the summary 's'"),
-    ("protobuf", b"\x05\x0a\x03abc",
-     {"Content-Type": "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"},
-     415, "protobuf push format is not supported"),
+    ("protobuf garbage", b"\x05\xff\xff\xff\xff\xff", PB, 400, "cannot parse the pushed protobuf MetricFamily stream"),
+    ("protobuf cut", b"\x09\x0a\x03abc", PB, 400, "message of 9 bytes is cut off after 5"),
+    ("protobuf bad prefix", b"\xff" * 11, PB, 400, "invalid length prefix"),
+    ("protobuf text", b"\x05\x0a\x03abc", {"Content-Type": "application/vnd.google.protobuf; encoding=text"},
+     415, "unsupported protobuf Content-Type"),
     ("unknown encoding", b"a 1\n", {"Content-Encoding": "br"}, 415, "unsupported Content-Encoding 'br'"),
     ("bad gzip", b"not gzip", {"Content-Encoding": "gzip"}, 400, "not valid gzip"),
     ("truncated gzip", gzip.compress(b"a 1\n" * 100)[:20], {"Content-Encoding": "gzip"}, 400, "gzip"),
@@ -359,6 +401,63 @@ def test_type_conflict_across_groups_and_help_tolerated(env: Env) -> None:
     assert c.delete("/metrics/job/a").status_code == 202
     assert c.delete("/metrics/job/b").status_code == 202
     assert c.put("/metrics/job/b", content=b"# TYPE m gauge\nm 3\n").status_code == 200
+
+
+def test_protobuf_push_as_client_golang_sends_it(env: Env) -> None:
+    body = (
+        pb_family("g", 1, [{"labels": {"a": "x", "job": "ignored", "e": ""}, "gauge": 1.5}], "A gauge.")
+        + pb_family("c", 0, [{"counter": 7}])
+        + pb_family("u", 3, [{"untyped": -1}])
+        + pb_family("s", 2, [{"summary": ([(0.5, 2.0), (0.99, 3.0)], 4, 9.5)}])
+        + pb_family("h", 4, [{"labels": {"p": "q"}, "histogram": ([(0.1, 1), (1, 3)], 5, 2.25)}])
+    )
+    r = env.client.put("/metrics/job/j/instance/i", content=body, headers=PB)
+    assert r.status_code == 200, r.text
+    got = {k: v for k, v in env.latest().items() if not dict(k)["__name__"].startswith("push_")}
+    base = {"job": "j", "instance": "i"}
+    assert got == {
+        L("g", a="x", **base): 1.5, L("c", **base): 7, L("u", **base): -1,
+        L("s", quantile="0.5", **base): 2, L("s", quantile="0.99", **base): 3,
+        L("s_sum", **base): 9.5, L("s_count", **base): 4,
+        L("h_bucket", le="0.1", p="q", **base): 1, L("h_bucket", le="1.0", p="q", **base): 3,
+        L("h_bucket", le="+Inf", p="q", **base): 5, L("h_sum", p="q", **base): 2.25, L("h_count", p="q", **base): 5,
+    }
+    assert env.store.metadata("g")["g"][0].help == "A gauge."
+    assert env.store.metadata("s")["s"][0].type == "summary"
+    # POST replaces by family name across formats.
+    assert env.client.post("/metrics/job/j/instance/i", content=b"c 8\n").status_code == 200
+    assert env.values("c") == {L("c", **base): 8} and env.values("g") == {L("g", a="x", **base): 1.5}
+
+
+PB_REFUSED: list[tuple[str, bytes, int, str, bool]] = [
+    ("timestamp", pb_family("t", 1, [{"gauge": 1, "timestamp_ms": 5}]), 400, "sample t has timestamp 5", True),
+    ("wrong type", pb_family("t", 1, [{"counter": 1}]), 400, "metric t of family 't' is not a gauge", True),
+    ("reserved label", pb_family("t", 1, [{"labels": {"__r": "1"}, "gauge": 1}]), 400, "'__r' is reserved", True),
+    ("duplicate label", pb_family("t", 1, [{"labels": {"a": "1", "b": "2"}, "gauge": 1}]).replace(b"\x0a\x01b", b"\x0a\x01a"),
+     400, "empty or duplicate label name", True),
+    ("native histogram", pb_family("n", 4, [{"native": 1}]), 400, "native histograms cannot be pushed yet", False),
+    ("gauge histogram", pb_family("n", 5, [{"labels": {}}]), 400, "type gaugehistogram cannot be pushed", False),
+    ("unknown type", pb_family("n", 9, []), 400, "unknown metric type 9", False),
+    ("no name", pb_family("", 1, []), 400, "metric family without a name", False),
+    ("name not UTF-8", b"\x05\x0a\x03\xff\xfe\xfd", 400, "the metric family name is not valid UTF-8", False),
+    ("label not UTF-8", pb_family("t", 1, [{"labels": {"a": "\u00e9"}, "gauge": 1}]).replace(b"\xc3\xa9", b"\xe9\xe9"),
+     400, "a label value of 't' is not valid UTF-8", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message", "sets_failure"), [c[1:] for c in PB_REFUSED], ids=[c[0] for c in PB_REFUSED]
+)
+def test_protobuf_refusals(env: Env, body: bytes, status: int, message: str, sets_failure: bool) -> None:
+    assert env.client.put("/metrics/job/j", content=b"keep 1\n").status_code == 200
+    env.clock.t += 5
+    r = env.client.post("/metrics/job/j", content=body, headers=PB)
+    assert r.status_code == status, r.text
+    assert message in r.text
+    if status == 400:
+        assert env.values("keep") == {L("keep", job="j"): 1}
+        failure = env.values("push_failure_time_seconds")[L("push_failure_time_seconds", job="j")]
+        assert failure == (T0 + 5 if sets_failure else 0)
 
 
 def test_gzip_and_snappy_bodies(env: Env) -> None:

@@ -22,7 +22,7 @@ import pytest
 from kubesight.model import Labels
 from kubesight.wire.exposition import Format, parse
 from tests.conftest import free_port, require_peer
-from tests.ingest.test_pushgateway import COMPLEX, Env
+from tests.ingest.test_pushgateway import COMPLEX, PB, Env, pb_family
 
 # The real Pushgateway's own metrics; everything else on its /metrics was pushed.
 _OWN_PREFIXES = ("go_", "process_", "pushgateway_", "promhttp_")
@@ -125,6 +125,15 @@ SCENARIO: list[tuple[str, str, bytes, dict[str, str]]] = [
     ("PUT", "/metrics/job/slash/x/1/y/", b"sl 3\n", {}),
     ("DELETE", "/metrics/job/slash/x/1/y@base64/=", b"", {}),
     ("PUT", "/metrics/job/slash/x/1/", b"sl 4\n", {}),
+    ("PUT", "/metrics/job/proto/instance/p", pb_family("pg", 1, [{"labels": {"a": "x", "job": "no"}, "gauge": 1.5}], "G.")
+     + pb_family("pc", 0, [{"counter": 7}]) + pb_family("pu", 3, [{"untyped": -1}])
+     + pb_family("ps", 2, [{"summary": ([(0.5, 2.0), (0.99, 3.0)], 4, 9.5)}])
+     + pb_family("ph", 4, [{"labels": {"p": "q"}, "histogram": ([(0.1, 1), (1, 3)], 5, 2.25)}]), PB),
+    ("POST", "/metrics/job/proto/instance/p", pb_family("pc", 0, [{"counter": 8}]), PB),
+    ("POST", "/metrics/job/proto/instance/p", pb_family("pt", 1, [{"gauge": 1, "timestamp_ms": 5}]), PB),
+    ("POST", "/metrics/job/proto/instance/p", pb_family("pc", 1, [{"counter": 1}]), PB),
+    ("POST", "/metrics/job/proto/instance/p",
+     pb_family("pd", 1, [{"labels": {"a": "1", "b": "2"}, "gauge": 1}]).replace(b"\x0a\x01b", b"\x0a\x01a"), PB),
     ("PUT", "/metrics/job/other", b"# TYPE some_metric counter\nsome_metric 9\n", {}),
     ("DELETE", "/metrics/job/other", b"", {}),
 ]
@@ -149,4 +158,7 @@ def test_same_answers_and_same_series_as_the_pushgateway(pushgateway: Peer) -> N
             for name, t in types.items():
                 md = env.store.metadata(name)[name][0]
                 assert (md.type, name) == (t, name), where
-        assert len(series) > 40  # the comparison above was not between two empty sets
+        # The comparisons above were not between two empty sets.
+        assert len(series) > 40
+        names = {dict(k)["__name__"] for k in series}
+        assert {"pg", "pc", "ps", "ph_bucket", "h_bucket", "sl"} <= names

@@ -3,8 +3,10 @@
 Answers as the Pushgateway does: 200 for an accepted push, 202 for a delete,
 400 with a one-line reason for a bad path or body or a refused push (the
 previously pushed group stays as it was), 413 over the size limit, 415 for
-the protobuf format and unknown Content-Encodings. The body is text format
-0.0.4 whatever its Content-Type says, as the Pushgateway falls back to text.
+an unknown Content-Encoding or protobuf other than delimited MetricFamily
+messages. The body is the delimited protobuf format when its Content-Type
+says so exactly (client_golang's default), otherwise text format 0.0.4,
+whatever the Content-Type says, as the Pushgateway falls back to text.
 
 Also served: ``GET /api/v1/metrics`` (the groups as the Pushgateway's JSON
 API lists them) and ``GET /api/v1/status``. The pushed metrics reach the store
@@ -39,6 +41,7 @@ from kubesight import __version__
 from kubesight.errors import DecodeError, UnsupportedError, ValidationError
 from kubesight.ingest.http import BodyTooLargeError, read_body, text_error
 from kubesight.ingest.pushgateway_export import exposed_samples, run_exporter
+from kubesight.ingest.pushgateway_proto import PROTOBUF_MEDIA_TYPE, parse_delimited
 from kubesight.ingest.pushgateway_store import (
     Group,
     GroupingKey,
@@ -157,12 +160,33 @@ def _decode_body(body: bytes, encoding: str | None, limit: int) -> bytes:
     raise UnsupportedError(f"unsupported Content-Encoding {encoding!r}; accepted: gzip, snappy")
 
 
-def _is_protobuf(content_type: str | None) -> bool:
-    return (content_type or "").partition(";")[0].strip().lower() == "application/vnd.google.protobuf"
+def _body_format(content_type: str | None) -> str:
+    """``"text"`` or ``"protobuf"``, or raise UnsupportedError for protobuf we cannot read.
+
+    As in the Pushgateway, only the exact delimited MetricFamily media type is
+    protobuf and anything else is read as text.
+    """
+    media, _, params = (content_type or "").partition(";")
+    if media.strip().lower() != PROTOBUF_MEDIA_TYPE:
+        return "text"
+    p = dict(
+        (k.strip().lower(), v.strip().strip('"'))
+        for k, _, v in (item.partition("=") for item in params.split(";"))
+    )
+    if p.get("proto") == "io.prometheus.client.MetricFamily" and p.get("encoding") == "delimited":
+        return "protobuf"
+    raise UnsupportedError(
+        f"unsupported protobuf Content-Type {content_type!r}: only "
+        "'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+        "encoding=delimited' or the text format 0.0.4 can be pushed"
+    )
 
 
-def _families_from_body(body: bytes, key: GroupingKey, now: float) -> dict[str, PushedFamily]:
-    """Parse and check a body; DecodeError for bad text, ValidationError for a refused push."""
+def _families_from_body(body: bytes, fmt: str, key: GroupingKey, now: float) -> dict[str, PushedFamily]:
+    """Parse and check a body; DecodeError for bad bytes, ValidationError for a refused push."""
+    if fmt == "protobuf":
+        samples, metadata = parse_delimited(body)
+        return group_families(samples, metadata, key, now)
     parsed = parse(body, Format.TEXT_004, default_timestamp_ms=_NO_TIMESTAMP)
     batch = parsed.batch
     ts = batch.timestamps
@@ -173,8 +197,7 @@ def _families_from_body(body: bytes, key: GroupingKey, now: float) -> dict[str, 
             f"pushed metrics must not have timestamps: sample {format_labels(batch.series[i])} "
             f"has timestamp {int(ts[i])} (the time of a pushed sample is the time it is read)"
         )
-    samples = list(zip(batch.series, batch.values.tolist(), strict=True))
-    return group_families(samples, parsed.metadata, key, now)
+    return group_families(list(zip(batch.series, batch.values.tolist(), strict=True)), parsed.metadata, key, now)
 
 
 def _key_of(request: Request, job_base64: bool) -> GroupingKey:
@@ -192,12 +215,10 @@ def _push_handler(
             key = _key_of(request, job_base64)
         except PathError as exc:
             return text_error(400, str(exc))
-        if _is_protobuf(request.headers.get("content-type")):
-            return text_error(
-                415,
-                "the protobuf push format is not supported by kubesight; push text format 0.0.4 "
-                "(Content-Type: text/plain; version=0.0.4)",
-            )
+        try:
+            fmt = _body_format(request.headers.get("content-type"))
+        except UnsupportedError as exc:
+            return text_error(415, str(exc))
         try:
             body = _decode_body(
                 await read_body(request, limits.max_body_bytes),
@@ -211,11 +232,12 @@ def _push_handler(
         except DecodeError as exc:
             return text_error(400, str(exc))
         try:
-            families = _families_from_body(body, key, registry.clock())
+            families = _families_from_body(body, fmt, key, registry.clock())
         except DecodeError as exc:
             # As in the Pushgateway, a body that does not parse never reaches
             # the group, so it does not set push_failure_time_seconds.
-            return text_error(400, f"cannot parse the pushed text format: {exc}")
+            what = "text format" if fmt == "text" else "protobuf MetricFamily stream"
+            return text_error(400, f"cannot parse the pushed {what}: {exc}")
         except ValidationError as exc:
             registry.fail(key)
             return _refused(request, method, key, exc)
