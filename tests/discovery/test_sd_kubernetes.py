@@ -436,3 +436,21 @@ def test_endpoints_attach_node_metadata_and_bad_object_isolated() -> None:
                 assert t[M + "node_labelpresent_zone"] == "true" and M + "endpoint_node_name" in t
                 assert set(out.groups) == {"endpoints/default/s"}
     asyncio.run(main())
+
+
+def test_bearer_token_file_is_reread(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    token = tmp_path / "token"
+    token.write_text("old\n")
+
+    async def main() -> None:
+        async with FakeKube(token="new") as kube:
+            kube.add("nodes", NODE)
+            d = discoverer(kube, "node", authorization={"credentials_file": str(token)})
+            with caplog.at_level(logging.WARNING, logger="kubesight.discovery.kubernetes"):
+                async with Running(d) as out:
+                    await wait_for(lambda: "HTTP 401" in caplog.text, what="401 logged")
+                    assert not out.groups
+                    token.write_text("new\n")  # a rotated service-account token
+                    await wait_for(lambda: "node/test" in out.groups, what="discovery after rotation")
+            assert kube.requests[-1].headers["authorization"] == "Bearer new"
+    asyncio.run(main())

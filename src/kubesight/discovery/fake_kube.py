@@ -75,6 +75,7 @@ class Request:
     method: str
     path: str
     query: dict[str, str]
+    headers: dict[str, str]
 
 
 class _Watch:
@@ -84,8 +85,10 @@ class _Watch:
 
 
 class FakeKube:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None) -> None:
+        """``token``: when set, requests without ``Authorization: Bearer <token>`` get 401."""
         self.host, self.port = host, port
+        self.token = token
         self.objects: dict[str, dict[str, Obj]] = {r: {} for r in KINDS}
         self.resource_version = 1000
         self.history: list[Event] = []
@@ -212,17 +215,17 @@ class FakeKube:
                 if not line:
                     return
                 method, target, _ = line.decode("latin-1").split(" ", 2)
-                length = 0
+                headers: dict[str, str] = {}
                 while True:
                     h = await reader.readline()
                     if h in (b"\r\n", b"\n", b""):
                         break
                     name, _, value = h.decode("latin-1").partition(":")
-                    if name.strip().lower() == "content-length":
-                        length = int(value.strip())
+                    headers[name.strip().lower()] = value.strip()
+                length = int(headers.get("content-length", "0"))
                 if length:
                     await reader.readexactly(length)
-                keep = await self._handle(method, target, writer)
+                keep = await self._handle(method, target, headers, writer)
                 if not keep:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
@@ -231,10 +234,13 @@ class FakeKube:
             self._conns.discard(task)
             writer.close()
 
-    async def _handle(self, method: str, target: str, writer: asyncio.StreamWriter) -> bool:
+    async def _handle(self, method: str, target: str, headers: dict[str, str],
+                      writer: asyncio.StreamWriter) -> bool:
         parts = urlsplit(target)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        self.requests.append(Request(method, parts.path, query))
+        self.requests.append(Request(method, parts.path, query, headers))
+        if self.token is not None and headers.get("authorization") != f"Bearer {self.token}":
+            return await _respond(writer, 401, _status(401, "Unauthorized", "Unauthorized"))
         if parts.path == "/version":
             return await _respond(writer, 200, {"major": "1", "minor": "26",
                                                 "gitVersion": "v1.26.0", "platform": "linux/amd64"})
@@ -302,7 +308,7 @@ def _status(code: int, reason: str, message: str) -> Obj:
             "message": message, "reason": reason, "code": code}
 
 
-_REASONS = {200: "OK", 404: "Not Found", 410: "Gone", 400: "Bad Request"}
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 410: "Gone"}
 
 
 async def _respond(writer: asyncio.StreamWriter, code: int, body: Obj) -> bool:
