@@ -454,3 +454,41 @@ def test_bearer_token_file_is_reread(tmp_path: Path, caplog: pytest.LogCaptureFi
                     await wait_for(lambda: "node/test" in out.groups, what="discovery after rotation")
             assert kube.requests[-1].headers["authorization"] == "Bearer new"
     asyncio.run(main())
+
+
+def test_related_object_changes_rebuild_groups() -> None:
+    slice_ = {"metadata": {"name": "testservice-x", "namespace": "default",
+                           "labels": {"kubernetes.io/service-name": "testservice"}},
+              "addressType": "IPv4", "ports": [{"name": "p", "port": 9000, "protocol": "TCP"}],
+              "endpoints": [{"addresses": ["1.2.3.4"],
+                             "targetRef": {"kind": "Pod", "name": "testpod", "namespace": "default"}}]}
+
+    async def main() -> None:
+        async with FakeKube() as kube:
+            kube.add("endpoints", ENDPOINTS)
+            kube.add("endpointslices", slice_)
+            kube.add("services", SERVICE)
+            kube.add("pods", POD)
+            async with Running(discoverer(kube, "endpoints")) as eps, \
+                    Running(discoverer(kube, "endpointslice")) as sls:
+                await wait_for(lambda: bool(eps.groups) and bool(sls.groups))
+                pod = kube.get("pods", "default", "testpod")
+                assert pod is not None
+                pod["metadata"]["labels"] = {"version": "2"}
+                kube.update("pods", pod)
+
+                def pod_label(out: Collector) -> set[str | None]:
+                    return {t.get(M + "pod_label_version") for g in out.groups.values()
+                            for t in g.targets if M + "pod_name" in t}
+                await wait_for(lambda: pod_label(eps) == {"2"}, what="endpoints rebuilt on pod change")
+                await wait_for(lambda: pod_label(sls) == {"2"}, what="slice rebuilt on pod change")
+                svc = kube.get("services", "default", "testservice")
+                assert svc is not None
+                svc["metadata"]["labels"] = {"tier": "web"}
+                kube.update("services", svc)
+                await wait_for(lambda: sls.groups["endpointslice/default/testservice-x"].labels.get(
+                    M + "service_label_tier") == "web", what="slice rebuilt on service change")
+                kube.delete("services", "default", "testservice")
+                await wait_for(lambda: M + "service_name" not in
+                               sls.groups["endpointslice/default/testservice-x"].labels)
+    asyncio.run(main())

@@ -92,6 +92,9 @@ class _Session:
         self.dirty: set[str] = set()
         self.wake = asyncio.Event()
         self.last: dict[str, TargetGroup] = {}
+        # "<resource>:<key>" of a related object -> keys of main objects referring to it.
+        self.referrers: dict[str, set[str]] = {}
+        self.refs_of: dict[str, set[str]] = {}
         main = _RESOURCE_OF[d.role]
         needed = [main]
         if d.role in ("endpoints", "endpointslice"):
@@ -120,9 +123,6 @@ class _Session:
             return None
         return get
 
-    def _objects(self, res: str) -> list[tuple[str, Obj]]:
-        return [kv for inf in self.informers.get(res, []) for kv in inf.store.items()]
-
     def _handler(self, res: str) -> Callable[[str, Obj | None, Obj | None], None]:
         def on_change(key: str, old: Obj | None, new: Obj | None) -> None:
             self._changed(res, key, old, new)
@@ -132,29 +132,19 @@ class _Session:
     def _changed(self, res: str, key: str, old: Obj | None, new: Obj | None) -> None:
         if res == self.main:
             self.dirty.add(key)
+            # Keep the reverse index current: which related objects this one refers to.
+            for ref in self.refs_of.pop(key, set()):
+                self.referrers.get(ref, set()).discard(key)
+            if new is not None:
+                refs = _references(self.d.role, new)
+                self.refs_of[key] = refs
+                for ref in refs:
+                    self.referrers.setdefault(ref, set()).add(key)
             return
-        role = self.d.role
-        if res == "nodes":
-            for k, obj in self._objects(self.main):
-                if key in _node_names(role, obj):
-                    self.dirty.add(k)
-        elif res == "services" and role == "endpoints":
-            if self.lookup("endpoints")(key) is not None:
-                self.dirty.add(key)
-        elif res == "services" and role == "endpointslice":
-            ns, _, name = key.partition("/")
-            for k, obj in self._objects("endpointslices"):
-                meta = obj.get("metadata") or {}
-                labels = meta.get("labels")
-                if (meta.get("namespace") == ns and isinstance(labels, dict)
-                        and labels.get(roles.SERVICE_NAME_LABEL) == name):
-                    self.dirty.add(k)
-        elif res == "pods":
-            # Prometheus 2.42 only picks pod changes up with the next change of the
-            # endpoints; rebuilding now keeps the pod labels of targets current.
-            for k, obj in self._objects(self.main):
-                if key in _pod_refs(role, obj):
-                    self.dirty.add(k)
+        # A related object changed (a node, service or pod): rebuild what refers to it.
+        # Prometheus 2.42 does this for nodes and services; for pods it waits for the
+        # next change of the endpoints, rebuilding now keeps pod labels current.
+        self.dirty.update(self.referrers.get(f"{res}:{key}", ()))
 
     def build(self, key: str) -> TargetGroup | None:
         obj = self.lookup(self.main)(key)
@@ -221,32 +211,39 @@ class _Session:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _safe(refs: Callable[[str, Obj], set[str]]) -> Callable[[str, Obj], set[str]]:
-    """An object of an unexpected shape references nothing, rather than breaking its informer."""
-    def wrapped(role: str, obj: Obj) -> set[str]:
-        try:
-            return refs(role, obj)
-        except (AttributeError, TypeError):
-            return set()
-    return wrapped
+def _references(role: str, obj: Obj) -> set[str]:
+    """The related objects a role's group is built from, as ``<resource>:<key>``."""
+    try:
+        return _references_unchecked(role, obj)
+    except (AttributeError, TypeError):
+        # An object of an unexpected shape refers to nothing rather than breaking its informer.
+        return set()
 
 
-@_safe
-def _node_names(role: str, obj: Obj) -> set[str]:
+def _references_unchecked(role: str, obj: Obj) -> set[str]:
+    meta = obj.get("metadata") or {}
+    ns = meta.get("namespace")
+    out: set[str] = set()
     if role == "pod":
-        return {str((obj.get("spec") or {}).get("nodeName") or "")}
+        node = (obj.get("spec") or {}).get("nodeName")
+        if node:
+            out.add(f"nodes:{node}")
+        return out
     if role == "endpoints":
-        return {str(a.get("nodeName")) for s in obj.get("subsets") or []
-                for kind in ("addresses", "notReadyAddresses") for a in s.get(kind) or []}
-    return {str(ep.get("nodeName")) for ep in obj.get("endpoints") or []}
-
-
-@_safe
-def _pod_refs(role: str, obj: Obj) -> set[str]:
-    refs: list[Obj] = []
-    if role == "endpoints":
-        refs = [a.get("targetRef") or {} for s in obj.get("subsets") or []
-                for kind in ("addresses", "notReadyAddresses") for a in s.get(kind) or []]
+        out.add(f"services:{ns}/{meta.get('name')}")
+        addrs = [a for s in obj.get("subsets") or []
+                 for kind in ("addresses", "notReadyAddresses") for a in s.get(kind) or []]
     elif role == "endpointslice":
-        refs = [ep.get("targetRef") or {} for ep in obj.get("endpoints") or []]
-    return {f"{r.get('namespace')}/{r.get('name')}" for r in refs if r.get("kind") == "Pod"}
+        svc = (meta.get("labels") or {}).get(roles.SERVICE_NAME_LABEL)
+        if svc is not None:
+            out.add(f"services:{ns}/{svc}")
+        addrs = list(obj.get("endpoints") or [])
+    else:
+        return out
+    for a in addrs:
+        if a.get("nodeName"):
+            out.add(f"nodes:{a['nodeName']}")
+        ref = a.get("targetRef") or {}
+        if ref.get("kind") == "Pod":
+            out.add(f"pods:{ref.get('namespace')}/{ref.get('name')}")
+    return out
