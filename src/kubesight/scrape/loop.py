@@ -32,16 +32,10 @@ from kubesight.scrape.config import ScrapeConfig
 from kubesight.scrape.relabel import relabel
 from kubesight.scrape.target import Target
 from kubesight.store.interface import Appender
-from kubesight.wire.exposition import ExpositionCache, content_type_format, parse
+from kubesight.wire.exposition import SCRAPE_ACCEPT, ExpositionCache, content_type_format, parse
 
 log = logging.getLogger("kubesight.scrape")
 
-# What Prometheus 2.x asks for: OpenMetrics first, then the text format.
-ACCEPT = (
-    "application/openmetrics-text;version=1.0.0;q=0.5,"
-    "application/openmetrics-text;version=0.0.1;q=0.4,"
-    "text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
-)
 # Prometheus has no default body limit; an unbounded body would take the whole
 # server down, so we stop at 256 MiB unless body_size_limit says otherwise.
 DEFAULT_BODY_LIMIT = 256 << 20
@@ -144,7 +138,7 @@ class ScrapeLoop:
 
     async def _fetch(self) -> tuple[bytes, str | None]:
         headers = {
-            "Accept": ACCEPT,
+            "Accept": SCRAPE_ACCEPT,
             "Accept-Encoding": "gzip" if self.cfg.enable_compression else "identity",
             "User-Agent": f"kubesight/{__version__}",
             "X-Prometheus-Scrape-Timeout-Seconds": f"{self.target.timeout_ms / 1000:g}",
