@@ -492,3 +492,19 @@ def test_related_object_changes_rebuild_groups() -> None:
                 await wait_for(lambda: M + "service_name" not in
                                sls.groups["endpointslice/default/testservice-x"].labels)
     asyncio.run(main())
+
+
+def test_list_is_paged() -> None:
+    async def main() -> None:
+        async with FakeKube() as kube:
+            for i in range(7):
+                kube.add("pods", {"metadata": {"name": f"p{i}", "namespace": "default"},
+                                  "spec": {"containers": [{"name": "c"}]}, "status": {"podIP": f"10.0.0.{i}"}})
+            d = discoverer(kube, "pod")
+            d.page_size = 3
+            async with Running(d) as out:
+                await wait_for(lambda: len(out.groups) == 7)
+            lists = [r for r in kube.requests if not r.query.get("watch")]
+            assert [r.query.get("continue", "") != "" for r in lists] == [False, True, True]
+            assert all(r.query["limit"] == "3" for r in lists)
+    asyncio.run(main())

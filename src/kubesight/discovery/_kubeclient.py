@@ -156,6 +156,8 @@ def object_key(obj: Obj) -> str:
 # Backoff between failed lists/watches: client-go starts near 1s and caps at 30s.
 BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0
+# client-go's reflector pages lists by 500 objects.
+PAGE_SIZE = 500
 
 
 class Informer:
@@ -172,7 +174,9 @@ class Informer:
         on_change: OnChange | None = None,
         backoff_start: float = BACKOFF_START,
         backoff_max: float = BACKOFF_MAX,
+        page_size: int = PAGE_SIZE,
     ) -> None:
+        self.page_size = page_size
         self.client = client
         self.url = base_url + resource.path(namespace)
         self.resource = resource
@@ -198,6 +202,10 @@ class Informer:
             except _GoneError:
                 log.info("kubernetes_sd: %s: resourceVersion %s is gone (410), relisting",
                          self.url, self.resource_version)
+                if self.resource_version is None:
+                    # A list that keeps expiring mid-way must not spin.
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self.backoff_max)
                 self.resource_version = None
                 continue
             except asyncio.CancelledError:
@@ -210,15 +218,28 @@ class Informer:
             backoff = min(backoff * 2, self.backoff_max)
 
     async def _list(self) -> None:
-        resp = await self.client.get(self.url, params=self.selectors)
-        if resp.status_code != 200:
-            raise RuntimeError(f"list: HTTP {resp.status_code}: {_status_message(resp.content)}")
-        body = json.loads(resp.content)
-        items = body.get("items") or []
-        new: dict[str, Obj] = {object_key(o): o for o in items}
+        new: dict[str, Obj] = {}
+        token = ""
+        while True:
+            # Pages keep each response (and the API server's work per request)
+            # bounded in large clusters, as client-go's reflector does.
+            params = dict(self.selectors, limit=str(self.page_size))
+            if token:
+                params["continue"] = token
+            resp = await self.client.get(self.url, params=params)
+            if resp.status_code == 410:
+                raise _GoneError()  # the continue token expired: start the list again
+            if resp.status_code != 200:
+                raise RuntimeError(f"list: HTTP {resp.status_code}: {_status_message(resp.content)}")
+            body = json.loads(resp.content)
+            new.update((object_key(o), o) for o in body.get("items") or [])
+            meta = body.get("metadata") or {}
+            token = str(meta.get("continue") or "")
+            if not token:
+                break
         old = self.store
         self.store = new
-        self.resource_version = str((body.get("metadata") or {}).get("resourceVersion", ""))
+        self.resource_version = str(meta.get("resourceVersion", ""))
         for key in old.keys() - new.keys():
             self.on_change(key, old[key], None)
         for key, obj in new.items():

@@ -262,9 +262,25 @@ class FakeKube:
             return False
         items = [o for o in self.objects[kind.resource].values() if _selected(o, ns, label, field)]
         items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+        meta: Obj = {"resourceVersion": str(self.resource_version)}
+        # Paging: the continue token is "<resourceVersion>/<offset>"; a token from
+        # before expire() is answered 410 Gone, as an expired etcd snapshot is.
+        start = 0
+        if query.get("continue"):
+            rv, _, offset = query["continue"].partition("/")
+            if int(rv) < self.oldest_rv:
+                return await _respond(writer, 410, _status(410, "Expired", "the provided continue parameter is too old"))
+            start = int(offset)
+        limit = int(query.get("limit") or 0)
+        if limit and start + limit < len(items):
+            meta["continue"] = f"{self.resource_version}/{start + limit}"
+            meta["remainingItemCount"] = len(items) - start - limit
+            items = items[start:start + limit]
+        else:
+            items = items[start:]
         return await _respond(writer, 200, {
             "kind": kind.kind + "List", "apiVersion": kind.group_version,
-            "metadata": {"resourceVersion": str(self.resource_version)}, "items": items})
+            "metadata": meta, "items": items})
 
     async def _watch(self, writer: asyncio.StreamWriter, kind: Kind, ns: str, label: str,
                      field: str, query: dict[str, str]) -> None:

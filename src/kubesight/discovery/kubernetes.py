@@ -18,6 +18,7 @@ import httpx
 
 from kubesight.discovery import kube_roles as roles
 from kubesight.discovery._kubeclient import (
+    PAGE_SIZE,
     RESOURCES,
     Informer,
     KubeAccess,
@@ -62,6 +63,7 @@ class KubernetesDiscoverer:
     access_factory: Callable[[], KubeAccess] = in_cluster_access
     own_namespace_factory: Callable[[], str] = read_own_namespace
     backoff_start: float = 0.5
+    page_size: int = PAGE_SIZE
 
     def _namespaces(self) -> list[str]:
         names = list(self.namespaces)
@@ -110,7 +112,8 @@ class _Session:
             spaces = d._namespaces() if resource.namespaced else [""]
             self.informers[res] = [
                 Informer(client, access.base_url, resource, ns, sel.label, sel.field,
-                         on_change=self._handler(res), backoff_start=d.backoff_start)
+                         on_change=self._handler(res), backoff_start=d.backoff_start,
+                         page_size=d.page_size)
                 for ns in spaces]
         self.main = main
 
