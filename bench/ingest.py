@@ -1,7 +1,7 @@
 """Remote-write ingest benchmark: kubesight against Prometheus and VictoriaMetrics.
 
     python bench/ingest.py                      # 100 instances x 240 steps (~14.6M samples)
-    python bench/ingest.py --quick              # 10 x 40, a smoke test in seconds
+    python bench/ingest.py --quick              # 10 x 40, a smoke test (about a minute)
     python bench/ingest.py --servers prometheus,victoriametrics --markdown-out out.md
 
 One run, one data set: the workload (bench/workload.py) is generated and every
