@@ -7,6 +7,7 @@ import gzip
 import json
 import logging
 import math
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ from kubesight.ingest import pushgateway_proto, pushgateway_store
 from kubesight.ingest.pushgateway import PathError, PushLimits, parse_grouping_key, routes
 from kubesight.ingest.pushgateway_export import PushExporter, run_exporter
 from kubesight.ingest.pushgateway_store import PushRegistry
+from kubesight.ingest.remote_write import IngestMetrics
 from kubesight.model import Labels
+from kubesight.model.instrument import Registry
 from kubesight.model.samples import is_stale_nan
 from kubesight.store import MemoryStore
 
@@ -666,3 +669,43 @@ def test_api_metrics_shape(env: Env) -> None:
     assert g["push_failure_time_seconds"]["help"].startswith("Last Unix time when changing this group")
     st = env.client.get("/api/v1/status").json()
     assert st["status"] == "success" and st["data"]["start_time"] == "2023-11-14T22:13:20Z"
+
+
+def test_ingest_metrics_count_pushes_and_failures() -> None:
+    reg = Registry()
+    c = TestClient(Starlette(routes=routes(PushRegistry(None), metrics=IngestMetrics(reg))))
+    assert c.put("/metrics/job/j", content=b"a 1\nb 2\n").status_code == 200
+    assert c.put("/metrics/job/j", content=b"a{").status_code == 400
+    assert c.delete("/metrics/job").status_code == 400
+    text = reg.render()
+    assert 'kubesight_ingest_samples_total{protocol="pushgateway"} 2' in text
+    assert 'kubesight_ingest_failed_requests_total{protocol="pushgateway",code="400"} 2' in text
+
+
+def test_mutated_bodies_never_fail_the_server(env: Env) -> None:
+    # Random edits of valid bodies, in both formats: every answer is 200 or a
+    # 4xx with a reason, never a 500, and the state stays exportable.
+    rnd = random.Random(7)
+    seeds = [
+        COMPLEX,
+        b'# TYPE h histogram\nh_bucket{le="1"} 2\nh_sum 1\nh_count 2\n# TYPE s summary\ns{quantile="0.5"} 1\n',
+        b'a{b="c\\n\\"d"} 1e3\n# HELP x y\nx NaN\n',
+        pb_family("g", 1, [{"labels": {"a": "x"}, "gauge": 1.5}]) + pb_family("h", 4, [{"histogram": ([(0.1, 1)], 5, 2.25)}]),
+    ]
+    for _ in range(600):
+        body = bytearray(rnd.choice(seeds))
+        for _ in range(rnd.randint(1, 4)):
+            op = rnd.random()
+            if op < 0.4 and body:
+                body[rnd.randrange(len(body))] = rnd.randrange(256)
+            elif op < 0.7 and body:
+                del body[rnd.randrange(len(body))]
+            else:
+                body.insert(rnd.randrange(len(body) + 1), rnd.choice(b'{}"=,# \n\\\xff\x00ae1'))
+        r = env.client.request(
+            rnd.choice(["PUT", "POST"]), rnd.choice(["/metrics/job/f", "/metrics/job/f/x/1", "/metrics/job/g"]),
+            content=bytes(body), headers=PB if rnd.random() < 0.4 else {},
+        )
+        assert r.status_code in (200, 400), (bytes(body), r.text)
+    env.exporter.export_all()
+    assert env.client.get("/api/v1/metrics").status_code == 200

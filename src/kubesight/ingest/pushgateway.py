@@ -49,6 +49,7 @@ from kubesight.ingest.pushgateway_store import (
     PushRegistry,
     group_families,
 )
+from kubesight.ingest.remote_write import IngestMetrics
 from kubesight.model.labels import METRIC_NAME, format_labels
 from kubesight.wire.exposition import Format, format_go_float, parse
 
@@ -205,8 +206,20 @@ def _key_of(request: Request, job_base64: bool) -> GroupingKey:
     return parse_grouping_key(job, rest, job_base64)
 
 
+def _counted(
+    handler: Callable[[Request], Awaitable[Response]], metrics: IngestMetrics | None
+) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        resp = await handler(request)
+        if metrics is not None and resp.status_code >= 400:
+            metrics.failed_requests.inc(1, "pushgateway", str(resp.status_code))
+        return resp
+
+    return handle
+
+
 def _push_handler(
-    registry: PushRegistry, limits: PushLimits, replace: bool, job_base64: bool
+    registry: PushRegistry, limits: PushLimits, replace: bool, job_base64: bool, metrics: IngestMetrics | None
 ) -> Callable[[Request], Awaitable[Response]]:
     method = "PUT" if replace else "POST"
 
@@ -232,19 +245,22 @@ def _push_handler(
         except DecodeError as exc:
             return text_error(400, str(exc))
         try:
-            families = _families_from_body(body, fmt, key, registry.clock())
+            now = registry.clock()
+            families = _families_from_body(body, fmt, key, now)
         except DecodeError as exc:
             # As in the Pushgateway, a body that does not parse never reaches
             # the group, so it does not set push_failure_time_seconds.
             what = "text format" if fmt == "text" else "protobuf MetricFamily stream"
             return text_error(400, f"cannot parse the pushed {what}: {exc}")
         except ValidationError as exc:
-            registry.fail(key)
+            registry.fail(key, now)
             return _refused(request, method, key, exc)
         try:
-            registry.push(key, families, replace=replace)
+            registry.push(key, families, replace=replace, now=now)
         except ValidationError as exc:
             return _refused(request, method, key, exc)
+        if metrics is not None:
+            metrics.samples.inc(sum(len(f.samples) for f in families.values()), "pushgateway")
         return Response(status_code=200)
 
     return handle
@@ -358,14 +374,20 @@ def _status_api(registry: PushRegistry, limits: PushLimits) -> Callable[[Request
     return handle
 
 
-def routes(registry: PushRegistry, limits: PushLimits | None = None) -> list[Route]:
-    """The push API and the Pushgateway's read API, for the server to mount at its root."""
+def routes(
+    registry: PushRegistry, limits: PushLimits | None = None, metrics: IngestMetrics | None = None
+) -> list[Route]:
+    """The push API and the Pushgateway's read API, for the server to mount at its root.
+
+    With ``metrics``, accepted samples and failed requests are counted under
+    ``protocol="pushgateway"`` in kubesight's own ingest metrics.
+    """
     limits = limits or PushLimits()
     out: list[Route] = []
     for prefix, b64 in (("/metrics/job", False), ("/metrics/job" + BASE64_SUFFIX, True)):
-        put = _push_handler(registry, limits, True, b64)
-        post = _push_handler(registry, limits, False, b64)
-        delete = _delete_handler(registry, b64)
+        put = _counted(_push_handler(registry, limits, True, b64, metrics), metrics)
+        post = _counted(_push_handler(registry, limits, False, b64, metrics), metrics)
+        delete = _counted(_delete_handler(registry, b64), metrics)
 
         async def dispatch(
             request: Request,

@@ -276,9 +276,10 @@ class PushRegistry:
         families: dict[str, PushedFamily],
         *,
         replace: bool,
+        now: float | None = None,
     ) -> None:
         """Apply a push; raises :class:`ValidationError` (after recording the failure) if refused."""
-        now = self.clock()
+        now = self.clock() if now is None else now
         old = self._groups.get(key)
         new = Group(key, {} if replace or old is None else dict(old.families),
                     old.push_time if old else 0.0, old.failure_time if old else 0.0)
