@@ -366,6 +366,8 @@ BAD_BODIES: list[tuple[str, bytes, dict[str, str], int, str]] = [
     ("bad snappy", b"not snappy", {"Content-Encoding": "snappy"}, 400, "not valid snappy"),
     ("gzip bomb", gzip.compress(b"#" * (1 << 20)), {"Content-Encoding": "gzip"}, 413, "larger than the limit"),
     ("huge", b"a 1\n" * 100_000, {}, 413, "larger than the limit of 65536 bytes"),
+    ("snappy bomb", bytes(cramjam.snappy.compress(b"#" * (1 << 20))), {"Content-Encoding": "snappy"}, 413,
+     "larger than the limit of 262144 bytes"),
 ]
 
 

@@ -150,7 +150,10 @@ def _decode_body(body: bytes, encoding: str | None, limit: int) -> bytes:
             raise DecodeError("gzip body is truncated")
         return out
     if enc == "snappy":
-        # The Pushgateway reads snappy's framed (stream) format.
+        # The Pushgateway reads snappy's framed (stream) format. The frames
+        # declare their sizes, so a bomb is refused before anything is inflated.
+        if _snappy_framed_size(body) > limit:
+            raise BodyTooLargeError(limit)
         try:
             out = bytes(cramjam.snappy.decompress(body))
         except Exception as exc:  # cramjam raises its own DecompressionError
@@ -159,6 +162,27 @@ def _decode_body(body: bytes, encoding: str | None, limit: int) -> bytes:
             raise BodyTooLargeError(limit)
         return out
     raise UnsupportedError(f"unsupported Content-Encoding {encoding!r}; accepted: gzip, snappy")
+
+
+def _snappy_framed_size(body: bytes) -> int:
+    """The uncompressed size the chunks of a snappy stream declare (0 where unreadable)."""
+    total, i, n = 0, 0, len(body)
+    while i + 4 <= n:
+        kind = body[i]
+        length = int.from_bytes(body[i + 1:i + 4], "little")
+        chunk = body[i + 4:i + 4 + length]
+        if kind == 0x01:  # uncompressed: a 4-byte checksum, then the data
+            total += max(length - 4, 0)
+        elif kind == 0x00:  # compressed: a checksum, then a block led by its varint length
+            size = shift = 0
+            for b in chunk[4:9]:  # 5 bytes: a block's length is a 32-bit varint
+                size |= (b & 0x7F) << shift
+                shift += 7
+                if b < 0x80:
+                    break
+            total += size
+        i += 4 + length
+    return total
 
 
 def _body_format(content_type: str | None) -> str:
@@ -247,6 +271,8 @@ def _push_handler(
         try:
             now = registry.clock()
             families = _families_from_body(body, fmt, key, now)
+        except UnsupportedError as exc:
+            return text_error(400, f"cannot store the pushed metrics: {exc}")
         except DecodeError as exc:
             # As in the Pushgateway, a body that does not parse never reaches
             # the group, so it does not set push_failure_time_seconds.
