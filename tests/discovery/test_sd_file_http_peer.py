@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from sd_helpers import Running, wait_for  # type: ignore[import-not-found]
 from test_sd_http import SDServer  # type: ignore[import-not-found]
 
-from conftest import Running, wait_for  # type: ignore[import-not-found]
 from kubesight.discovery.config import build_discoverers
 from tests.conftest import free_port, require_peer
 

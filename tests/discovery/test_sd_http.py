@@ -8,8 +8,8 @@ import logging
 from pathlib import Path
 
 import pytest
+from sd_helpers import Running, wait_for  # type: ignore[import-not-found]
 
-from conftest import Running, wait_for  # type: ignore[import-not-found]
 from kubesight.discovery import TargetGroup
 from kubesight.discovery.config import build_discoverers
 from kubesight.discovery.http import HTTPDiscoverer

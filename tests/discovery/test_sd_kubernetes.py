@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sd_helpers import Collector, Running, wait_for  # type: ignore[import-not-found]
 
-from conftest import Collector, Running, wait_for  # type: ignore[import-not-found]
 from kubesight.discovery.config import build_discoverers
 from kubesight.discovery.fake_kube import FakeKube
 from kubesight.discovery.kubernetes import KubernetesDiscoverer

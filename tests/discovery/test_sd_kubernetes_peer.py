@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from sd_helpers import Running, wait_for  # type: ignore[import-not-found]
 from test_sd_kubernetes import ENDPOINTS, NODE, POD, SERVICE  # type: ignore[import-not-found]
 
-from conftest import Running, wait_for  # type: ignore[import-not-found]
 from kubesight.discovery.config import build_discoverers
 from kubesight.discovery.fake_kube import FakeKube
 from kubesight.discovery.kubernetes import KubernetesDiscoverer

@@ -1,11 +1,9 @@
-"""Helpers for discovery tests: collect what a discoverer sends, wait with a deadline."""
+"""Helpers for discovery tests (a plain module, so no conftest name can clash): collect what a discoverer sends, wait with a deadline."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-
-import pytest
 
 from kubesight.discovery import Discoverer, TargetGroup
 
@@ -53,8 +51,3 @@ class Running:
             raise AssertionError("run() raised") from self.task.exception()
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
-
-
-@pytest.fixture
-def collector() -> Collector:
-    return Collector()
