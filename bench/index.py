@@ -61,7 +61,8 @@ def main() -> None:
             t0 = time.perf_counter()
             idx.select(ms)
             times.append(time.perf_counter() - t0)
-        print(f"| `{name}` | {n:,} | {1000 * statistics.median(times):.2f} | {1000 * first:.2f} |")
+        shown = name.replace("|", "\\|")  # a bare | would split the markdown cell
+        print(f"| `{shown}` | {n:,} | {1000 * statistics.median(times):.2f} | {1000 * first:.2f} |")
 
 
 if __name__ == "__main__":
