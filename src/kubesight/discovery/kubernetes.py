@@ -73,7 +73,7 @@ class KubernetesDiscoverer:
                 names.append(ns)
         elif not names:
             return [""]  # all namespaces
-        return names
+        return list(dict.fromkeys(names))  # one informer per namespace, even if named twice
 
     async def run(self, send: SendGroups) -> None:
         access = self.access
