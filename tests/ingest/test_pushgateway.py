@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import logging
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -711,3 +712,25 @@ def test_mutated_bodies_never_fail_the_server(env: Env) -> None:
         assert r.status_code in (200, 400), (bytes(body), r.text)
     env.exporter.export_all()
     assert env.client.get("/api/v1/metrics").status_code == 200
+
+
+def test_wired_as_the_server_wires_it(tmp_path: Path) -> None:
+    # The wiring docs/pushgateway.md and the module docstring describe: routes
+    # at the root, run_exporter started and stopped with the app.
+    store = MemoryStore()
+    registry = PushRegistry(tmp_path / "pushgateway")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(run_exporter(registry, store))
+        await asyncio.sleep(0)  # subscribed before the first request
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    with TestClient(Starlette(routes=routes(registry), lifespan=lifespan)) as c:
+        assert c.put("/metrics/job/wired", content=b"w 1\n").status_code == 200
+        assert store.series([], 0, 1 << 62) == [L("push_failure_time_seconds", job="wired"),
+                                                L("push_time_seconds", job="wired"), L("w", job="wired")]
+    assert registry._listeners == []

@@ -13,11 +13,15 @@ API lists them) and ``GET /api/v1/status``. The pushed metrics reach the store
 through :func:`~kubesight.ingest.pushgateway_export.run_exporter`, not
 through a ``/metrics`` page: kubesight's ``/metrics`` is its own.
 
-Wiring::
+Wiring (the server owns the event loop; everything here runs on it)::
 
-    registry = PushRegistry(data_dir / "pushgateway")
-    routes = pushgateway.routes(registry, PushLimits())
+    registry = PushRegistry(data_dir / "pushgateway")      # loads persisted groups
+    app_routes += pushgateway.routes(registry, PushLimits(), ingest_metrics)
+    # at startup:
     task = asyncio.create_task(run_exporter(registry, store))
+    await asyncio.sleep(0)                                 # subscribed before the first push
+    # at shutdown:
+    task.cancel()
 """
 
 from __future__ import annotations
