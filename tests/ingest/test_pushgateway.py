@@ -192,6 +192,11 @@ SEMANTICS: list[tuple[str, list[Step], dict[Labels, float]]] = [
         {L("a", job="j", instance="1"): 1, L("a", job="j", instance="2"): 2},
     ),
     (
+        "a POST of TYPE and HELP lines alone replaces nothing (the text parser drops empty families)",
+        [("PUT", "/metrics/job/j", b"a 1\nb 2\n"), ("POST", "/metrics/job/j", b"# TYPE a gauge\n# HELP b x\n")],
+        {L("a", job="j"): 1, L("b", job="j"): 2},
+    ),
+    (
         "deleting a group that does not exist is no error",
         [("DELETE", "/metrics/job/nothing/instance/here", b"")],
         {},
@@ -430,6 +435,9 @@ def test_protobuf_push_as_client_golang_sends_it(env: Env) -> None:
     }
     assert env.store.metadata("g")["g"][0].help == "A gauge."
     assert env.store.metadata("s")["s"][0].type == "summary"
+    # An empty protobuf family replaces its namesake, as in the Pushgateway.
+    assert env.client.post("/metrics/job/j/instance/i", content=pb_family("u", 3, []), headers=PB).status_code == 200
+    assert env.values("u") == {}
     # POST replaces by family name across formats.
     assert env.client.post("/metrics/job/j/instance/i", content=b"c 8\n").status_code == 200
     assert env.values("c") == {L("c", **base): 8} and env.values("g") == {L("g", a="x", **base): 1.5}

@@ -130,6 +130,8 @@ SCENARIO: list[tuple[str, str, bytes, dict[str, str]]] = [
      + pb_family("ps", 2, [{"summary": ([(0.5, 2.0), (0.99, 3.0)], 4, 9.5)}])
      + pb_family("ph", 4, [{"labels": {"p": "q"}, "histogram": ([(0.1, 1), (1, 3)], 5, 2.25)}]), PB),
     ("POST", "/metrics/job/proto/instance/p", pb_family("pc", 0, [{"counter": 8}]), PB),
+    ("POST", "/metrics/job/proto/instance/p", pb_family("pu", 3, []), PB),
+    ("POST", "/metrics/job/hist", b"# TYPE h histogram\n# HELP q x\n", {}),
     ("POST", "/metrics/job/proto/instance/p", pb_family("pt", 1, [{"gauge": 1, "timestamp_ms": 5}]), PB),
     ("POST", "/metrics/job/proto/instance/p", pb_family("pc", 1, [{"counter": 1}]), PB),
     ("POST", "/metrics/job/proto/instance/p",

@@ -215,7 +215,7 @@ def _families_from_body(body: bytes, fmt: str, key: GroupingKey, now: float) -> 
     """Parse and check a body; DecodeError for bad bytes, ValidationError for a refused push."""
     if fmt == "protobuf":
         samples, metadata = parse_delimited(body)
-        return group_families(samples, metadata, key, now)
+        return group_families(samples, metadata, key, now, keep_empty=True)
     parsed = parse(body, Format.TEXT_004, default_timestamp_ms=_NO_TIMESTAMP)
     batch = parsed.batch
     ts = batch.timestamps

@@ -147,6 +147,8 @@ def group_families(
     metadata: list[MetricMetadata],
     key: GroupingKey,
     now: float,
+    *,
+    keep_empty: bool = False,
 ) -> dict[str, PushedFamily]:
     """Sort parsed samples into families and apply the grouping labels.
 
@@ -169,10 +171,11 @@ def group_families(
         full = tuple(sorted((*kept, *grouping))) if grouping else kept
         fam = family_of(dict(labels)[METRIC_NAME], types)
         by_family.setdefault(fam, []).append((full, value))
-    # A family that only had TYPE/HELP lines is still pushed (POST replaces it
-    # with nothing), as the Pushgateway's parser keeps empty families.
-    for md in metadata:
-        by_family.setdefault(md.metric_family, [])
+    if keep_empty:
+        # A protobuf family without metrics still replaces its namesake on
+        # POST; the text parser of the Pushgateway drops such families.
+        for md in metadata:
+            by_family.setdefault(md.metric_family, [])
     return {
         name: PushedFamily(name, types.get(name, "unknown"), helps.get(name, ""), tuple(s), now)
         for name, s in by_family.items()
