@@ -47,3 +47,12 @@ def test_errors_name_file_and_field(tmp_path: Path, text: str, message: str) -> 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config file"):
         load_config(tmp_path / "nope.yml")
+
+
+def test_yaml_1_1_booleans_stay_strings_as_in_prometheus(tmp_path: Path) -> None:
+    p = tmp_path / "k.yml"
+    p.write_text("scrape_configs:\n  - job_name: x\n    honor_labels: true\n"
+                 "    static_configs: [{targets: [a:1], labels: {on: yes, off: no, y: n}}]\n")
+    cfg = load_config(p)
+    assert cfg.scrape_configs[0]["honor_labels"] is True
+    assert cfg.scrape_configs[0]["static_configs"][0]["labels"] == {"on": "yes", "off": "no", "y": "n"}

@@ -10,6 +10,7 @@ and the field. Command-line flags are mapped onto this tree by ``cli``.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,26 @@ log = logging.getLogger("kubesight.config")
 
 # Keys a prometheus.yml may carry that later subsystems apply.
 _NOT_YET_APPLIED = ("rule_files", "alerting", "remote_write", "remote_read")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML as Prometheus reads its config: only true/false are booleans.
+
+    PyYAML follows YAML 1.1, where ``on``, ``yes``, ``off`` and ``no`` are
+    booleans; Prometheus decodes into typed Go fields, so a label value ``on``
+    stays the string "on". Turning those into booleans would change labels.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 class _Strict(BaseModel):
@@ -119,7 +140,7 @@ def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None =
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
         try:
-            loaded = yaml.safe_load(text)
+            loaded = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
         if loaded is None:
