@@ -352,6 +352,8 @@ def test_parse_grouping_key_is_pure() -> None:
 BAD_BODIES: list[tuple[str, bytes, dict[str, str], int, str]] = [
     ("garbage", b"\x00\xff\xfe garbage {{{\n", {}, 400, "cannot parse the pushed text format: line 1"),
     ("truncated in labels", b'a 1\nb{x="1', {}, 400, "line 2"),
+    ("no final newline", b"a 1\nb 2", {}, 400, "line 2: the body does not end with a newline"),
+    ("CRLF", b"a 1\r\n", {}, 400, "CRLF line endings are not allowed"),
     ("bad value", b"a 1\nb zz\n", {}, 400, "line 2"),
     ("bad escape", b'a{x="\\q"} 1\n', {}, 400, "line 1"),
     ("second TYPE", b"# TYPE a gauge\n# TYPE a gauge\na 1\n", {}, 400, "line 2"),

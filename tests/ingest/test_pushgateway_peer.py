@@ -11,6 +11,7 @@ come from two clocks, so for them only "zero or not" is compared.
 from __future__ import annotations
 
 import gzip
+import math
 import subprocess
 import time
 from collections.abc import Iterator
@@ -79,7 +80,8 @@ def _theirs(peer: Peer) -> tuple[dict[Labels, float], dict[str, str]]:
 
 
 def _comparable(series: dict[Labels, float]) -> dict[Labels, object]:
-    return {k: (v != 0 if dict(k)["__name__"] in _TIMES else v) for k, v in series.items()}
+    # NaN compared as a word: NaN != NaN.
+    return {k: (v != 0 if dict(k)["__name__"] in _TIMES else "NaN" if math.isnan(v) else v) for k, v in series.items()}
 
 
 GZ = {"Content-Encoding": "gzip"}
@@ -100,6 +102,11 @@ SCENARIO: list[tuple[str, str, bytes, dict[str, str]]] = [
     ("PUT", "/metrics/job/summary", b"# TYPE s summary\ns_count 1\n", {}),
     ("PUT", "/metrics/job/collide", b"# TYPE s_sum gauge\ns_sum 1\n", {}),
     ("PUT", "/metrics/job/garbage", b"not { a metric\n", {}),
+    ("PUT", "/metrics/job/garbage", b"a 1\nb 2", {}),
+    ("PUT", "/metrics/job/garbage", b"a 1\r\n", {}),
+    ("PUT", "/metrics/job/garbage", b"# TYPE a gauge\nb 1\n# TYPE a gauge\n", {}),
+    ("PUT", "/metrics/job/garbage", b'a{x="\\q"} 1\n', {}),
+    ("PUT", "/metrics/job/lenient", b'a{} 1\nb{x="1",} 2\n\n\nc 1e3\nd NaN\ne -Inf\n', {}),
     ("PUT", "/metrics/job/hist", b'# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 3\nh_sum 4\nh_count 3\n'
                                   b'# TYPE hs histogram\nhs_bucket{le="0.5"} 1\nhs_count 2\n'
                                   b'# TYPE q summary\nq{quantile="0.9"} 7\n', {}),

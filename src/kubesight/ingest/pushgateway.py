@@ -216,6 +216,14 @@ def _families_from_body(body: bytes, fmt: str, key: GroupingKey, now: float) -> 
     if fmt == "protobuf":
         samples, metadata = parse_delimited(body)
         return group_families(samples, metadata, key, now, keep_empty=True)
+    if body and not body.endswith(b"\n"):
+        # The Pushgateway's parser needs a newline after every line, and it is
+        # the only sign that a text body was not cut short in transit.
+        last = body.count(b"\n") + 1
+        raise DecodeError(
+            f"line {last}: the body does not end with a newline "
+            "(every line, the last one too, must end with \\n; the body may be truncated)"
+        )
     parsed = parse(body, Format.TEXT_004, default_timestamp_ms=_NO_TIMESTAMP)
     batch = parsed.batch
     ts = batch.timestamps
