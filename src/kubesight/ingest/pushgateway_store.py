@@ -106,14 +106,18 @@ class Group:
     def own_families(self) -> list[PushedFamily]:
         """``push_time_seconds`` and ``push_failure_time_seconds`` of this group."""
         base = self.series_labels
+        # The API's time_stamp of each is when it was last written: a group
+        # made by a refused push has a push time of 0 written at that moment.
         return [
             PushedFamily(
                 PUSH_TIME_METRIC, "gauge", PUSH_TIME_HELP,
-                (((*_with_name(base, PUSH_TIME_METRIC),), self.push_time),), self.push_time,
+                (((*_with_name(base, PUSH_TIME_METRIC),), self.push_time),),
+                self.push_time or self.failure_time,
             ),
             PushedFamily(
                 PUSH_FAILURE_METRIC, "gauge", PUSH_FAILURE_HELP,
-                (((*_with_name(base, PUSH_FAILURE_METRIC),), self.failure_time),), self.push_time,
+                (((*_with_name(base, PUSH_FAILURE_METRIC),), self.failure_time),),
+                self.failure_time or self.push_time,
             ),
         ]
 
