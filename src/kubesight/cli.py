@@ -30,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="most samples a query may load (default 50000000)")
     s.add_argument("--query.timeout", dest="query_timeout", help="query time limit (default 2m)")
     s.add_argument("--query.lookback-delta", dest="lookback_delta", help="default 5m")
+    s.add_argument("--kubernetes", dest="kubernetes", action="store_true", default=None,
+                   help="watch a Kubernetes API (default: only when running inside a cluster)")
+    s.add_argument("--kubernetes.api-server", dest="k8s_api_server", help="API server URL (default in-cluster)")
+    s.add_argument("--kubernetes.kubeconfig", dest="k8s_kubeconfig", help="kubeconfig file")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 
@@ -51,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
                 "retention": args.retention,
                 "retention_size": args.retention_size,
                 "wal_fsync": args.wal_fsync,
+            },
+            "kubernetes": {
+                "enabled": args.kubernetes,
+                "api_server": args.k8s_api_server,
+                "kubeconfig": args.k8s_kubeconfig,
             },
             "query": {
                 "max_samples": args.max_samples,

@@ -114,6 +114,13 @@ class QueryConfig(_Strict):
         return v
 
 
+class KubernetesConfig(_Strict):
+    enabled: bool | None = None
+    """None: on when running inside a cluster (service account present)."""
+    api_server: str = ""
+    kubeconfig: str = ""
+
+
 class Config(_Strict):
     global_: dict[str, Any] = Field(default_factory=dict, alias="global")
     scrape_configs: list[dict[str, Any]] = Field(default_factory=list)
@@ -124,6 +131,7 @@ class Config(_Strict):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     query: QueryConfig = Field(default_factory=QueryConfig)
+    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
     source: str = Field("", exclude=True)
     """Where the config came from (a file path, or empty for defaults)."""
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -52,15 +54,60 @@ def _self_target(cfg: Config) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+_SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+
+
+def kubernetes_enabled(cfg: Config) -> bool:
+    k = cfg.kubernetes
+    if k.enabled is not None:
+        return k.enabled
+    return bool(k.api_server or k.kubeconfig) or (
+        "KUBERNETES_SERVICE_HOST" in os.environ and _SERVICE_ACCOUNT.exists()
+    )
+
+
+def annotated_pods_job(cfg: Config) -> dict[str, Any]:
+    """The job Prometheus' example Kubernetes config uses for prometheus.io/* annotations."""
+    sd: dict[str, Any] = {"role": "pod"}
+    if cfg.kubernetes.api_server:
+        sd["api_server"] = cfg.kubernetes.api_server
+    if cfg.kubernetes.kubeconfig:
+        sd["kubeconfig_file"] = cfg.kubernetes.kubeconfig
+    ann = "__meta_kubernetes_pod_annotation_prometheus_io_"
+    return {
+        "job_name": "kubernetes-pods",
+        "scrape_interval": "15s",
+        "kubernetes_sd_configs": [sd],
+        "relabel_configs": [
+            {"source_labels": [ann + "scrape"], "action": "keep", "regex": "true"},
+            {"source_labels": [ann + "path"], "target_label": "__metrics_path__", "regex": "(.+)"},
+            {"source_labels": [ann + "scheme"], "target_label": "__scheme__", "regex": "(https?)"},
+            {"source_labels": ["__address__", ann + "port"], "regex": r"([^:]+)(?::\d+)?;(\d+)",
+             "replacement": "$1:$2", "target_label": "__address__"},
+            {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"},
+            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+            {"source_labels": ["__meta_kubernetes_pod_phase"], "regex": "Pending|Succeeded|Failed|Completed",
+             "action": "drop"},
+        ],
+    }
+
+
 def scrape_configs(cfg: Config) -> list[ScrapeConfig]:
-    """The config's scrape jobs, validated (discovery included); self-monitoring when none."""
+    """The config's scrape jobs, validated (discovery included).
+
+    With no scrape config at all, kubesight watches itself (as a fresh
+    Prometheus does with its example config) and, in a cluster, the pods
+    annotated ``prometheus.io/scrape: "true"``.
+    """
     base = Path(cfg.source).resolve().parent if cfg.source else Path.cwd()
     glob = parse_global(cfg.global_)
-    raw = cfg.scrape_configs or [
-        # With no scrape config at all, kubesight watches itself, as a fresh
-        # Prometheus does with its example config.
-        {"job_name": "kubesight", "scrape_interval": "15s", "static_configs": [{"targets": [_self_target(cfg)]}]}
-    ]
+    raw = cfg.scrape_configs
+    if not raw:
+        raw = [{"job_name": "kubesight", "scrape_interval": "15s",
+                "static_configs": [{"targets": [_self_target(cfg)]}]}]
+        if kubernetes_enabled(cfg):
+            raw.append(annotated_pods_job(cfg))
     jobs = parse_scrape_configs(raw, glob, base)
     for job in jobs:
         build_discoverers(job.job_name, job.raw, base)  # refuse bad SD configs at start
