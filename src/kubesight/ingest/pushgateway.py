@@ -44,7 +44,7 @@ from starlette.routing import Route
 from kubesight import __version__
 from kubesight.errors import DecodeError, UnsupportedError, ValidationError
 from kubesight.ingest.http import BodyTooLargeError, read_body, text_error
-from kubesight.ingest.pushgateway_export import exposed_samples, run_exporter
+from kubesight.ingest.pushgateway_export import run_exporter
 from kubesight.ingest.pushgateway_proto import PROTOBUF_MEDIA_TYPE, parse_delimited
 from kubesight.ingest.pushgateway_store import (
     Group,
@@ -347,21 +347,23 @@ def _api_labels(group: Group, labels: tuple[tuple[str, str], ...]) -> dict[str, 
 def _api_family(group: Group, fam: PushedFamily) -> dict[str, Any]:
     metrics: list[dict[str, Any]] = []
     if fam.type in ("summary", "histogram"):
-        inner = "quantile" if fam.type == "summary" else "le"
+        # As the Pushgateway lists its protobuf messages: every metric has a
+        # sum, a count and its quantiles or buckets (only those pushed).
+        inner, parts = ("quantile", "quantiles") if fam.type == "summary" else ("le", "buckets")
         by_base: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
-        for labels, value in exposed_samples(fam):
+        for labels, value in fam.samples:
             d = dict(labels)
             base = tuple(p for p in labels if p[0] not in (METRIC_NAME, inner))
-            m = by_base.setdefault(base, {"labels": _api_labels(group, base)})
+            m = by_base.setdefault(
+                base, {"labels": _api_labels(group, base), parts: {}, "sum": "0", "count": "0"}
+            )
             name = d[METRIC_NAME]
             if name == fam.name + "_sum":
                 m["sum"] = format_go_float(value)
             elif name == fam.name + "_count":
                 m["count"] = format_go_float(value)
-            elif fam.type == "summary":
-                m.setdefault("quantiles", {})[format_go_float(float(d["quantile"]))] = format_go_float(value)
-            else:
-                m.setdefault("buckets", {})[format_go_float(float(d["le"]))] = format_go_float(value)
+            elif inner in d:
+                m[parts][format_go_float(float(d[inner]))] = format_go_float(value)
         metrics = list(by_base.values())
     else:
         metrics = [{"labels": _api_labels(group, lbls), "value": format_go_float(v)} for lbls, v in fam.samples]

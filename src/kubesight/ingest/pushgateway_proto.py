@@ -5,8 +5,8 @@ client_golang's ``push`` package sends this format by default (Content-Type
 encoding=delimited``), so Go batch jobs need it. Pure: bytes in, the same
 ``(samples, metadata)`` shape the text parser gives, so the rest of the push
 path cannot tell the formats apart. Summaries and histograms are flattened into
-their ``_sum``/``_count``/``quantile``/``_bucket`` series as a scrape of the
-Pushgateway would show them; ``le`` and ``quantile`` are written in the form
+their ``_sum``/``_count``/``quantile``/``_bucket`` series (a sum and a count
+are always there, as in the message); ``le`` and ``quantile`` are written in the form
 Prometheus stores (``1.0``, ``+Inf``), like the text parser does.
 
 The message classes are built at import time from a descriptor written out
@@ -173,13 +173,11 @@ def _family_samples(mf: Any, ftype: str) -> list[tuple[Labels, float]]:
                     "push a classic histogram (with buckets)"
                 )
             count = h.sample_count_float if h.HasField("sample_count_float") else float(h.sample_count)
-            inf = False
+            # Only the buckets pushed: the exporter adds a missing +Inf bucket,
+            # as client_golang's exposition does, and the JSON API does not.
             for b in h.bucket:
                 v = b.cumulative_count_float if b.HasField("cumulative_count_float") else float(b.cumulative_count)
-                inf = inf or b.upper_bound == float("inf")
                 out.append((_labels(name + "_bucket", m, (("le", format_openmetrics_float(b.upper_bound)),)), v))
-            if not inf:  # as client_golang's text exposition adds it
-                out.append((_labels(name + "_bucket", m, (("le", "+Inf"),)), count))
             out.append((_labels(name + "_sum", m), h.sample_sum))
             out.append((_labels(name + "_count", m), count))
         else:
