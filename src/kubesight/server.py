@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -21,7 +23,8 @@ from kubesight.api.status import ServerInfo
 from kubesight.config import Config
 from kubesight.discovery.config import build_discoverers
 from kubesight.errors import ConfigError
-from kubesight.ingest.remote_write import WriteLimits
+from kubesight.ingest import pushgateway
+from kubesight.ingest.remote_write import IngestMetrics, WriteLimits
 from kubesight.model.durations import parse_duration_ms
 from kubesight.model.instrument import Registry
 from kubesight.scrape.config import ScrapeConfig, parse_global, parse_scrape_configs
@@ -138,6 +141,21 @@ def build(
     async def start_scraping() -> None:
         await manager.apply(jobs)
 
+    registry = Registry()
+    ingest_metrics = IngestMetrics(registry)
+    push_registry = pushgateway.PushRegistry(data_dir / "pushgateway")
+    push_tasks: list[asyncio.Task[None]] = []
+
+    async def start_push_exporter() -> None:
+        push_tasks.append(asyncio.create_task(pushgateway.run_exporter(push_registry, store)))
+        await asyncio.sleep(0)  # subscribed before the first push arrives
+
+    async def stop_push_exporter() -> None:
+        for t in push_tasks:
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+
     async def reload() -> None:
         if reload_config is None:
             raise ConfigError("no config file to reload")
@@ -154,13 +172,19 @@ def build(
         extra_routes=[
             *_query_routes(store, cfg),
             *targets.routes(manager),
+            *pushgateway.routes(
+                push_registry,
+                pushgateway.PushLimits(cfg.server.max_request_bytes, cfg.server.max_decoded_bytes),
+                ingest_metrics,
+            ),
             *landing.routes(store.stats, str(data_dir)),
         ],
-        after_open=[start_scraping],
-        before_close=[manager.stop],
+        after_open=[start_scraping, start_push_exporter],
+        before_close=[stop_push_exporter, manager.stop],
         reload=reload,
+        ingest_metrics=ingest_metrics,
     )
-    return build_app(store, opts, Registry()), store
+    return build_app(store, opts, registry), store
 
 
 def run(cfg: Config, flags: dict[str, str], reload_config: Callable[[], Config] | None = None) -> None:

@@ -211,3 +211,29 @@ def test_reload_applies_good_config_and_keeps_old_on_bad(tmp_path: Path) -> None
 def test_self_monitoring_by_default(server: Server) -> None:
     t = httpx.get(f"{server.url}/api/v1/targets").json()["data"]["activeTargets"]
     assert [(x["scrapePool"], x["labels"]["instance"]) for x in t] == [("kubesight", server.url.removeprefix("http://"))]
+
+
+def test_pushgateway_push_query_restart_delete(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    srv = start_server(data)
+    try:
+        body = b"# TYPE backup_last_success_seconds gauge\nbackup_last_success_seconds 1.7e9\n"
+        r = httpx.put(f"{srv.url}/metrics/job/backup/instance/db1", content=body)
+        assert r.status_code == 200, r.text
+        q = httpx.get(f"{srv.url}/api/v1/query", params={"query": "backup_last_success_seconds"}).json()
+        (s,) = q["data"]["result"]
+        assert s["metric"] == {"__name__": "backup_last_success_seconds", "job": "backup", "instance": "db1"}
+        assert float(s["value"][1]) == 1.7e9
+        bad = httpx.put(f"{srv.url}/metrics/job/backup", content=b"bad{ 1\n")
+        assert bad.status_code == 400 and "line 1" in bad.text
+    finally:
+        srv.stop()
+    srv2 = start_server(data)
+    try:
+        groups = httpx.get(f"{srv2.url}/api/v1/metrics").json()["data"]
+        assert any(g["labels"] == {"job": "backup", "instance": "db1"} for g in groups)
+        assert httpx.delete(f"{srv2.url}/metrics/job/backup/instance/db1").status_code == 202
+        q = httpx.get(f"{srv2.url}/api/v1/query", params={"query": "backup_last_success_seconds"}).json()
+        assert q["data"]["result"] == []  # a stale marker ends the series at once
+    finally:
+        srv2.stop()

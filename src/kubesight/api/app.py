@@ -53,12 +53,14 @@ class AppOptions:
     """Run on shutdown before the store's final flush."""
     reload: Callable[[], Awaitable[None]] | None = None
     """Re-read the config; raises KubesightError (old config kept) on failure."""
+    ingest_metrics: IngestMetrics | None = None
+    """Shared with other ingest routes (Pushgateway) so all protocols count in one place."""
 
 
 def build_app(store: Storage, opts: AppOptions, registry: Registry | None = None) -> Starlette:
     registry = registry or Registry()
     _register_self_metrics(registry, store)
-    ingest_metrics = IngestMetrics(registry)
+    ingest_metrics = opts.ingest_metrics or IngestMetrics(registry)
     durations = registry.histogram(
         "kubesight_http_request_duration_seconds",
         "Time to answer HTTP requests, by handler.",
