@@ -12,6 +12,7 @@ import asyncio
 import logging
 import operator
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
@@ -166,74 +167,78 @@ def _respond(res: QueryResult, params: Params) -> Response:
     return Response(dumps(body), media_type="application/json")
 
 
-def routes(engine: Engine) -> list[Route]:
-    async def query(request: Request) -> Response:
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _answering(fn: Handler) -> Handler:
+    """Translate every failure of a query handler into Prometheus' error envelope."""
+
+    async def wrapped(request: Request) -> Response:
         try:
-            params = await Params.of(request)
-            q = params.get("query") or ""
-            t = params.time("time", int(time.time() * 1000))
-            timeout = params.duration("timeout")
-            lookback = params.duration("lookback_delta")
-            res = await asyncio.to_thread(
-                engine.instant,
-                q,
-                t,
-                lookback_delta_ms=lookback,
-                timeout_s=timeout / 1000 if timeout else None,
-            )
-            return _respond(res, params)
-        except ApiError as exc:
-            return _err(exc.error_type, str(exc))
-        except PromQLError as exc:
+            return await fn(request)
+        except (ApiError, PromQLError) as exc:
             return _err(exc.error_type, str(exc))
         except Exception as exc:  # a bug must not take the server down: answer it
             log.exception("query failed")
             return _err("internal", f"unexpected error: {exc}")
 
+    return wrapped
+
+
+def routes(engine: Engine) -> list[Route]:
+    @_answering
+    async def query(request: Request) -> Response:
+        params = await Params.of(request)
+        q = params.get("query") or ""
+        t = params.time("time", int(time.time() * 1000))
+        timeout = params.duration("timeout")
+        lookback = params.duration("lookback_delta")
+        res = await asyncio.to_thread(
+            engine.instant,
+            q,
+            t,
+            lookback_delta_ms=lookback,
+            timeout_s=timeout / 1000 if timeout else None,
+        )
+        return _respond(res, params)
+
+    @_answering
     async def query_range(request: Request) -> Response:
-        try:
-            params = await Params.of(request)
-            q = params.get("query") or ""
-            if params.get("start") in (None, ""):
-                raise bad_data('invalid parameter "start": cannot parse "" to a valid timestamp')
-            if params.get("end") in (None, ""):
-                raise bad_data('invalid parameter "end": cannot parse "" to a valid timestamp')
-            start = params.time("start", 0)
-            end = params.time("end", 0)
-            if end < start:
-                raise bad_data('invalid parameter "end": end timestamp must not be before start time')
-            step = params.duration("step")
-            if step is None:
-                raise bad_data('invalid parameter "step": cannot parse "" to a valid duration')
-            if step <= 0:
-                raise bad_data(
-                    'invalid parameter "step": zero or negative query resolution step widths are '
-                    "not accepted. Try a positive integer"
-                )
-            if (end - start) // step > 11000:
-                raise bad_data(
-                    "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
-                    "the query resolution (?step=XX)"
-                )
-            timeout = params.duration("timeout")
-            lookback = params.duration("lookback_delta")
-            res = await asyncio.to_thread(
-                engine.range,
-                q,
-                start,
-                end,
-                step,
-                lookback_delta_ms=lookback,
-                timeout_s=timeout / 1000 if timeout else None,
+        params = await Params.of(request)
+        q = params.get("query") or ""
+        if params.get("start") in (None, ""):
+            raise bad_data('invalid parameter "start": cannot parse "" to a valid timestamp')
+        if params.get("end") in (None, ""):
+            raise bad_data('invalid parameter "end": cannot parse "" to a valid timestamp')
+        start = params.time("start", 0)
+        end = params.time("end", 0)
+        if end < start:
+            raise bad_data('invalid parameter "end": end timestamp must not be before start time')
+        step = params.duration("step")
+        if step is None:
+            raise bad_data('invalid parameter "step": cannot parse "" to a valid duration')
+        if step <= 0:
+            raise bad_data(
+                'invalid parameter "step": zero or negative query resolution step widths are '
+                "not accepted. Try a positive integer"
             )
-            return _respond(res, params)
-        except ApiError as exc:
-            return _err(exc.error_type, str(exc))
-        except PromQLError as exc:
-            return _err(exc.error_type, str(exc))
-        except Exception as exc:  # a bug must not take the server down: answer it
-            log.exception("query failed")
-            return _err("internal", f"unexpected error: {exc}")
+        if (end - start) // step > 11000:
+            raise bad_data(
+                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
+                "the query resolution (?step=XX)"
+            )
+        timeout = params.duration("timeout")
+        lookback = params.duration("lookback_delta")
+        res = await asyncio.to_thread(
+            engine.range,
+            q,
+            start,
+            end,
+            step,
+            lookback_delta_ms=lookback,
+            timeout_s=timeout / 1000 if timeout else None,
+        )
+        return _respond(res, params)
 
     async def format_query(request: Request) -> Response:
         params = await Params.of(request)
