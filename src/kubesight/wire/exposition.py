@@ -28,21 +28,39 @@ rewritten in OpenMetrics float form (``le="1"`` becomes ``le="1.0"``), NaN
 values are Prometheus' canonical NaN, and labels with an empty value are
 dropped (they mean "absent").
 
-Stricter than Prometheus' scraper, because the formats say so and a silent
-misreading is worse than a failed scrape (the issue asks for these to fail):
+Input the formats do not allow is read as Prometheus' scraper reads it, so
+every target Prometheus scrapes gives the same series here (each case is in
+the tests, and checked against a real Prometheus 2.42):
 
-- escapes other than ``\\\\``, ``\\"`` and ``\\n`` in label values and HELP
-  (Prometheus keeps them literally);
-- a second HELP or TYPE line for the same family (text, as ``expfmt`` does),
-  or within one run of OpenMetrics metadata lines (see ``_Families`` for why
-  OpenMetrics may reopen a family after its samples);
-- an OpenMetrics counter, histogram, gaugehistogram or info sample named
-  exactly as its family, e.g. a counter sample without ``_total``;
-- a bare metric name run into its value (``a-1``; Prometheus reads name ``a``,
-  value ``-1``) and a NUL byte outside label values, HELP and comments
-  (Prometheus silently stops reading at a NUL at the start of a line);
-- label values containing a raw newline (the text lexer of Prometheus joins
-  the lines).
+- an escape other than ``\\\\``, ``\\"`` and ``\\n`` in a label value or name is
+  kept as written, backslash and all; text HELP unescapes only ``\\\\`` and
+  ``\\n`` (``\\"`` stays), OpenMetrics HELP as label values;
+- a second HELP, TYPE or UNIT line for a family is no error: the last one
+  wins, and a TYPE applies to the lines after it;
+- OpenMetrics samples named exactly as their counter, histogram,
+  gaugehistogram or info family (a counter without ``_total``) are read as
+  they are, as in Prometheus 2.42 and 3.x;
+- text format only: a raw line break inside quotes is part of the string
+  (the lexer reads on to the closing quote; a backslash right before the line
+  break is an error); a metric name may run into its value (``a-1`` is ``a``
+  with value -1; ``# HELP a-b x`` is help ``b x`` for ``a``); a NUL byte where
+  a line starts, in a ``#x`` comment or right after ``# `` ends the body (the
+  scrape succeeds with the samples before it), a NUL between ``# `` and the
+  name of a HELP or TYPE line is skipped, and one elsewhere outside label
+  values, HELP and comments is an error, as in Prometheus.
+
+OpenMetrics keeps its stricter lexer there: a raw line break in a label
+value, a name run into its value and a NUL outside label values and HELP fail
+the scrape, in Prometheus too. What still differs:
+
+- a quoted family name in HELP or TYPE is unescaped here, so it names the
+  same family as its series (Prometheus 3 keeps it as written; 2.42 has no
+  quoted names); this touches metadata only;
+- Prometheus 3's lexer allows a raw line break in a quoted OpenMetrics label
+  name (``{"a<newline>b"="c"}``); here it is an error, as for label values.
+
+There is no stricter mode: a linter such as ``promtool check metrics`` would
+judge the parsed families, not refuse what Prometheus scrapes.
 
 Duplicate series within one body are returned as they are: the scrape layer
 reports them, as Prometheus does at append time. ``_created`` samples are kept
@@ -86,7 +104,7 @@ import itertools
 import math
 import re
 import struct
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
@@ -186,6 +204,9 @@ class _Meta(NamedTuple):
 
 
 _COMMENT = _Meta("", "", "")
+# Where Prometheus' text lexer reads a NUL as the end of the body: the scrape
+# succeeds with the samples before it.
+_STOP = _Meta("STOP", "", "")
 
 
 class ExpositionCache:
@@ -194,8 +215,8 @@ class ExpositionCache:
     Keys are the exact text before a sample's value (``'node_load1'``,
     ``'node_cpu_seconds_total{cpu="0",mode="idle"}'``), so a hit skips all
     label parsing. How a series text parses depends on the TYPE lines before
-    it (``le``/``quantile`` normalisation, ``_created`` detection, OpenMetrics'
-    suffix rules), so entries live in one dictionary per TYPE context. When the
+    it (``le``/``quantile`` normalisation, ``_created`` detection), so entries
+    live in one dictionary per TYPE context. When the
     cache holds more than ``max_entries`` texts it is emptied at the start of
     the next parse: a target with more series than that costs a cold parse per
     scrape, not unbounded memory. Parses in several threads may share one
@@ -212,7 +233,7 @@ class ExpositionCache:
         self.meta: dict[str, _Meta] = {}
         # The metadata lines of the last parse and what they made: a target
         # sends the same ones every scrape, so the family table is reused.
-        self.last_metadata: tuple[list[tuple[_Meta, int]], list[MetricMetadata]] = ([], [])
+        self.last_metadata: tuple[list[_Meta], list[MetricMetadata]] = ([], [])
         self.templates: dict[str, _Template | None] = {}  # per format, see _Template
         self.size = 0
 
@@ -329,12 +350,21 @@ def format_openmetrics_float(f: float) -> str:
 
 _NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LNAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-_QUOTED_RE = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+# A backslash escapes any character but a line break, as in Prometheus' lexer
+# (``\\.``); a raw line break is allowed inside the quotes (text format only:
+# OpenMetrics lines never contain one).
+_QUOTED_RE = re.compile(r'"((?:[^"\\]|\\[^\n])*)"')
+# The start of a quoted string that the next line may finish (text format).
+_OPEN_QUOTED_RE = re.compile(r'"(?:[^"\\]|\\[^\n])*')
 _WS_RE = re.compile(r"[ \t]*")
 _TEXT_VALUE_RE = re.compile(r"[^{ \t]+")
 _DIGITS_RE = re.compile(r"[0-9]+")
 _ESC_RE = re.compile(r"\\(.)", re.DOTALL)
+# Prometheus' lvalReplacer (label values, names, OpenMetrics HELP) and
+# helpReplacer (text HELP, which keeps \\" as written). Any other escape is
+# kept as written, backslash and all.
 _ESCAPES: Final = {"\\": "\\", '"': '"', "n": "\n"}
+_HELP_ESCAPES: Final = {"\\": "\\", "n": "\n"}
 
 _TEXT_TYPES: Final = {
     "counter": "counter",
@@ -346,13 +376,6 @@ _TEXT_TYPES: Final = {
 _OM_TYPES: Final = frozenset(
     ("counter", "gauge", "histogram", "gaugehistogram", "summary", "info", "stateset", "unknown")
 )
-# Types whose samples carry a suffix, so a sample named as the family itself is wrong.
-_OM_SUFFIXES: Final = {
-    "counter": ("_total", "_created"),
-    "histogram": ("_bucket", "_count", "_sum", "_created"),
-    "gaugehistogram": ("_bucket", "_gcount", "_gsum"),
-    "info": ("_info",),
-}
 # typeRequiresST in Prometheus: the types whose _created samples are start times.
 _CREATED_TYPES: Final = frozenset(("counter", "summary", "histogram"))
 
@@ -370,21 +393,24 @@ def _show(s: str, i: int) -> str:
     return repr(tail + "..." if len(s) > i + 16 else tail)
 
 
-def _unescape(raw: str, what: str) -> str:
+def _unescape(raw: str, escapes: dict[str, str] = _ESCAPES) -> str:
     if "\\" not in raw:
         return raw
 
     def repl(m: re.Match[str]) -> str:
-        c = m.group(1)
-        r = _ESCAPES.get(c)
-        if r is None:
-            seq = "\\" + c
-            raise _LineError(
-                f'invalid escape sequence {seq!r} in {what} (only \\\\, \\" and \\n are allowed)'
-            )
-        return r
+        return escapes.get(m.group(1), m.group())
 
     return _ESC_RE.sub(repl, raw)
+
+
+class _UnterminatedError(_LineError):
+    """A quoted string runs to the end of the line; in text, the next line may end it."""
+
+
+def _unterminated(s: str, i: int, om: bool, msg: str) -> _LineError:
+    if not om and _OPEN_QUOTED_RE.fullmatch(s, i) is not None:
+        return _UnterminatedError(msg)
+    return _LineError(msg)
 
 
 def _check_utf8(s: str, what: str) -> None:
@@ -416,8 +442,8 @@ def _parse_labels(
         if quoted:
             m = _QUOTED_RE.match(s, i)
             if m is None:
-                raise _LineError("unterminated quoted label name")
-            lname = _unescape(m.group(1), "label name")
+                raise _unterminated(s, i, om, "unterminated quoted label name")
+            lname = _unescape(m.group(1))
         else:
             m = _LNAME_RE.match(s, i)
             if m is None:
@@ -441,11 +467,11 @@ def _parse_labels(
             raise _LineError(f"expected quoted label value for label {lname!r}, got {_show(s, i)}")
         m = _QUOTED_RE.match(s, i)
         if m is None:
-            raise _LineError(f"unterminated label value for label {lname!r}")
+            raise _unterminated(s, i, om, f"unterminated label value for label {lname!r}")
         if not lname:
             raise _LineError("empty label name")
         _check_utf8(lname, f"label name {lname!r}")
-        value = _unescape(m.group(1), f"value of label {lname!r}")
+        value = _unescape(m.group(1))
         _check_utf8(value, f"value of label {lname!r}")
         pairs.append((lname, value))
         i = ws(m.end())
@@ -503,11 +529,11 @@ def _text_ts(tok: str) -> int:
 # classic label names, one space, the value. Both formats' grammars contain it,
 # so a cache miss of this shape is read with one match; any other line goes
 # token by token.
-_PAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
+_PAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\[^\n])*"'
 _CANONICAL_RE = re.compile(
-    rf"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{{((?:{_PAIR}(?:,{_PAIR})*,?)?)\}})? ([^ \t{{]+)", re.DOTALL
+    rf"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{{((?:{_PAIR}(?:,{_PAIR})*,?)?)\}})? ([^ \t{{]+)"
 )
-_PAIR_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', re.DOTALL)
+_PAIR_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\[^\n])*)"')
 
 
 def _canonical(s: str, norm: str) -> tuple[str, Labels, str, str] | None:
@@ -519,7 +545,7 @@ def _canonical(s: str, norm: str) -> tuple[str, Labels, str, str] | None:
     pairs: list[tuple[str, str]] = []
     if inner:
         for lname, raw in _PAIR_RE.findall(inner):
-            value = _unescape(raw, f"value of label {lname!r}")
+            value = _unescape(raw)
             _check_utf8(value, f"value of label {lname!r}")
             pairs.append((lname, value))
     _go_float(tok)
@@ -544,11 +570,9 @@ def _text_tokens(s: str, norm: str) -> _Sample:
         if m is None:
             raise _LineError(f"invalid metric name, got {_show(s, i)}")
         name = m.group()
-        i = m.end()
-        j = _skip_ws(s, i)
-        if j == i and j < n and s[j] != "{":
-            raise _LineError(f"invalid character {s[j]!r} in metric name {name + s[j]!r}...")
-        i = j
+        # The value may follow the name directly, as in Prometheus' lexer:
+        # 'a-1' is a with value -1.
+        i = _skip_ws(s, m.end())
     pairs: list[tuple[str, str]] = []
     if i < n and s[i] == "{":
         i, name = _parse_labels(s, i + 1, name, pairs, om=False)
@@ -582,7 +606,9 @@ def _meta_name(rest: str, kw: str) -> tuple[str, int]:
         m = _QUOTED_RE.match(rest)
         if m is None:
             raise _LineError(f"unterminated quoted metric name after {kw}")
-        name = _unescape(m.group(1), "metric name")
+        # Prometheus 3 takes a quoted family name as written, escapes and all;
+        # unescaped, it names the family its series are named after.
+        name = _unescape(m.group(1))
         if not name:
             raise _LineError(f"empty metric name after {kw}")
         _check_utf8(name, "metric name")
@@ -593,24 +619,35 @@ def _meta_name(rest: str, kw: str) -> tuple[str, int]:
     return m.group(), m.end()
 
 
+# HELP or TYPE and blanks. From there to the metric name Prometheus' lexer
+# skips NULs (it is in its comment state), so they may be anywhere in between.
+_TEXT_KEYWORD_RE = re.compile("(H\x00*E\x00*L\x00*P|T\x00*Y\x00*P\x00*E)\x00*[ \t][ \t\x00]*")
+
+
 def _text_meta(s: str) -> _Meta:
     body = s.lstrip(" \t")[1:]
     if not body or body[0] not in " \t":
-        return _COMMENT  # '#foo' is a comment, as in Prometheus' lexer
+        # '#foo' is a comment, as in Prometheus' lexer, which takes a NUL in
+        # it for the end of the body.
+        return _STOP if "\x00" in body else _COMMENT
     b = body.lstrip(" \t")
-    kw = b[:4]
-    if kw not in ("HELP", "TYPE") or len(b) == 4 or b[4] not in " \t":
+    if b[:1] == "\x00":
+        return _STOP  # so does it right after '# '
+    m = _TEXT_KEYWORD_RE.match(b)
+    if m is None:
         return _COMMENT
-    rest = b[4:].lstrip(" \t")
+    kw = m.group(1).replace("\x00", "")
+    rest = b[m.end() :]
     name, end = _meta_name(rest, kw)
     after = rest[end:]
-    if after and after[0] not in " \t":
-        raise _LineError(f"invalid character {after[0]!r} after metric name {name!r} in {kw}")
-    # Prometheus keeps all but the first separator character of the text.
+    if after[:1] == "\x00":
+        raise _LineError(f"NUL right after metric name {name!r} in {kw}")
+    # Prometheus keeps all but the first character after the name, whatever it
+    # is: '# HELP a-b x' is help 'b x' for a.
     text = after[1:] if after.strip(" \t") else ""
     if kw == "HELP":
         _check_utf8(text, "help text")
-        return _Meta("HELP", name, _unescape(text, "help text"))
+        return _Meta("HELP", name, _unescape(text, _HELP_ESCAPES))
     typ = _TEXT_TYPES.get(text)
     if typ is None:
         raise _LineError(
@@ -636,7 +673,7 @@ def _om_meta(s: str) -> _Meta:
     text = rest[end + 1 :]
     if kw == "HELP":
         _check_utf8(text, "help text")
-        return _Meta("HELP", name, _unescape(text, "help text"))
+        return _Meta("HELP", name, _unescape(text))
     if kw == "TYPE":
         if text not in _OM_TYPES:
             raise _LineError(
@@ -649,16 +686,15 @@ def _om_meta(s: str) -> _Meta:
     return _Meta("UNIT", name, text)
 
 
-def _om_sample(s: str, norm: str, fam: str, fam_type: str) -> _Sample:
+def _om_sample(s: str, norm: str) -> _Sample:
     c = _canonical(s, norm)
     if c is not None:
-        _om_check_family(c[0], fam, fam_type)
         created = norm in _CREATED_TYPES and c[0].endswith("_created")
         return _Sample(c[1], c[2], None, c[3], created, False)
-    return _om_tokens(s, norm, fam, fam_type)
+    return _om_tokens(s, norm)
 
 
-def _om_tokens(s: str, norm: str, fam: str, fam_type: str) -> _Sample:
+def _om_tokens(s: str, norm: str) -> _Sample:
     """Read an OpenMetrics line token by token, as Prometheus' lexer does."""
     n = len(s)
     name: str | None = None
@@ -702,15 +738,8 @@ def _om_tokens(s: str, norm: str, fam: str, fam_type: str) -> _Sample:
             )
         _om_exemplar(s, i + 4)
         exemplar = True
-    _om_check_family(name, fam, fam_type)
     created = norm in _CREATED_TYPES and name.endswith("_created")
     return _Sample(_build_labels(name, pairs, norm), tok, ts, key, created, exemplar)
-
-
-def _om_check_family(name: str, fam: str, fam_type: str) -> None:
-    if fam_type in _OM_SUFFIXES and name == fam:
-        names = " or ".join(fam + suffix for suffix in _OM_SUFFIXES[fam_type])
-        raise _LineError(f"{fam_type} sample {name!r} must be named {names}")
 
 
 def _om_exemplar(s: str, i: int) -> None:
@@ -736,33 +765,20 @@ def _om_exemplar(s: str, i: int) -> None:
 
 
 class _Families:
-    """Metadata per family in order of appearance; refuses a second HELP/TYPE/UNIT.
+    """Metadata per family in order of first appearance; a later line wins.
 
-    Text 0.0.4 refuses a repeat anywhere in the body, as ``expfmt`` does.
-    OpenMetrics refuses it among one run of metadata lines; metadata after
-    samples opens a new family block, even under a name seen before, because Go
-    programs write exactly that (client_golang's OpenMetrics output has a gauge
+    A second HELP, TYPE or UNIT line for a family is no error, as in
+    Prometheus' scraper, whose metadata cache keeps the last one. Go programs
+    write such repeats (client_golang's OpenMetrics output has a gauge
     ``go_memstats_alloc_bytes`` followed by a counter ``go_memstats_alloc_bytes``
-    for ``..._total``) and Prometheus reads it. Later metadata then wins.
+    for ``..._total``).
     """
 
-    def __init__(self, om: bool) -> None:
-        self.om = om
+    def __init__(self) -> None:
         self.fams: dict[str, list[str]] = {}  # name -> [type, help, unit]
-        self.seen: set[tuple[str, str]] = set()
-        self.current = ""
-        self.samples_before = 0
 
-    def add(self, meta: _Meta, samples_before: int) -> None:
+    def add(self, meta: _Meta) -> None:
         name = meta.name
-        if self.om and (name != self.current or samples_before != self.samples_before):
-            self.current = name
-            self.seen.difference_update((kind, name) for kind in ("TYPE", "HELP", "UNIT"))
-        self.samples_before = samples_before
-        k = (meta.kind, name)
-        if k in self.seen:
-            raise _LineError(f"second {meta.kind} line for metric family {name!r}")
-        self.seen.add(k)
         f = self.fams.get(name)
         if f is None:
             f = self.fams[name] = ["unknown", "", ""]
@@ -790,29 +806,48 @@ def _error(lineno: int, line: str, msg: object) -> DecodeError:
     return DecodeError(f"line {lineno}: {msg} (in {snippet!r})")
 
 
+def _text_sample_on(line: str, norm: str, rows: Iterator[tuple[int, str]]) -> tuple[_Sample, str]:
+    """Read a text sample whose quoted string goes on over the next lines.
+
+    Prometheus' text lexer allows a raw line break inside quotes and reads on;
+    so does this, joining lines from ``rows`` until the quotes close. Returns
+    the sample and the joined line. Raises the first error if the body ends.
+    """
+    parts = [line]
+    for _, more in rows:
+        parts.append(more)
+        if '"' in more:  # without a quote the string cannot end on this line
+            line = "\n".join(parts)
+            try:
+                return _text_sample(line, norm), line
+            except _UnterminatedError:
+                parts = [line]
+    line = "\n".join(parts)
+    return _text_sample(line, norm), line  # the body ended: the original complaint
+
+
 def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _Lines:
     """Walk the lines once; see the module docstring for the fast and careful paths.
 
     In careful mode (``exact``) nothing is looked up in or added to the cache,
-    every line goes through the per-line parsers, and metadata is checked line
-    by line, so the first problem is reported with its line number.
+    and every line goes through the per-line parsers, so the first problem is
+    reported with its line number.
     """
     fmt = "o" if om else "t"
-    norm = fam = ""
-    fam_type = "unknown"
+    norm = ""
 
     def context() -> _Ctx:
         if exact:
             return _Ctx()
-        return cache._context((fmt, norm, fam, fam_type) if om else (fmt, norm))
+        return cache._context((fmt, norm))
 
     ctx = context()
     get = ctx.series.get
     cget = ctx.created.get
     meta_cache: dict[str, _Meta] = {} if exact else cache.meta
     mget = meta_cache.get
-    families = _Families(om)
-    metas: list[tuple[_Meta, int]] = []  # with the number of samples before it
+    families = _Families()
+    metas: list[_Meta] = []
     labels: list[Labels] = []
     tokens: list[str] = []
     lab_append = labels.append
@@ -824,7 +859,8 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
     clean = True
     ts_fn = _om_fast_ts if om else _text_ts
 
-    for lineno, line in enumerate(lines, 1):
+    rows = enumerate(lines, 1)
+    for lineno, line in rows:
         # The hot path: a known series text, then the value.
         head, _, tail = line.rpartition(" ")
         lab = get(head)
@@ -836,17 +872,11 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
         if meta is not None:
             # A metadata line seen before (plain comments are cached too).
             if meta.kind:
-                meta_append((meta, len(labels)))
+                meta_append(meta)
                 if meta.ctx is not None:
-                    norm = fam_type = meta.value
-                    fam = meta.name
+                    norm = meta.value
                     get = meta.ctx.series.get
                     cget = meta.ctx.created.get
-                elif om and meta.name != fam:
-                    fam, fam_type = meta.name, "unknown"
-                    ctx = context()
-                    get = ctx.series.get
-                    cget = ctx.created.get
             continue
         lab = cget(head)
         if lab is not None:
@@ -862,21 +892,17 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                 if meta.kind == "EOF":
                     lineno += 1
                     raise _LineError("unexpected data after # EOF")
+                if meta is _STOP:
+                    break
                 if meta.kind:
                     if exact:
-                        families.add(meta, len(labels))
+                        families.add(meta)
                     else:
-                        meta_append((meta, len(labels)))
+                        meta_append(meta)
                     if meta.kind == "TYPE":
-                        norm = fam_type = meta.value
-                        fam = meta.name
+                        norm = meta.value
                         ctx = context()
                         meta = meta._replace(ctx=ctx)
-                        get = ctx.series.get
-                        cget = ctx.created.get
-                    elif om and meta.name != fam:
-                        fam, fam_type = meta.name, "unknown"
-                        ctx = context()
                         get = ctx.series.get
                         cget = ctx.created.get
                 if not exact:
@@ -887,6 +913,9 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                 if om:
                     raise _LineError("empty line (not allowed in OpenMetrics)")
                 continue  # text format: blank lines are allowed
+            if first == "\x00" and not om:
+                clean = False
+                break  # Prometheus' text lexer reads it as the end of the body
             # A timestamp after the value, or an exemplar after either.
             exemplar_at = line.find(" # {") if om else -1
             if exemplar_at > 0:
@@ -923,7 +952,13 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                         created += is_created
                         continue
             clean = False
-            smp = _om_sample(line, norm, fam, fam_type) if om else _text_sample(line, norm)
+            if om:
+                smp = _om_sample(line, norm)
+            else:
+                try:
+                    smp = _text_sample(line, norm)
+                except _UnterminatedError:
+                    smp, line = _text_sample_on(line, norm, rows)
         except _LineError as e:
             raise _error(lineno, line, e) from None
         if smp.ts is not None:
@@ -934,7 +969,7 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
         exemplars += smp.exemplar
         created += smp.created
         if smp.key is not None and not exact:
-            ctx = cache._context((fmt, norm, fam, fam_type) if om else (fmt, norm))
+            ctx = cache._context((fmt, norm))
             (ctx.created if smp.created else ctx.series)[smp.key] = smp.labels
             cache.size += 1
     if exact:
@@ -942,11 +977,8 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
     else:
         last_metas, metadata = cache.last_metadata
         if metas != last_metas:  # identical _Meta objects: a C-speed comparison
-            try:
-                for meta, samples_before in metas:
-                    families.add(meta, samples_before)
-            except _LineError:
-                raise _RedoError from None  # the careful scan names the line
+            for meta in metas:
+                families.add(meta)
             metadata = families.metadata()
             cache.last_metadata = (metas, metadata)
     return _Lines(labels, tokens, ts_at, ts_ms, metadata, exemplars, created, clean)
