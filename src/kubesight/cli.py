@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="watch a Kubernetes API (default: only when running inside a cluster)")
     s.add_argument("--kubernetes.api-server", dest="k8s_api_server", help="API server URL (default in-cluster)")
     s.add_argument("--kubernetes.kubeconfig", dest="k8s_kubeconfig", help="kubeconfig file")
+    s.add_argument("--kubernetes.monitors", dest="k8s_monitors", action="store_true", default=None,
+                   help="scrape what ServiceMonitor/PodMonitor objects select (Prometheus Operator style)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 
@@ -60,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                 "enabled": args.kubernetes,
                 "api_server": args.k8s_api_server,
                 "kubeconfig": args.k8s_kubeconfig,
+                "monitors": args.k8s_monitors,
             },
             "query": {
                 "max_samples": args.max_samples,

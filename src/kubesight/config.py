@@ -119,6 +119,8 @@ class KubernetesConfig(_Strict):
     """None: on when running inside a cluster (service account present)."""
     api_server: str = ""
     kubeconfig: str = ""
+    monitors: bool = False
+    """Turn ServiceMonitor and PodMonitor objects into scrape jobs, as the Prometheus Operator does."""
 
 
 class Config(_Strict):

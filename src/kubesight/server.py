@@ -22,12 +22,18 @@ from kubesight.api.app import AppOptions, build_app
 from kubesight.api.status import ServerInfo
 from kubesight.config import Config
 from kubesight.discovery.config import build_discoverers
+from kubesight.discovery.monitors_watch import MonitorWatcher
 from kubesight.errors import ConfigError
 from kubesight.ingest import pushgateway
 from kubesight.ingest.remote_write import IngestMetrics, WriteLimits
 from kubesight.model.durations import parse_duration_ms
 from kubesight.model.instrument import Registry
-from kubesight.scrape.config import ScrapeConfig, parse_global, parse_scrape_configs
+from kubesight.scrape.config import (
+    ScrapeConfig,
+    parse_global,
+    parse_scrape_config,
+    parse_scrape_configs,
+)
 from kubesight.scrape.manager import ScrapeManager
 from kubesight.store.engine import Storage, StorageOptions, check_dir_writable
 from kubesight.web import landing
@@ -138,8 +144,39 @@ def build(
         store, lambda sc: build_discoverers(sc.job_name, sc.raw, base), offset_seed=cfg.server.listen
     )
 
+    glob = parse_global(cfg.global_)
+    generated: list[ScrapeConfig] = []
+    applying = asyncio.Lock()  # a reload and a monitor change must not interleave
+
+    async def apply_jobs() -> None:
+        async with applying:
+            await manager.apply([*jobs, *generated])
+
     async def start_scraping() -> None:
-        await manager.apply(jobs)
+        await apply_jobs()
+
+    monitor_tasks: list[asyncio.Task[None]] = []
+
+    async def start_monitors() -> None:
+        if not cfg.kubernetes.monitors:
+            return
+        watcher = MonitorWatcher(
+            api_server=cfg.kubernetes.api_server or None,
+            kubeconfig_file=cfg.kubernetes.kubeconfig or None,
+            validate=lambda job: parse_scrape_config(job, glob, base),
+        )
+
+        def send(raw_jobs: list[dict[str, Any]]) -> None:
+            generated[:] = [parse_scrape_config(j, glob, base) for j in raw_jobs]
+            monitor_tasks.append(asyncio.get_running_loop().create_task(apply_jobs()))
+
+        monitor_tasks.append(asyncio.create_task(watcher.run(send), name="kubernetes monitors"))
+
+    async def stop_monitors() -> None:
+        for t in monitor_tasks:
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
 
     registry = Registry()
     ingest_metrics = IngestMetrics(registry)
@@ -161,9 +198,10 @@ def build(
             raise ConfigError("no config file to reload")
         new = reload_config()  # raises ConfigError: the running config stays
         new_jobs = scrape_configs(new)
-        if new.storage != cfg.storage or new.server != cfg.server:
-            log.warning("reload: storage and server settings take effect after a restart")
-        await manager.apply(new_jobs)
+        if new.storage != cfg.storage or new.server != cfg.server or new.kubernetes != cfg.kubernetes:
+            log.warning("reload: storage, server and kubernetes settings take effect after a restart")
+        jobs[:] = new_jobs
+        await apply_jobs()
         info.config_yaml = new.to_yaml()
 
     opts = AppOptions(
@@ -179,8 +217,8 @@ def build(
             ),
             *landing.routes(store.stats, str(data_dir)),
         ],
-        after_open=[start_scraping, start_push_exporter],
-        before_close=[stop_push_exporter, manager.stop],
+        after_open=[start_scraping, start_monitors, start_push_exporter],
+        before_close=[stop_monitors, stop_push_exporter, manager.stop],
         reload=reload,
         ingest_metrics=ingest_metrics,
     )

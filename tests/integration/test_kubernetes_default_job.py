@@ -91,3 +91,44 @@ def test_annotated_pods_are_scraped_by_default(tmp_path: Path) -> None:
             assert dropped == ["quiet"]
         finally:
             srv.stop()
+
+
+def test_service_monitor_becomes_a_job(tmp_path: Path) -> None:
+    with exporter(b"demo_metric 7\n") as port, fake_kube() as (kube, loop):
+        add = lambda res, obj: loop.call_soon_threadsafe(kube.add, res, obj)  # noqa: E731
+        add("pods", pod("api-0", {}))
+        add("services", {
+            "metadata": {"name": "api", "namespace": "shop", "uid": "svc-api", "labels": {"app": "api"}},
+            "spec": {"type": "ClusterIP", "clusterIP": "10.1.0.5",
+                     "ports": [{"name": "metrics", "port": port, "protocol": "TCP", "targetPort": port}]},
+        })
+        add("endpoints", {
+            "metadata": {"name": "api", "namespace": "shop", "labels": {"app": "api"}},
+            "subsets": [{
+                "addresses": [{"ip": "127.0.0.1", "nodeName": "node-1",
+                               "targetRef": {"kind": "Pod", "name": "api-0", "namespace": "shop", "uid": "uid-api-0"}}],
+                "ports": [{"name": "metrics", "port": port, "protocol": "TCP"}],
+            }],
+        })
+        add("servicemonitors", {
+            "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+            "metadata": {"name": "api", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "api"}},
+                     "endpoints": [{"port": "metrics", "path": "/custom", "interval": "1s"}]},
+        })
+        srv = start_server(tmp_path / "data", "--kubernetes.api-server", kube.url, "--kubernetes.monitors")
+        try:
+            deadline = time.monotonic() + 40
+            while True:
+                r = httpx.get(f"{srv.url}/api/v1/query", params={"query": 'demo_metric{job="api"}'}).json()
+                if r["data"]["result"] or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            (series,) = r["data"]["result"]
+            assert series["value"][1] == "7"
+            m = series["metric"]
+            assert (m["namespace"], m["service"], m["endpoint"], m["pod"]) == ("shop", "api", "metrics", "api-0")
+            pools = httpx.get(f"{srv.url}/api/v1/scrape_pools").json()["data"]["scrapePools"]
+            assert "serviceMonitor/shop/api/0" in pools
+        finally:
+            srv.stop()
