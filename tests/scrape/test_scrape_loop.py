@@ -178,3 +178,35 @@ def test_config_errors_name_job_and_field() -> None:
         parse_scrape_config({"job_name": "x", "scrape_intervall": "5s"}, GlobalConfig(), HERE)
     with pytest.raises(ConfigError, match=r"job 'x': relabel_configs\[0\]"):
         parse_scrape_config({"job_name": "x", "relabel_configs": [{"action": "replace"}]}, GlobalConfig(), HERE)
+
+
+def test_target_that_never_answers_times_out_and_others_go_on() -> None:
+    async def scenario() -> None:
+        raw = {"job_name": "slow", "scrape_interval": "2s", "scrape_timeout": "200ms"}
+        cfg = parse_scrape_config(raw, GlobalConfig(), HERE)
+        (slow,), _ = populate(cfg, TargetGroup("0", ({"__address__": "slow:1"},)))
+        (fast,), _ = populate(cfg, TargetGroup("1", ({"__address__": "fast:1"},)))
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.host == "slow":
+                await asyncio.sleep(3600)
+            return httpx.Response(200, content=b"m 1\n")
+
+        store = MemoryStore()
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        loops = [ScrapeLoop(t, cfg, store, client) for t in (slow, fast)]
+        t0 = asyncio.get_running_loop().time()
+        await asyncio.gather(*(lp.scrape_once(T0) for lp in loops))
+        assert asyncio.get_running_loop().time() - t0 < 2
+        assert loops[0].health.health == "down" and "deadline exceeded" in loops[0].health.last_error
+        assert loops[1].health.health == "up"
+
+    run(scenario())
+
+
+def test_duplicate_series_in_one_scrape_keep_the_first() -> None:
+    loop, fake, store = make()
+    fake.body = b'm{a="1"} 1\nm{a="1"} 2\n'
+    run(loop.scrape_once(T0))
+    assert list(values(store, "m").values()) == [[1.0]]
+    assert list(values(store, "scrape_samples_post_metric_relabeling").values()) == [[1.0]]

@@ -120,7 +120,9 @@ class ScrapeLoop:
             self.health.last_error = ""
         except (ScrapeError, DecodeError) as exc:
             self._fail(str(exc), ts_ms)
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
+            # TimeoutError: our own deadline over the whole request, which also
+            # catches a target that trickles its body slower than the timeout.
             self._fail(f"Get {self.target.url!r}: context deadline exceeded", ts_ms)
         except httpx.HTTPError as exc:
             self._fail(f"Get {self.target.url!r}: {exc}", ts_ms)
