@@ -210,3 +210,15 @@ def test_duplicate_series_in_one_scrape_keep_the_first() -> None:
     run(loop.scrape_once(T0))
     assert list(values(store, "m").values()) == [[1.0]]
     assert list(values(store, "scrape_samples_post_metric_relabeling").values()) == [[1.0]]
+
+
+def test_unexpected_error_marks_down_and_the_loop_survives() -> None:
+    loop, fake, store = make()
+
+    def boom(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("a bug")
+
+    loop.client = httpx.AsyncClient(transport=httpx.MockTransport(boom))
+    run(loop.scrape_once(T0))
+    assert loop.health.health == "down" and "internal error: a bug" in loop.health.last_error
+    assert list(values(store, "up").values()) == [[0.0]]

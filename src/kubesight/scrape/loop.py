@@ -126,6 +126,10 @@ class ScrapeLoop:
             self._fail(f"Get {self.target.url!r}: context deadline exceeded", ts_ms)
         except httpx.HTTPError as exc:
             self._fail(f"Get {self.target.url!r}: {exc}", ts_ms)
+        except Exception as exc:
+            # A bug must not end this target's loop: say so and try next interval.
+            log.exception("scrape %s failed unexpectedly", self.target.url)
+            self._fail(f"internal error: {exc}", ts_ms)
         duration = time.perf_counter() - t0
         self.health.last_scrape = ts_ms / 1000
         self.health.last_duration = duration
