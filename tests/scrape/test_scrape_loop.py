@@ -213,7 +213,7 @@ def test_duplicate_series_in_one_scrape_keep_the_first() -> None:
 
 
 def test_unexpected_error_marks_down_and_the_loop_survives() -> None:
-    loop, fake, store = make()
+    loop, _fake, store = make()
 
     def boom(request: httpx.Request) -> httpx.Response:
         raise RuntimeError("a bug")
