@@ -679,12 +679,13 @@ def test_openmetrics_metadata(body: str, want: list[MetricMetadata]) -> None:
 
 def test_openmetrics_family_name_reused_by_a_later_block() -> None:
     # client_golang writes this for go_memstats_alloc_bytes and ..._total; Prometheus reads it.
-    p = parse_(
+    body = (
         "# HELP m A gauge.\n# TYPE m gauge\nm 1\n# HELP m A counter.\n# TYPE m counter\nm_total 2\n"
-        "# HELP n x\n# TYPE n gauge\nn 1\n# HELP m Again.\n# TYPE m gauge\nm 3\n# EOF\n",
-        OM,
+        "# HELP n x\n# TYPE n gauge\nn 1\n# HELP m Again.\n# TYPE m gauge\nm 3\n# EOF\n"
     )
+    p = parse_(body, OM)
     assert [s[0] for s in samples_of(p)] == ["m", "m_total", "n", "m"]
+    assert samples_of(parse_(body, OM, strict=True)) == samples_of(p)
     assert p.metadata == [
         MetricMetadata("m", "gauge", "Again.", ""),
         MetricMetadata("n", "gauge", "x", ""),
@@ -823,6 +824,82 @@ def test_openmetrics_refused(body: str | bytes, line: int, msg: str) -> None:
             run(body, OM, cache=cache)
         assert str(err.value).startswith(f"line {line}: "), str(err.value)
         assert msg in str(err.value)
+
+
+# --- strict mode (the Pushgateway's expfmt refuses these) ---------------------
+
+STRICT_ERR: list[tuple[str, Format, str, int, str]] = [
+    ("unknown escape", TEXT, 'a{b="\\t"} 1', 1, "invalid escape sequence '\\\\t'"),
+    ("unknown escape in a quoted name", TEXT, '{"a\\x"} 1', 1, "invalid escape sequence"),
+    ("unknown escape in help", TEXT, "# HELP a x\\ty\n", 1, "invalid escape sequence"),
+    ("second HELP", TEXT, "# HELP a x\n# HELP a y\n", 2, "second HELP line for metric family 'a'"),
+    ("second TYPE", TEXT, "# TYPE a gauge\na 1\n# TYPE a counter\n", 3, "second TYPE line"),
+    ("raw newline in a label value", TEXT, 'a{b="c\nd"} 1', 1, "unterminated label value"),
+    ("name run into value", TEXT, "a-1 2", 1, "invalid character '-'"),
+    ("name run into help", TEXT, "# HELP a-b x\n", 1, "invalid character '-'"),
+    ("NUL starting a line", TEXT, "a 1\n\x00b 2\n", 2, "invalid metric name"),
+    ("NUL after '# '", TEXT, "a 1\n# \x00y\nb\x00 1\n", 3, "invalid character"),
+    ("OpenMetrics unknown escape", OM, 'a{b="\\q"} 1\n# EOF\n', 1, "invalid escape"),
+    ("OpenMetrics unknown escape in help", OM, "# HELP a \\x\n# EOF\n", 1, "invalid escape"),
+    ("OpenMetrics second UNIT", OM, "# UNIT a_s s\n# UNIT a_s s\n# EOF\n", 2, "second UNIT line"),
+    ("OpenMetrics second TYPE", OM, "# TYPE a gauge\n# TYPE a counter\n# EOF\n", 2, "second TYPE"),
+    ("OpenMetrics second HELP", OM, "# HELP a x\n# TYPE a gauge\n# HELP a y\n# EOF\n", 3, "HELP"),
+    (
+        "counter without _total",
+        OM,
+        "# TYPE a counter\na 1\n# EOF\n",
+        2,
+        "counter sample 'a' must be named a_total or a_created",
+    ),
+    (
+        "histogram without suffix",
+        OM,
+        "# TYPE h histogram\nh 1\n# EOF\n",
+        2,
+        "must be named h_bucket",
+    ),
+    ("info without _info", OM, "# TYPE i info\ni 1\n# EOF\n", 2, "must be named i_info"),
+    (
+        "family of a HELP, not of the TYPE before it",
+        OM,
+        "# TYPE a counter\n# HELP b x\nb 1\n# TYPE c counter\n# HELP a y\na 1\n# EOF\n",
+        None,
+        "",
+    ),
+    ("exemplar unknown escape", OM, 'a_total 1 # {a="\\q"} 4\n# EOF\n', 1, "invalid escape"),
+]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "body", "line", "msg"), [c[1:] for c in STRICT_ERR], ids=[c[0] for c in STRICT_ERR]
+)
+def test_strict_refuses(fmt: Format, body: str, line: int | None, msg: str) -> None:
+    for cache in (None, ExpositionCache()):
+        if line is None:  # accepted in strict mode too
+            run(body, fmt, cache=cache, strict=True)
+            continue
+        with pytest.raises(DecodeError) as err:
+            run(body, fmt, cache=cache, strict=True)
+        assert str(err.value).startswith(f"line {line}: "), str(err.value)
+        assert msg in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("node_exporter.prom", TEXT),
+        ("node_exporter.om", OM),
+        ("SMALL_OM", OM),
+        ("SMALL_TEXT", TEXT),
+    ],
+)
+def test_strict_reads_valid_bodies_the_same(name: str, fmt: Format) -> None:
+    small = {"SMALL_OM": SMALL_OM, "SMALL_TEXT": SMALL_TEXT}
+    body = small[name].encode() if name in small else (TESTDATA / name).read_bytes()
+    lenient = parse_(body, fmt)
+    strict = parse_(body, fmt, strict=True)
+    assert samples_of(strict) == samples_of(lenient)
+    assert strict.metadata == lenient.metadata
 
 
 # --- truncation ---------------------------------------------------------------

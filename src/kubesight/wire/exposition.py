@@ -59,8 +59,11 @@ the scrape, in Prometheus too. What still differs:
 - Prometheus 3's lexer allows a raw line break in a quoted OpenMetrics label
   name (``{"a<newline>b"="c"}``); here it is an error, as for label values.
 
-There is no stricter mode: a linter such as ``promtool check metrics`` would
-judge the parsed families, not refuse what Prometheus scrapes.
+``parse(..., strict=True)`` refuses all of the above (escapes other than
+those three, a second HELP or TYPE, OpenMetrics samples without their suffix,
+raw line breaks, run-on names, NULs outside label values, HELP and comments)
+with a line-numbered error, for the Pushgateway, whose parser (``expfmt``)
+refuses them too.
 
 Duplicate series within one body are returned as they are: the scrape layer
 reports them, as Prometheus does at append time. ``_created`` samples are kept
@@ -393,12 +396,19 @@ def _show(s: str, i: int) -> str:
     return repr(tail + "..." if len(s) > i + 16 else tail)
 
 
-def _unescape(raw: str, escapes: dict[str, str] = _ESCAPES) -> str:
+def _unescape(raw: str, escapes: dict[str, str] = _ESCAPES, strict: bool = False) -> str:
     if "\\" not in raw:
         return raw
 
     def repl(m: re.Match[str]) -> str:
-        return escapes.get(m.group(1), m.group())
+        r = escapes.get(m.group(1))
+        if r is None:
+            if strict:
+                raise _LineError(
+                    f'invalid escape sequence {m.group()!r} (only \\\\, \\" and \\n are allowed)'
+                )
+            return m.group()
+        return r
 
     return _ESC_RE.sub(repl, raw)
 
@@ -423,7 +433,13 @@ def _check_utf8(s: str, what: str) -> None:
 
 
 def _parse_labels(
-    s: str, i: int, name: str | None, pairs: list[tuple[str, str]], om: bool, exemplar: bool = False
+    s: str,
+    i: int,
+    name: str | None,
+    pairs: list[tuple[str, str]],
+    om: bool,
+    exemplar: bool = False,
+    strict: bool = False,
 ) -> tuple[int, str | None]:
     """Parse after ``{`` up to and including ``}``; returns (position after, metric name)."""
     n = len(s)
@@ -442,8 +458,8 @@ def _parse_labels(
         if quoted:
             m = _QUOTED_RE.match(s, i)
             if m is None:
-                raise _unterminated(s, i, om, "unterminated quoted label name")
-            lname = _unescape(m.group(1))
+                raise _unterminated(s, i, om or strict, "unterminated quoted label name")
+            lname = _unescape(m.group(1), strict=strict)
         else:
             m = _LNAME_RE.match(s, i)
             if m is None:
@@ -467,11 +483,11 @@ def _parse_labels(
             raise _LineError(f"expected quoted label value for label {lname!r}, got {_show(s, i)}")
         m = _QUOTED_RE.match(s, i)
         if m is None:
-            raise _unterminated(s, i, om, f"unterminated label value for label {lname!r}")
+            raise _unterminated(s, i, om or strict, f"unterminated label value for label {lname!r}")
         if not lname:
             raise _LineError("empty label name")
         _check_utf8(lname, f"label name {lname!r}")
-        value = _unescape(m.group(1))
+        value = _unescape(m.group(1), strict=strict)
         _check_utf8(value, f"value of label {lname!r}")
         pairs.append((lname, value))
         i = ws(m.end())
@@ -536,7 +552,7 @@ _CANONICAL_RE = re.compile(
 _PAIR_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\[^\n])*)"')
 
 
-def _canonical(s: str, norm: str) -> tuple[str, Labels, str, str] | None:
+def _canonical(s: str, norm: str, strict: bool = False) -> tuple[str, Labels, str, str] | None:
     """(name, labels, value token, cache key) of a line of the common shape, else None."""
     m = _CANONICAL_RE.fullmatch(s)
     if m is None:
@@ -545,22 +561,22 @@ def _canonical(s: str, norm: str) -> tuple[str, Labels, str, str] | None:
     pairs: list[tuple[str, str]] = []
     if inner:
         for lname, raw in _PAIR_RE.findall(inner):
-            value = _unescape(raw)
+            value = _unescape(raw, strict=strict)
             _check_utf8(value, f"value of label {lname!r}")
             pairs.append((lname, value))
     _go_float(tok)
     return name, _build_labels(name, pairs, norm), tok, s[: m.start(3) - 1]
 
 
-def _text_sample(s: str, norm: str) -> _Sample:
-    c = _canonical(s, norm)
+def _text_sample(s: str, norm: str, strict: bool = False) -> _Sample:
+    c = _canonical(s, norm, strict)
     if c is not None:
         created = norm in _CREATED_TYPES and c[0].endswith("_created")
         return _Sample(c[1], c[2], None, c[3], created, False)
-    return _text_tokens(s, norm)
+    return _text_tokens(s, norm, strict)
 
 
-def _text_tokens(s: str, norm: str) -> _Sample:
+def _text_tokens(s: str, norm: str, strict: bool = False) -> _Sample:
     """Read a text line token by token, as Prometheus' lexer does."""
     n = len(s)
     i = _skip_ws(s, 0)
@@ -573,9 +589,11 @@ def _text_tokens(s: str, norm: str) -> _Sample:
         # The value may follow the name directly, as in Prometheus' lexer:
         # 'a-1' is a with value -1.
         i = _skip_ws(s, m.end())
+        if strict and i == m.end() and i < n and s[i] != "{":
+            raise _LineError(f"invalid character {s[i]!r} in metric name {name + s[i]!r}...")
     pairs: list[tuple[str, str]] = []
     if i < n and s[i] == "{":
-        i, name = _parse_labels(s, i + 1, name, pairs, om=False)
+        i, name = _parse_labels(s, i + 1, name, pairs, om=False, strict=strict)
         i = _skip_ws(s, i)
     if name is None:
         raise _LineError("metric name not set")
@@ -601,14 +619,14 @@ def _text_tokens(s: str, norm: str) -> _Sample:
     return _Sample(_build_labels(name, pairs, norm), tok, ts, key, created, False)
 
 
-def _meta_name(rest: str, kw: str) -> tuple[str, int]:
+def _meta_name(rest: str, kw: str, strict: bool = False) -> tuple[str, int]:
     if rest.startswith('"'):
         m = _QUOTED_RE.match(rest)
         if m is None:
             raise _LineError(f"unterminated quoted metric name after {kw}")
         # Prometheus 3 takes a quoted family name as written, escapes and all;
         # unescaped, it names the family its series are named after.
-        name = _unescape(m.group(1))
+        name = _unescape(m.group(1), strict=strict)
         if not name:
             raise _LineError(f"empty metric name after {kw}")
         _check_utf8(name, "metric name")
@@ -624,7 +642,9 @@ def _meta_name(rest: str, kw: str) -> tuple[str, int]:
 _TEXT_KEYWORD_RE = re.compile("(H\x00*E\x00*L\x00*P|T\x00*Y\x00*P\x00*E)\x00*[ \t][ \t\x00]*")
 
 
-def _text_meta(s: str) -> _Meta:
+def _text_meta(s: str, strict: bool = False) -> _Meta:
+    if strict:
+        return _text_meta_strict(s)
     body = s.lstrip(" \t")[1:]
     if not body or body[0] not in " \t":
         # '#foo' is a comment, as in Prometheus' lexer, which takes a NUL in
@@ -648,15 +668,40 @@ def _text_meta(s: str) -> _Meta:
     if kw == "HELP":
         _check_utf8(text, "help text")
         return _Meta("HELP", name, _unescape(text, _HELP_ESCAPES))
+    return _Meta("TYPE", name, _text_type(text))
+
+
+def _text_type(text: str) -> str:
     typ = _TEXT_TYPES.get(text)
     if typ is None:
         raise _LineError(
             f"invalid metric type {text!r} (text format types: counter, gauge, histogram, summary, untyped)"
         )
-    return _Meta("TYPE", name, typ)
+    return typ
 
 
-def _om_meta(s: str) -> _Meta:
+def _text_meta_strict(s: str) -> _Meta:
+    """A text comment line as the format (and expfmt) has it: no NUL or run-on tricks."""
+    body = s.lstrip(" \t")[1:]
+    if not body or body[0] not in " \t":
+        return _COMMENT
+    b = body.lstrip(" \t")
+    kw = b[:4]
+    if kw not in ("HELP", "TYPE") or len(b) == 4 or b[4] not in " \t":
+        return _COMMENT
+    rest = b[4:].lstrip(" \t")
+    name, end = _meta_name(rest, kw, strict=True)
+    after = rest[end:]
+    if after and after[0] not in " \t":
+        raise _LineError(f"invalid character {after[0]!r} after metric name {name!r} in {kw}")
+    text = after[1:] if after.strip(" \t") else ""
+    if kw == "HELP":
+        _check_utf8(text, "help text")
+        return _Meta("HELP", name, _unescape(text, strict=True))
+    return _Meta("TYPE", name, _text_type(text))
+
+
+def _om_meta(s: str, strict: bool = False) -> _Meta:
     if s == "# EOF":
         return _Meta("EOF", "", "")
     kw = s[2:6]
@@ -665,7 +710,7 @@ def _om_meta(s: str) -> _Meta:
             "invalid comment: OpenMetrics allows only '# HELP', '# TYPE', '# UNIT' and a final '# EOF'"
         )
     rest = s[7:]
-    name, end = _meta_name(rest, kw)
+    name, end = _meta_name(rest, kw, strict)
     if end == len(rest):
         raise _LineError(f"expected text in {kw} after metric name {name!r}")
     if rest[end] != " ":
@@ -673,7 +718,7 @@ def _om_meta(s: str) -> _Meta:
     text = rest[end + 1 :]
     if kw == "HELP":
         _check_utf8(text, "help text")
-        return _Meta("HELP", name, _unescape(text))
+        return _Meta("HELP", name, _unescape(text, strict=strict))
     if kw == "TYPE":
         if text not in _OM_TYPES:
             raise _LineError(
@@ -686,15 +731,21 @@ def _om_meta(s: str) -> _Meta:
     return _Meta("UNIT", name, text)
 
 
-def _om_sample(s: str, norm: str) -> _Sample:
-    c = _canonical(s, norm)
+def _om_sample(
+    s: str, norm: str, strict: bool = False, fam: str = "", fam_type: str = "unknown"
+) -> _Sample:
+    c = _canonical(s, norm, strict)
     if c is not None:
+        if strict:
+            _om_check_family(c[0], fam, fam_type)
         created = norm in _CREATED_TYPES and c[0].endswith("_created")
         return _Sample(c[1], c[2], None, c[3], created, False)
-    return _om_tokens(s, norm)
+    return _om_tokens(s, norm, strict, fam, fam_type)
 
 
-def _om_tokens(s: str, norm: str) -> _Sample:
+def _om_tokens(
+    s: str, norm: str, strict: bool = False, fam: str = "", fam_type: str = "unknown"
+) -> _Sample:
     """Read an OpenMetrics line token by token, as Prometheus' lexer does."""
     n = len(s)
     name: str | None = None
@@ -707,7 +758,7 @@ def _om_tokens(s: str, norm: str) -> _Sample:
         i = m.end()
     pairs: list[tuple[str, str]] = []
     if i < n and s[i] == "{":
-        i, name = _parse_labels(s, i + 1, name, pairs, om=True)
+        i, name = _parse_labels(s, i + 1, name, pairs, om=True, strict=strict)
     if name is None:
         raise _LineError("metric name not set")
     if i >= n or s[i] != " ":
@@ -736,15 +787,33 @@ def _om_tokens(s: str, norm: str) -> _Sample:
             raise _LineError(
                 f"expected end of line or an exemplar after timestamp, got {_show(s, i)}"
             )
-        _om_exemplar(s, i + 4)
+        _om_exemplar(s, i + 4, strict)
         exemplar = True
+    if strict:
+        _om_check_family(name, fam, fam_type)
     created = norm in _CREATED_TYPES and name.endswith("_created")
     return _Sample(_build_labels(name, pairs, norm), tok, ts, key, created, exemplar)
 
 
-def _om_exemplar(s: str, i: int) -> None:
+# Types whose samples carry a suffix, so a sample named as the family itself
+# breaks the format (Prometheus reads it all the same; strict mode refuses it).
+_OM_SUFFIXES: Final = {
+    "counter": ("_total", "_created"),
+    "histogram": ("_bucket", "_count", "_sum", "_created"),
+    "gaugehistogram": ("_bucket", "_gcount", "_gsum"),
+    "info": ("_info",),
+}
+
+
+def _om_check_family(name: str, fam: str, fam_type: str) -> None:
+    if fam_type in _OM_SUFFIXES and name == fam:
+        names = " or ".join(fam + suffix for suffix in _OM_SUFFIXES[fam_type])
+        raise _LineError(f"{fam_type} sample {name!r} must be named {names}")
+
+
+def _om_exemplar(s: str, i: int, strict: bool = False) -> None:
     pairs: list[tuple[str, str]] = []
-    i, _ = _parse_labels(s, i, None, pairs, om=True, exemplar=True)
+    i, _ = _parse_labels(s, i, None, pairs, om=True, exemplar=True, strict=strict)
     n = len(s)
     if i >= n or s[i] != " ":
         raise _LineError(f"expected value after exemplar labels, got {_show(s, i)}")
@@ -768,17 +837,34 @@ class _Families:
     """Metadata per family in order of first appearance; a later line wins.
 
     A second HELP, TYPE or UNIT line for a family is no error, as in
-    Prometheus' scraper, whose metadata cache keeps the last one. Go programs
-    write such repeats (client_golang's OpenMetrics output has a gauge
-    ``go_memstats_alloc_bytes`` followed by a counter ``go_memstats_alloc_bytes``
-    for ``..._total``).
+    Prometheus' scraper, whose metadata cache keeps the last one. In strict
+    mode text 0.0.4 refuses a repeat anywhere in the body, as ``expfmt`` does;
+    OpenMetrics refuses it among one run of metadata lines. Metadata after
+    samples opens a new family block there, even under a name seen before,
+    because Go programs write exactly that (client_golang's OpenMetrics output
+    has a gauge ``go_memstats_alloc_bytes`` followed by a counter
+    ``go_memstats_alloc_bytes`` for ``..._total``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, om: bool = False, strict: bool = False) -> None:
+        self.om = om
+        self.strict = strict
         self.fams: dict[str, list[str]] = {}  # name -> [type, help, unit]
+        self.seen: set[tuple[str, str]] = set()
+        self.current = ""
+        self.samples_before = 0
 
-    def add(self, meta: _Meta) -> None:
+    def add(self, meta: _Meta, samples_before: int = 0) -> None:
         name = meta.name
+        if self.strict:
+            if self.om and (name != self.current or samples_before != self.samples_before):
+                self.current = name
+                self.seen.difference_update((kind, name) for kind in ("TYPE", "HELP", "UNIT"))
+            self.samples_before = samples_before
+            k = (meta.kind, name)
+            if k in self.seen:
+                raise _LineError(f"second {meta.kind} line for metric family {name!r}")
+            self.seen.add(k)
         f = self.fams.get(name)
         if f is None:
             f = self.fams[name] = ["unknown", "", ""]
@@ -826,15 +912,19 @@ def _text_sample_on(line: str, norm: str, rows: Iterator[tuple[int, str]]) -> tu
     return _text_sample(line, norm), line  # the body ended: the original complaint
 
 
-def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _Lines:
+def _scan(
+    lines: list[str], om: bool, cache: ExpositionCache, exact: bool, strict: bool = False
+) -> _Lines:
     """Walk the lines once; see the module docstring for the fast and careful paths.
 
     In careful mode (``exact``) nothing is looked up in or added to the cache,
     and every line goes through the per-line parsers, so the first problem is
-    reported with its line number.
+    reported with its line number. ``strict`` needs ``exact``.
     """
+    assert exact or not strict
     fmt = "o" if om else "t"
     norm = ""
+    fam, fam_type = "", "unknown"  # for strict OpenMetrics' suffix rules
 
     def context() -> _Ctx:
         if exact:
@@ -846,7 +936,7 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
     cget = ctx.created.get
     meta_cache: dict[str, _Meta] = {} if exact else cache.meta
     mget = meta_cache.get
-    families = _Families()
+    families = _Families(om, strict)
     metas: list[_Meta] = []
     labels: list[Labels] = []
     tokens: list[str] = []
@@ -888,7 +978,7 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
             first = line[:1] if om else line.lstrip(" \t")[:1]
             if first == "#":
                 clean = False
-                meta = _om_meta(line) if om else _text_meta(line)
+                meta = _om_meta(line, strict) if om else _text_meta(line, strict)
                 if meta.kind == "EOF":
                     lineno += 1
                     raise _LineError("unexpected data after # EOF")
@@ -896,9 +986,13 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                     break
                 if meta.kind:
                     if exact:
-                        families.add(meta)
+                        families.add(meta, len(labels))
                     else:
                         meta_append(meta)
+                    if meta.kind == "TYPE":
+                        fam, fam_type = meta.name, meta.value
+                    elif meta.name != fam:
+                        fam, fam_type = meta.name, "unknown"
                     if meta.kind == "TYPE":
                         norm = meta.value
                         ctx = context()
@@ -913,7 +1007,7 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                 if om:
                     raise _LineError("empty line (not allowed in OpenMetrics)")
                 continue  # text format: blank lines are allowed
-            if first == "\x00" and not om:
+            if first == "\x00" and not om and not strict:
                 clean = False
                 break  # Prometheus' text lexer reads it as the end of the body
             # A timestamp after the value, or an exemplar after either.
@@ -953,10 +1047,10 @@ def _scan(lines: list[str], om: bool, cache: ExpositionCache, exact: bool) -> _L
                         continue
             clean = False
             if om:
-                smp = _om_sample(line, norm)
+                smp = _om_sample(line, norm, strict, fam, fam_type)
             else:
                 try:
-                    smp = _text_sample(line, norm)
+                    smp = _text_sample(line, norm, strict)
                 except _UnterminatedError:
                     smp, line = _text_sample_on(line, norm, rows)
         except _LineError as e:
@@ -1161,6 +1255,7 @@ def parse(
     default_timestamp_ms: int,
     honor_timestamps: bool = True,
     cache: ExpositionCache | None = None,
+    strict: bool = False,
 ) -> ParsedScrape:
     """Parse one scrape response body.
 
@@ -1168,6 +1263,10 @@ def parse(
     false (timestamps are still validated), get ``default_timestamp_ms``. Pass
     one ``cache`` per target to reuse parsed series texts across scrapes.
     Raises :class:`DecodeError` naming the line and the problem.
+
+    ``strict`` refuses what the formats forbid but Prometheus' scraper reads
+    (see the module docstring), as the Pushgateway's parser (``expfmt``) does;
+    a strict parse reads line by line and does not use the cache.
     """
     if cache is None:
         cache = ExpositionCache()
@@ -1176,7 +1275,7 @@ def parse(
     om = fmt is Format.OPENMETRICS_1
     try:
         text = body.decode("utf-8")
-        exact = False
+        exact = strict
     except UnicodeDecodeError:
         # Prometheus accepts invalid UTF-8 in plain comments; the careful
         # parser checks every other place it matters, line by line.
@@ -1204,14 +1303,14 @@ def parse(
             cache.templates[key] = None  # same series, unusual values: the ordinary way
     try:
         if scanned is None or values is None:
-            scanned = _scan(lines, om, cache, exact)
+            scanned = _scan(lines, om, cache, exact, strict)
             values = _values(scanned.tokens)
             if scanned.clean and templates:
                 cache.templates[key] = _make_template(lines, scanned, cache, om)
     except _RedoError:
         if exact:
             raise DecodeError("invalid sample value") from None
-        scanned = _scan(lines, om, cache, True)
+        scanned = _scan(lines, om, cache, True, strict)
         try:
             values = _values(scanned.tokens)
         except _RedoError:  # pragma: no cover - the careful scan validated every token
