@@ -224,7 +224,9 @@ def _families_from_body(body: bytes, fmt: str, key: GroupingKey, now: float) -> 
             f"line {last}: the body does not end with a newline "
             "(every line, the last one too, must end with \\n; the body may be truncated)"
         )
-    parsed = parse(body, Format.TEXT_004, default_timestamp_ms=_NO_TIMESTAMP)
+    # Strict: the real Pushgateway parses with expfmt, which refuses what
+    # Prometheus' lenient scraper accepts (bad escapes, a second TYPE...).
+    parsed = parse(body, Format.TEXT_004, default_timestamp_ms=_NO_TIMESTAMP, strict=True)
     batch = parsed.batch
     ts = batch.timestamps
     bad = (ts != _NO_TIMESTAMP).nonzero()[0]
