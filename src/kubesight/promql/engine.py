@@ -31,6 +31,7 @@ from kubesight.promql.errors import (
 from kubesight.promql.fmt import format_float, format_openmetrics_float
 from kubesight.promql.labelset import drop_name, merge_same_labels, set_label
 from kubesight.promql.rangefns import KEEP_NAME, RANGE_FUNCTIONS
+from kubesight.promql.syntax_errors import locate as locate_syntax_error
 from kubesight.promql.types import IVec, RangeArg, SStr, SVal, Val
 from kubesight.promql.value import Matrix, QueryResult, QueryStats, Scalar, String, Value, Vector
 from kubesight.promql.windows import count_le, seg_ids
@@ -53,7 +54,8 @@ def parse(query: str) -> pp.Expr:
     try:
         return pp.parse(query)
     except ValueError as exc:
-        raise BadDataError(f"invalid parameter \"query\": parse error: {exc}") from exc
+        # promql-parser's message has no position; say it as Prometheus does.
+        raise BadDataError(f"invalid parameter \"query\": {locate_syntax_error(query, str(exc))}") from exc
     except BaseException as exc:  # the Rust parser panics on a few inputs (pyo3 PanicException)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
