@@ -32,3 +32,9 @@ def test_inside_a_cluster_annotated_pods_too(monkeypatch: pytest.MonkeyPatch, tm
 def test_explicit_api_server_enables_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     assert jobs(api_server="http://127.0.0.1:1") == ["kubesight", "kubernetes-pods"]
+
+
+def test_explicit_empty_scrape_configs_scrape_nothing(tmp_path: Path) -> None:
+    p = tmp_path / "k.yml"
+    p.write_text("scrape_configs: []\n")
+    assert server.scrape_configs(load_config(p)) == []

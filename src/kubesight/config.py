@@ -125,7 +125,8 @@ class KubernetesConfig(_Strict):
 
 class Config(_Strict):
     global_: dict[str, Any] = Field(default_factory=dict, alias="global")
-    scrape_configs: list[dict[str, Any]] = Field(default_factory=list)
+    scrape_configs: list[dict[str, Any]] | None = None
+    """None (the key absent): the default jobs; [] scrapes nothing, as in Prometheus."""
     rule_files: list[str] = Field(default_factory=list)
     alerting: dict[str, Any] = Field(default_factory=dict)
     remote_write: list[dict[str, Any]] = Field(default_factory=list)

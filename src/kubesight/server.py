@@ -112,7 +112,7 @@ def scrape_configs(cfg: Config) -> list[ScrapeConfig]:
     base = Path(cfg.source).resolve().parent if cfg.source else Path.cwd()
     glob = parse_global(cfg.global_)
     raw = cfg.scrape_configs
-    if not raw:
+    if raw is None:
         raw = [{"job_name": "kubesight", "scrape_interval": "15s",
                 "static_configs": [{"targets": [_self_target(cfg)]}]}]
         if kubernetes_enabled(cfg):
