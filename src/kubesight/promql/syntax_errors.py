@@ -38,6 +38,7 @@ PARAM_AGGREGATORS = frozenset({"topk", "bottomk", "count_values", "quantile", "l
 KEYWORDS = frozenset({"offset", "by", "without", "on", "ignoring", "group_left", "group_right", "bool"})
 WORD_OPERATORS = {"and": "LAND", "or": "LOR", "unless": "LUNLESS", "atan2": "ATAN2"}
 PREPROCESSORS = frozenset({"start", "end"})
+DURATION_KEYWORDS = frozenset({"step", "range", "max_of", "min_of"})
 # Bracket tokens are described by their quoted text (ItemTypeStr in lex.go).
 PUNCT = {"(": "LEFT_PAREN", ")": "RIGHT_PAREN", "{": "LEFT_BRACE", "}": "RIGHT_BRACE",
          "[": "LEFT_BRACKET", "]": "RIGHT_BRACKET", ",": "COMMA", "=": "EQL", ":": "COLON"}
@@ -125,7 +126,8 @@ class Lexer:
         self.brace = False
         self.bracket = False
         self.colon = False
-        self.want_duration = False
+        self.dexpr = False  # lexDurationExpr: straight after "[", until a number
+        self.got_duration = False
 
     def _peek(self, k: int = 0) -> str:
         j = self.i + k
@@ -225,22 +227,10 @@ class Lexer:
             raise LexError(start, "escape sequence is an invalid Unicode code point")
         return i
 
-    def _duration(self) -> Tok:
-        start = self.i
-        if self._scan_number():
-            raise LexError(start, "missing unit character in duration")
-        if not self._remaining_duration():
-            raise LexError(start, f"bad duration syntax: {_go_quote(self.s[start:self.i])}")
-        return Tok("DURATION", start, self.s[start:self.i])
-
     def next(self) -> Tok:
         s = self.s
-        if self.want_duration:
-            # lex.go lexes a duration straight after "[" (spaces skipped).
-            self.want_duration = False
-            while self._peek() in (" ", "\t", "\n", "\r") and self._peek():
-                self.i += 1
-            return self._duration()
+        if self.dexpr:
+            return self._duration_expr()
         while True:
             if s.startswith("#", self.i):
                 while self.i < len(s) and s[self.i] not in "\r\n":
@@ -305,10 +295,15 @@ class Lexer:
                 if low in AGGREGATORS or low in KEYWORDS or low in PREPROCESSORS:
                     return Tok(low.upper(), start, word)
                 return Tok("METRIC_IDENTIFIER" if ":" in word else "IDENTIFIER", start, word)
-            if self.colon:
-                raise LexError(start, f"unexpected colon {_go_rune_quote(c)}")
-            self.colon = True
-            return Tok("COLON", start, c)
+            if c == ":":
+                if self.colon:
+                    raise LexError(start, "unexpected colon ':'")
+                self.colon = True
+                return Tok("COLON", start, c)
+            keyword = self._duration_keyword(start)
+            if keyword is not None:
+                return keyword
+            raise LexError(start, f"unexpected character: {_go_rune_quote(c)}, expected ':'")
         if c == "(":
             self.paren += 1
             return Tok("LEFT_PAREN", start, c)
@@ -326,7 +321,7 @@ class Lexer:
                 raise LexError(start, "unexpected left bracket '['")
             self.colon = False
             self.bracket = True
-            self.want_duration = True
+            self.dexpr = True
             return Tok("LEFT_BRACKET", start, c)
         if c == "]":
             if not self.bracket:
@@ -334,6 +329,63 @@ class Lexer:
             self.bracket = False
             return Tok("RIGHT_BRACKET", start, c)
         raise LexError(start, f"unexpected character: {_go_rune_quote(c)}")
+
+    def _duration_keyword(self, start: int) -> Tok | None:
+        """scanDurationKeyword: step, range, max_of, min_of inside brackets."""
+        if self.s[start].lower() not in "srm":
+            return None
+        self.i = start
+        while _is_alpha(self._peek()):
+            self.i += 1
+        word = self.s[start:self.i].lower()
+        if word in DURATION_KEYWORDS:
+            return Tok(word.upper(), start, self.s[start:self.i])
+        return None
+
+    def _duration_expr(self) -> Tok:
+        """lexDurationExpr of 3.x: what may follow "[" before the first number."""
+        while self._peek() in (" ", "\t", "\n", "\r") and self._peek():
+            self.i += 1
+        start = self.i
+        c = self._peek()
+        if c == "":
+            raise LexError(start, "unexpected end of input in duration expression")
+        self.i += 1
+        if c == "]":
+            self.bracket = self.colon = self.dexpr = False
+            return Tok("RIGHT_BRACKET", start, c)
+        if c == ":":
+            # lex.go emits the colon first, so these errors sit just after it.
+            if not self.got_duration:
+                raise LexError(start + 1, "unexpected colon before duration in duration expression")
+            if self.colon:
+                raise LexError(start + 1, "unexpected repeated colon in duration expression")
+            self.colon = True
+            return Tok("COLON", start, c)
+        if c == "(":
+            self.paren += 1
+            return Tok("LEFT_PAREN", start, c)
+        if c == ")":
+            self.paren -= 1
+            if self.paren < 0:
+                raise LexError(start + 1, "unexpected right parenthesis ')'")
+            return Tok("RIGHT_PAREN", start, c)
+        if c in "+-*/%^,":
+            return Tok(PUNCT.get(c) or OPERATORS[c], start, c)
+        if _is_alpha(c):
+            keyword = self._duration_keyword(start)
+            if keyword is not None:
+                return keyword
+        elif _is_digit(c) or (c == "." and _is_digit(self._peek())):
+            self.got_duration = True
+            self.dexpr = False
+            self.i = start
+            if self._scan_number():
+                return Tok("NUMBER", start, self.s[start:self.i])
+            if self._remaining_duration():
+                return Tok("DURATION", start, self.s[start:self.i])
+            raise LexError(start, f"bad number or duration syntax: {_go_quote(self.s[start:self.i])}")
+        raise LexError(start, f"unexpected character in duration expression: {_go_rune_quote(c)}")
 
     def _inside_braces(self, start: int, c: str) -> Tok:
         s = self.s
@@ -377,7 +429,7 @@ def describe(t: Tok) -> str:
         return f"<op:{t.val}>"
     if t.typ.lower() in AGGREGATORS:
         return f"<aggr:{t.val}>"
-    if t.typ.lower() in KEYWORDS or t.typ.lower() in PREPROCESSORS:
+    if t.typ.lower() in KEYWORDS or t.typ.lower() in PREPROCESSORS or t.typ.lower() in DURATION_KEYWORDS:
         return f"<{t.val}>"
     kind = {"IDENTIFIER": "identifier", "METRIC_IDENTIFIER": "metric identifier",
             "NUMBER": "number", "STRING": "string", "DURATION": "duration"}[t.typ]
@@ -707,19 +759,18 @@ class Locator:
         if problem:
             self.err(t.pos, f"error parsing number: strconv.ParseFloat: parsing {_go_quote(t.val)}: {problem}")
 
-    def duration(self, t: Tok) -> None:
+    def duration(self, t: Tok) -> float:
+        """model.ParseDuration: units largest first, each at most once."""
         m = _DURATION_RE.match(t.val)
         if not m or not t.val:
             self.err(t.pos, f"not a valid duration string: {_go_quote(t.val)}")
-        elif not any(int(g) for g in m.groups() if g):
-            self.err(t.pos, "duration must be greater than 0")
+            return 0.0
+        scale = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+        return float(sum(int(g) * k for g, k in zip(m.groups(), scale, strict=True) if g))
 
     def range_or_subquery(self, left: Node) -> Node:
         bracket = self.take()
-        t = self.take()
-        if t.typ != "DURATION":
-            raise self.unexpected(t, "subquery selector", "duration")
-        self.duration(t)
+        self.positive_duration("subquery or range selector", "number, duration, step(), or range()")
         t = self.take()
         if t.typ == "RIGHT_BRACKET":
             problem = ""
@@ -734,15 +785,62 @@ class Locator:
             return Node("matrix", left.start, "matrix", [left])
         if t.typ != "COLON":
             raise self.unexpected(t, "subquery or range", '":" or "]"')
-        t = self.take()
-        if t.typ == "DURATION":
-            self.duration(t)
+        if self.peek().typ != "RIGHT_BRACKET":
+            self.positive_duration("subquery selector", 'number, duration, step(), range(), or "]"')
             t = self.take()
             if t.typ != "RIGHT_BRACKET":
                 raise self.unexpected(t, "subquery selector", '"]"')
-        elif t.typ != "RIGHT_BRACKET":
-            raise self.unexpected(t, "subquery selector", 'duration or "]"')
+        else:
+            self.take()
         return Node("subquery", left.start, "matrix", [left])
+
+    def positive_duration(self, context: str, expected: str) -> None:
+        """positive_duration_expr: a literal must be > 0; yacc reports any
+        error inside the expression with the enclosing bracket's rule."""
+        start = self.peek().pos
+        value = self.duration_expr(context, expected, 0)
+        if value is not None and value <= 0:
+            self.err(start, "duration must be greater than 0")
+
+    def duration_expr(self, context: str, expected: str, min_prec: int) -> float | None:
+        """A duration expression; its value when it is a (signed) literal."""
+        t = self.take()
+        value: float | None
+        if t.typ in ("ADD", "SUB"):
+            inner = self.duration_expr(context, expected, PRECEDENCE["POW"])
+            value = None if inner is None else (-inner if t.typ == "SUB" else inner)
+        elif t.typ == "NUMBER":
+            self.number(t)
+            value = _float_or_zero(t.val)
+        elif t.typ == "DURATION":
+            value = self.duration(t)
+        elif t.typ in ("STEP", "RANGE", "MAX_OF", "MIN_OF", "LEFT_PAREN"):
+            self.err(t.pos, "experimental duration expression is not enabled")
+            value = None
+            if t.typ != "LEFT_PAREN":
+                t = self.take()
+                if t.typ != "LEFT_PAREN":
+                    raise self.unexpected(t, context, expected)
+            if t.val == "(" and self.peek().typ != "RIGHT_PAREN":
+                self.duration_expr(context, expected, 0)
+                while self.peek().typ == "COMMA":
+                    self.take()
+                    self.duration_expr(context, expected, 0)
+            t = self.take()
+            if t.typ != "RIGHT_PAREN":
+                raise self.unexpected(t, context, expected)
+        else:
+            raise self.unexpected(t, context, expected)
+        while True:
+            op = self.peek()
+            if op.typ not in ("ADD", "SUB", "MUL", "DIV", "MOD", "POW") or PRECEDENCE[op.typ] < min_prec:
+                return value
+            self.take()
+            if value is not None:
+                self.err(t.pos, "experimental duration expression is not enabled")
+            prec = PRECEDENCE[op.typ]
+            self.duration_expr(context, expected, prec if op.typ == "POW" else prec + 1)
+            value = None
 
     def _modifiable(self, e: Node, what: str) -> Node | None:
         target = e
@@ -757,11 +855,14 @@ class Locator:
     def offset(self, e: Node) -> None:
         self.take()
         t = self.take()
-        if t.typ == "SUB":
+        if t.typ in ("ADD", "SUB"):
             t = self.take()
-        if t.typ != "DURATION":
-            raise self.unexpected(t, "offset", "duration")
-        self.duration(t)
+        if t.typ == "DURATION":
+            self.duration(t)
+        elif t.typ == "NUMBER":
+            self.number(t)
+        else:
+            raise self.unexpected(t, "offset", "number, duration, step(), or range()")
         target = self._modifiable(e, "offset")
         if target is None:
             return
@@ -906,6 +1007,13 @@ def _go_number_error(val: str) -> str:
     if f in (float("inf"), float("-inf")) and low not in ("inf", "+inf", "-inf", "infinity"):
         return "value out of range"
     return ""
+
+
+def _float_or_zero(val: str) -> float:
+    try:
+        return float(int(val, 0)) if val.lower().startswith("0x") else float(val)
+    except ValueError:
+        return 0.0
 
 
 def _is_label(s: str) -> bool:
