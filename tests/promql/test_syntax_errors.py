@@ -265,6 +265,20 @@ CASES: list[tuple[str, str]] = [
     ('x[5m:x]', "1:6: parse error: unexpected character: 'x', expected ':'"),
     ('x[5m+1m]', '1:3: parse error: experimental duration expression is not enabled'),
     ('x[sx]', "1:3: parse error: unexpected character in duration expression: 's'"),
+    ('{!', "1:2: parse error: unexpected character after '!' inside braces: '\ufffd'"),
+    ('x !', "1:3: parse error: unexpected character after '!': '\ufffd'"),
+    ('x !a', "1:3: parse error: unexpected character after '!': 'a'"),
+    ('{a!b}', "1:3: parse error: unexpected character after '!' inside braces: 'b'"),
+    ('(a)label_replace', '1:4: parse error: unexpected identifier "label_replace"'),
+    ('time()start()', '1:7: parse error: unexpected "start"'),
+    ('@', '1:1: parse error: unexpected <op:@>'),
+    ('x:y +', '1:6: parse error: unexpected end of input'),
+    ('x[0s', '1:5: parse error: unclosed left bracket'),
+    ('x[5m+', '1:6: parse error: unclosed left bracket'),
+    ('x[step()]', '1:3: parse error: experimental duration expression is not enabled'),
+    ('topk  Infwithoutxsum', '1:7: parse error: unexpected identifier "Infwithoutxsum"'),
+    ('x{a="b"} "a long string literal"', '1:10: parse error: unexpected string "\\"a long st"...'),
+    ('x 1234567890123', '1:3: parse error: unexpected number "1234567890"...'),
 ]
 
 # Queries whose 2.42 message differs from 3.x's (the table follows 3.x);
@@ -289,6 +303,10 @@ PROMETHEUS_2_42: dict[str, str | None] = {
     'x[5m:x]': "1:6: parse error: unexpected colon 'x'",
     'x[5m+1m]': '1:5: parse error: unexpected <op:+> in subquery or range, expected ":" or "]"',
     'x[sx]': '1:3: parse error: bad duration syntax: "sx"',
+    '@': '1:1: parse error: unexpected "<Item 57385>" <op:@>',
+    'x[0s': '1:3: parse error: duration must be greater than 0',
+    'x[5m+': '1:5: parse error: unexpected <op:+> in subquery or range, expected ":" or "]"',
+    'x[step()]': '1:3: parse error: bad duration syntax: "st"',
 }
 
 PREFIX = 'invalid parameter "query": '

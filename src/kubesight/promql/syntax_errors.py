@@ -97,7 +97,9 @@ def _go_quote(s: str) -> str:
 
 
 def _go_rune_quote(ch: str) -> str:
-    """Go's %q for a rune."""
+    """Go's %q for a rune; "" is lex.go's eof (-1), which Go prints as U+FFFD."""
+    if ch == "":
+        return "'\ufffd'"
     if ch == "'":
         return "'\\''"
     if ch == "\\":
@@ -267,7 +269,7 @@ class Lexer:
                 return Tok("NEQ", start, two)
             nxt = s[start + 1:start + 2]
             self.i += 1 if nxt else 0
-            raise LexError(start, f"unexpected character after '!': {_go_rune_quote(nxt) if nxt else '%!q(int32=-1)'}")
+            raise LexError(start, f"unexpected character after '!': {_go_rune_quote(nxt)}")
         if c in "<>":
             if two in ("<=", ">="):
                 self.i += 1
@@ -423,19 +425,22 @@ def describe(t: Tok) -> str:
     """Item.desc() of lex.go: how an unexpected token is named."""
     if t.typ == "EOF":
         return "end of input"
-    if t.typ in PUNCT.values():
-        return _go_quote(t.val)
+    if t.typ in ("IDENTIFIER", "METRIC_IDENTIFIER"):
+        kind = "identifier" if t.typ == "IDENTIFIER" else "metric identifier"
+        return f"{kind} {_go_quote(t.val)}"
     if t.typ in OPERATORS.values() or t.typ in WORD_OPERATORS.values():
+        # 3.x lists "@" in ItemTypeStr; 2.42 did not and printed
+        # `"<Item 57385>" <op:@>`.
         return f"<op:{t.val}>"
     if t.typ.lower() in AGGREGATORS:
         return f"<aggr:{t.val}>"
-    if t.typ.lower() in KEYWORDS or t.typ.lower() in PREPROCESSORS or t.typ.lower() in DURATION_KEYWORDS:
+    if t.typ.lower() in KEYWORDS:
         return f"<{t.val}>"
-    kind = {"IDENTIFIER": "identifier", "METRIC_IDENTIFIER": "metric identifier",
-            "NUMBER": "number", "STRING": "string", "DURATION": "duration"}[t.typ]
-    if len(t.val) > 10:
-        return f"{kind} {_go_quote(t.val[:10])}..."
-    return f"{kind} {_go_quote(t.val)}"
+    # Punctuation, preprocessors (start, end, step...) and literals print
+    # their quoted text, Go's %.10q... past ten characters.
+    text = _go_quote(t.val) if len(t.val) <= 10 else _go_quote(t.val[:10]) + "..."
+    kind = {"NUMBER": "number ", "STRING": "string ", "DURATION": "duration "}.get(t.typ, "")
+    return kind + text
 
 
 # --- locator (generated_parser.y and parse.go) -------------------------------
@@ -815,7 +820,7 @@ class Locator:
         elif t.typ == "DURATION":
             value = self.duration(t)
         elif t.typ in ("STEP", "RANGE", "MAX_OF", "MIN_OF", "LEFT_PAREN"):
-            self.err(t.pos, "experimental duration expression is not enabled")
+            opening = t
             value = None
             if t.typ != "LEFT_PAREN":
                 t = self.take()
@@ -829,6 +834,9 @@ class Locator:
             t = self.take()
             if t.typ != "RIGHT_PAREN":
                 raise self.unexpected(t, context, expected)
+            # Reported when the rule is reduced, after its closing ")".
+            self.err(opening.pos, "experimental duration expression is not enabled")
+            t = opening
         else:
             raise self.unexpected(t, context, expected)
         while True:
@@ -836,10 +844,13 @@ class Locator:
             if op.typ not in ("ADD", "SUB", "MUL", "DIV", "MOD", "POW") or PRECEDENCE[op.typ] < min_prec:
                 return value
             self.take()
-            if value is not None:
-                self.err(t.pos, "experimental duration expression is not enabled")
             prec = PRECEDENCE[op.typ]
             self.duration_expr(context, expected, prec if op.typ == "POW" else prec + 1)
+            # The rule is reduced, and its check run, once yacc has read the
+            # token after the right operand.
+            self.peek()
+            if value is not None:
+                self.err(t.pos, "experimental duration expression is not enabled")
             value = None
 
     def _modifiable(self, e: Node, what: str) -> Node | None:
@@ -1098,7 +1109,10 @@ def locate(query: str, fallback: str) -> str:
     """Prometheus' ``L:C: parse error: ...`` for a query promql-parser rejected
     with message ``fallback``."""
     loc = Locator(query)
-    loc.parse()
+    try:
+        loc.parse()
+    except Exception:  # a locator bug must not turn a 400 into a 500: fall back
+        loc.errors = []
     if loc.errors and loc.errors[0][1]:
         pos, msg = loc.errors[0]
         if not query.isascii():
