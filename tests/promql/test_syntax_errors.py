@@ -279,6 +279,7 @@ CASES: list[tuple[str, str]] = [
     ('topk  Infwithoutxsum', '1:7: parse error: unexpected identifier "Infwithoutxsum"'),
     ('x{a="b"} "a long string literal"', '1:10: parse error: unexpected string "\\"a long st"...'),
     ('x 1234567890123', '1:3: parse error: unexpected number "1234567890"...'),
+    ('by limitk', '1:4: parse error: unexpected <aggr:limitk>'),
 ]
 
 # Queries whose 2.42 message differs from 3.x's (the table follows 3.x);
@@ -307,6 +308,8 @@ PROMETHEUS_2_42: dict[str, str | None] = {
     'x[0s': '1:3: parse error: duration must be greater than 0',
     'x[5m+': '1:5: parse error: unexpected <op:+> in subquery or range, expected ":" or "]"',
     'x[step()]': '1:3: parse error: bad duration syntax: "st"',
+    # limitk and limit_ratio are aggregation keywords since 3.0.
+    'by limitk': '1:4: parse error: unexpected identifier "limitk"',
 }
 
 PREFIX = 'invalid parameter "query": '
