@@ -26,6 +26,7 @@ from starlette.routing import Route
 from kubesight.api.envelope import ApiError, Params, bad_data
 from kubesight.model import Labels
 from kubesight.promql import Engine, PromQLError, QueryResult
+from kubesight.promql.engine import parse as parse_promql
 from kubesight.promql.fmt import format_float, format_floats
 from kubesight.promql.value import Matrix, Scalar, String, Vector
 
@@ -244,9 +245,9 @@ def routes(engine: Engine) -> list[Route]:
         params = await Params.of(request)
         q = params.get("query") or ""
         try:
-            expr = promql_parser.parse(q)
-        except ValueError as exc:
-            return _err("bad_data", f'invalid parameter "query": parse error: {exc}')
+            expr = parse_promql(q)  # Prometheus' positioned messages; survives parser panics
+        except PromQLError as exc:
+            return _err(exc.error_type, str(exc))
         body = {"status": "success", "data": expr.prettify()}
         return Response(dumps(body), media_type="application/json")
 
@@ -254,9 +255,9 @@ def routes(engine: Engine) -> list[Route]:
         params = await Params.of(request)
         q = params.get("query") or ""
         try:
-            expr = promql_parser.parse(q)
-        except ValueError as exc:
-            return _err("bad_data", f'invalid parameter "query": parse error: {exc}')
+            expr = parse_promql(q)  # Prometheus' positioned messages; survives parser panics
+        except PromQLError as exc:
+            return _err(exc.error_type, str(exc))
         body = {"status": "success", "data": ast_json(expr)}
         return Response(dumps(body), media_type="application/json")
 
