@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # httpx logs every request at INFO: one line per scrape is noise, not news.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "server":
         from kubesight.config import load_config
         from kubesight.server import run

@@ -85,6 +85,7 @@ class ScrapeLoop:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self.client.aclose()
         if mark_stale:
             self._append_stale(self._last_series, int(self.clock() * 1000))
             self._last_series = set()
