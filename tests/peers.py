@@ -43,15 +43,18 @@ def run_process(args: list[str], log: Path, ready_url: str) -> Iterator[None]:
 
 
 @contextmanager
-def prometheus(tmp: Path, config: str) -> Iterator[str]:
-    """A Prometheus with ``config`` (``SELF`` is replaced by its own address); yields its URL."""
+def prometheus(tmp: Path, config: str, *flags: str, data: Path | None = None) -> Iterator[str]:
+    """A Prometheus with ``config`` (``SELF`` is replaced by its own address); yields its URL.
+
+    ``flags`` are passed on; ``data`` is its TSDB directory (default ``tmp/data``).
+    """
     binary = require_peer("prometheus", "prometheus")
     port = free_port()
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "prometheus.yml").write_text(config.replace("SELF", f"127.0.0.1:{port}"))
     url = f"http://127.0.0.1:{port}"
-    args = [binary, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}"]
+    args = [binary, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={data or tmp / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}", *flags]
     with run_process(args, tmp / "prometheus.log", f"{url}/-/ready"):
         yield url
 

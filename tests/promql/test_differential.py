@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +26,7 @@ import pytest
 
 from kubesight.promql import Engine, Matrix, PromQLError, Scalar, String, Vector
 from kubesight.store.memory import MemoryStore
-from tests.conftest import free_port
+from tests.peers import prometheus as run_prometheus
 from tests.promql import diffdata
 
 pytestmark = pytest.mark.peer
@@ -332,7 +331,7 @@ def _install_prometheus() -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    prom, tool = _install_prometheus()
+    _, tool = _install_prometheus()
     root = tmp_path_factory.mktemp("prom")
     data = root / "data"
     data.mkdir()
@@ -340,34 +339,9 @@ def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     om.write_text(diffdata.to_openmetrics(diffdata.generate()))
     subprocess.run([tool, "tsdb", "create-blocks-from", "openmetrics", "-q", str(om), str(data)],
                    check=True, capture_output=True, timeout=300)
-    (root / "prometheus.yml").write_text("global: {}\n")
-    port = free_port()
-    proc = subprocess.Popen(
-        [prom, f"--config.file={root / 'prometheus.yml'}", f"--storage.tsdb.path={data}",
-         f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=100y",
-         "--query.lookback-delta=5m", "--log.level=warn"],
-        stdout=subprocess.DEVNULL, stderr=(root / "prom.log").open("wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("Prometheus did not start: " + (root / "prom.log").read_text()[-2000:])
-            time.sleep(0.2)
+    with run_prometheus(root, "global: {}\n", "--storage.tsdb.retention.time=100y",
+                    "--query.lookback-delta=5m", "--log.level=warn", data=data) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

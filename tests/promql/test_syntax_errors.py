@@ -11,8 +11,6 @@ compatibility notes).
 
 from __future__ import annotations
 
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import pytest
 from kubesight.promql.engine import parse
 from kubesight.promql.errors import BadDataError
 from kubesight.promql.syntax_errors import locate
-from tests.conftest import free_port, require_peer
+from tests.peers import prometheus as run_prometheus
 
 CASES: list[tuple[str, str]] = [
     ('sum(rate(x[5m])', '1:16: parse error: unclosed left parenthesis'),
@@ -361,38 +359,10 @@ def test_fallback_positions_end_of_input_errors() -> None:
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = require_peer("prometheus", "prometheus")
     root: Path = tmp_path_factory.mktemp("prom-syntax")
     # 1h: nothing is scraped during the test; only the query parser is used.
-    (root / "prometheus.yml").write_text("global: {scrape_interval: 1h}\n")
-    port = free_port()
-    log = (root / "prom.log").open("wb")
-    proc = subprocess.Popen(
-        [binary, f"--config.file={root / 'prometheus.yml'}", f"--storage.tsdb.path={root / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
-        stdout=subprocess.DEVNULL, stderr=log,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("Prometheus did not start: " + (root / "prom.log").read_text()[-2000:])
-            time.sleep(0.2)
+    with run_prometheus(root, "global: {scrape_interval: 1h}\n", "--log.level=warn") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.mark.peer
