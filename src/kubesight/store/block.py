@@ -245,6 +245,7 @@ class Block:
         if any(o + n > size for o, n in zip(*pages, strict=True)):
             raise CorruptionError(f"block {path}: chunks file is shorter than its page table")
         self._labels: list[Labels] | None = None
+        self._size: int | None = None
         self._order = np.argsort(self.sids, kind="stable")
         self._sorted_sids = self.sids[self._order]
         self._page_first = np.asarray(self.meta.page_first, np.int64)
@@ -275,7 +276,11 @@ class Block:
         return self.meta.maxt
 
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.path.iterdir())
+        # Blocks never change once written: measure once, not on every
+        # /metrics render (which asks for every block's size several times).
+        if self._size is None:
+            self._size = sum(p.stat().st_size for p in self.path.iterdir())
+        return self._size
 
     def close(self) -> None:
         if self._mm is not None:
