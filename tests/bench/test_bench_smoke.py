@@ -8,38 +8,21 @@ VictoriaMetrics is the peer used because it starts in well under a second.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_peer
+
 pytestmark = pytest.mark.peer
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _require_victoria_metrics() -> None:
-    if shutil.which("victoria-metrics"):
-        return
-    # The harness installs missing peers itself (CI machines start empty);
-    # only when that is impossible (no root, no network) is the test skipped.
-    sys.path.insert(0, str(REPO))
-    from bench.servers import BenchError, ensure_packages
-
-    try:
-        ensure_packages({"victoria-metrics": "victoria-metrics"})
-    except BenchError as exc:
-        msg = f"victoria-metrics is not installed and could not be: {exc}"
-        if os.environ.get("KUBESIGHT_REQUIRE_PEERS"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-
-
 def test_quick_run_against_victoriametrics(tmp_path: Path) -> None:
-    _require_victoria_metrics()
+    require_peer("victoria-metrics", "victoria-metrics")
     out = tmp_path / "rows.json"
     md = tmp_path / "report.md"
     proc = subprocess.run(

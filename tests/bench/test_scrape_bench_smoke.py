@@ -9,38 +9,21 @@ this test's, so the exit code is not asserted either.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_peer
+
 pytestmark = pytest.mark.peer
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _require_prometheus() -> None:
-    if shutil.which("prometheus"):
-        return
-    # The harness installs missing peers itself (CI machines start empty);
-    # only when that is impossible (no root, no network) is the test skipped.
-    sys.path.insert(0, str(REPO))
-    from bench.servers import BenchError, ensure_packages
-
-    try:
-        ensure_packages({"prometheus": "prometheus"})
-    except BenchError as exc:
-        msg = f"prometheus is not installed and could not be: {exc}"
-        if os.environ.get("KUBESIGHT_REQUIRE_PEERS"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-
-
 def test_quick_run_scrapes_every_target(tmp_path: Path) -> None:
-    _require_prometheus()
+    require_peer("prometheus", "prometheus")
     out = tmp_path / "rows.json"
     md = tmp_path / "report.md"
     proc = subprocess.run(
