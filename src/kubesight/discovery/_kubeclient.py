@@ -33,6 +33,10 @@ SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 Obj = dict[str, Any]
 OnChange = Callable[[str, Obj | None, Obj | None], None]
+# Shrinks an object before it is stored (client-go's SetTransform): a cache of
+# 10,000 pods holds what its reader needs, not 10,000 full pod documents.
+Transform = Callable[[Obj], Obj]
+OnError = Callable[[str, Exception], None]
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,17 @@ RESOURCES = {
     "endpoints": Resource("endpoints", "/api/v1"),
     "endpointslices": Resource("endpointslices", "/apis/discovery.k8s.io/v1"),
     "ingresses": Resource("ingresses", "/apis/networking.k8s.io/v1"),
+    "namespaces": Resource("namespaces", "/api/v1", namespaced=False),
+    "persistentvolumes": Resource("persistentvolumes", "/api/v1", namespaced=False),
+    "persistentvolumeclaims": Resource("persistentvolumeclaims", "/api/v1"),
+    "resourcequotas": Resource("resourcequotas", "/api/v1"),
+    "deployments": Resource("deployments", "/apis/apps/v1"),
+    "replicasets": Resource("replicasets", "/apis/apps/v1"),
+    "statefulsets": Resource("statefulsets", "/apis/apps/v1"),
+    "daemonsets": Resource("daemonsets", "/apis/apps/v1"),
+    "jobs": Resource("jobs", "/apis/batch/v1"),
+    "cronjobs": Resource("cronjobs", "/apis/batch/v1"),
+    "horizontalpodautoscalers": Resource("horizontalpodautoscalers", "/apis/autoscaling/v2"),
 }
 
 
@@ -175,8 +190,16 @@ class Informer:
         backoff_start: float = BACKOFF_START,
         backoff_max: float = BACKOFF_MAX,
         page_size: int = PAGE_SIZE,
+        transform: Transform | None = None,
+        on_error: OnError | None = None,
+        log_name: str = "kubernetes_sd",
     ) -> None:
+        """``transform`` maps each object to what :attr:`store` keeps (and ``on_change``
+        receives); ``on_error(verb, exc)`` hears of every failed list or watch."""
         self.page_size = page_size
+        self.transform = transform
+        self.on_error = on_error
+        self.log_name = log_name
         self.client = client
         self.url = base_url + resource.path(namespace)
         self.resource = resource
@@ -200,8 +223,8 @@ class Informer:
                     backoff = self.backoff_start
                 continue
             except _GoneError:
-                log.info("kubernetes_sd: %s: resourceVersion %s is gone (410), relisting",
-                         self.url, self.resource_version)
+                log.info("%s: %s: resourceVersion %s is gone (410), relisting",
+                         self.log_name, self.url, self.resource_version)
                 if self.resource_version is None:
                     # A list that keeps expiring mid-way must not spin.
                     await asyncio.sleep(backoff)
@@ -211,8 +234,10 @@ class Informer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # every failure is retried, never raised out of run()
-                log.warning("kubernetes_sd: %s: %s failed, retrying in %.1fs: %s",
-                            self.url, "list" if self.resource_version is None else "watch",
+                if self.on_error is not None:
+                    self.on_error("list" if self.resource_version is None else "watch", exc)
+                log.warning("%s: %s: %s failed, retrying in %.1fs: %s",
+                            self.log_name, self.url, "list" if self.resource_version is None else "watch",
                             backoff, exc or type(exc).__name__)
             await asyncio.sleep(backoff * (0.5 + random.random() / 2))
             backoff = min(backoff * 2, self.backoff_max)
@@ -232,7 +257,8 @@ class Informer:
             if resp.status_code != 200:
                 raise RuntimeError(f"list: HTTP {resp.status_code}: {_status_message(resp.content)}")
             body = json.loads(resp.content)
-            new.update((object_key(o), o) for o in body.get("items") or [])
+            tf = self.transform
+            new.update((object_key(o), tf(o) if tf else o) for o in body.get("items") or [])
             meta = body.get("metadata") or {}
             token = str(meta.get("continue") or "")
             if not token:
@@ -282,11 +308,14 @@ class Informer:
         key = object_key(obj)
         old = self.store.get(key)
         if kind in ("ADDED", "MODIFIED"):
-            self.store[key] = obj
-            self.on_change(key, old, obj)
+            new = self.transform(obj) if self.transform else obj
+            self.store[key] = new
+            self.on_change(key, old, new)
         elif kind == "DELETED":
             self.store.pop(key, None)
-            self.on_change(key, old or obj, None)
+            if old is None:
+                old = self.transform(obj) if self.transform else obj
+            self.on_change(key, old, None)
         if rv:
             self.resource_version = str(rv)
 

@@ -1,8 +1,9 @@
 """A fake Kubernetes API server for tests: list and watch over real HTTP on 127.0.0.1.
 
 Serves the collections discovery and the kube-state collectors read (nodes,
-pods, services, endpoints, endpointslices, ingresses, and the Prometheus
-Operator's ServiceMonitor, PodMonitor and PrometheusRule), cluster-wide and
+namespaces, pods, services, endpoints, endpointslices, ingresses, the Prometheus
+Operator's ServiceMonitor, PodMonitor and PrometheusRule, and the workloads,
+storage, autoscalers and quotas of ``KINDS``), cluster-wide and
 per namespace, with label and field selectors, ``resourceVersion``, watch
 bookmarks and 410 Gone. Tests drive it through a small API::
 
@@ -55,6 +56,17 @@ KINDS = {k.resource: k for k in (
     Kind("servicemonitors", "monitoring.coreos.com/v1", "ServiceMonitor"),
     Kind("podmonitors", "monitoring.coreos.com/v1", "PodMonitor"),
     Kind("prometheusrules", "monitoring.coreos.com/v1", "PrometheusRule"),
+    # What the object-state collector (kube-state-metrics' resources) watches.
+    Kind("persistentvolumes", "v1", "PersistentVolume", namespaced=False),
+    Kind("persistentvolumeclaims", "v1", "PersistentVolumeClaim"),
+    Kind("resourcequotas", "v1", "ResourceQuota"),
+    Kind("deployments", "apps/v1", "Deployment"),
+    Kind("replicasets", "apps/v1", "ReplicaSet"),
+    Kind("statefulsets", "apps/v1", "StatefulSet"),
+    Kind("daemonsets", "apps/v1", "DaemonSet"),
+    Kind("jobs", "batch/v1", "Job"),
+    Kind("cronjobs", "batch/v1", "CronJob"),
+    Kind("horizontalpodautoscalers", "autoscaling/v2", "HorizontalPodAutoscaler"),
 )}
 
 _PATH = re.compile(
