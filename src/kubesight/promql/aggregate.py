@@ -15,6 +15,7 @@ from kubesight.model import METRIC_NAME, Labels
 from kubesight.model.samples import F64
 from kubesight.promql.errors import ExecutionError
 from kubesight.promql.fmt import format_floats
+from kubesight.promql.hashing import sample_offset
 from kubesight.promql.labelset import group_ids, merge_same_labels, set_label
 from kubesight.promql.types import IVec, SVal
 from kubesight.promql.windows import ill_conditioned, kahan_sum, seg_quantile
@@ -47,7 +48,8 @@ def aggregate(
         assert isinstance(param, str)
         return _count_values(vec, by, without, param)
     if op == "limit_ratio":
-        raise ExecutionError("limit_ratio is not supported yet by kubesight")
+        assert isinstance(param, SVal)
+        return _limit_ratio(vec, by, without, param, instant)
     if len(vec.labels) == 0:
         return IVec.empty(t)
     ids, keys = group_ids(group_key(lb, by, without) for lb in vec.labels)
@@ -195,11 +197,80 @@ def _rank_select(
     keep[rows[order][sel], cols[order][sel]] = True
     out = IVec(vec.labels, vec.values, keep)
     if instant and t == 1:
+        r_sel = rows[order][sel]
+        if op == "limitk":
+            # limitk keeps the first k of each group in a min-heap by value:
+            # an instant result comes out in that heap's order.
+            r_sel = _heap_ordered(r_sel, ids, vec.values[:, 0])
         # Instant results come out grouped (first-seen order) and ranked,
         # like Prometheus' per-group heaps.
-        r_sel = rows[order][sel]
         return out.take(r_sel)
     return out.compact()
+
+
+def _limit_ratio(
+    vec: IVec,
+    by: frozenset[str] | None,
+    without: frozenset[str] | None,
+    param: SVal,
+    instant: bool,
+) -> IVec:
+    """Keep the series whose label-hash offset falls within the ratio (Prometheus 3.x).
+
+    A series' offset is ``hash(labels) / 2**64``: ``r >= 0`` keeps offsets
+    below ``r``; ``r < 0`` keeps offsets at or above ``1 + r``, the
+    complement of ``limit_ratio(1 + r, v)``. Ratios outside [-1, 1] are
+    capped (the caller warns). Grouping does not change which series are
+    kept, only the order of an instant result.
+    """
+    t = vec.nsteps
+    r = param.values
+    if np.isnan(r).any():
+        raise ExecutionError("Ratio value is NaN")
+    if (r == 0).all() or len(vec.labels) == 0:
+        return IVec.empty(t)
+    r = np.clip(r, -1.0, 1.0)
+    off = np.asarray([sample_offset(lb) for lb in vec.labels], np.float64)[:, None]
+    keep = vec.present & (((r >= 0) & (off < r)) | ((r < 0) & (off >= 1.0 + r)))
+    out = IVec(vec.labels, vec.values, keep)
+    if instant and t == 1:
+        ids, _keys = group_ids(group_key(lb, by, without) for lb in vec.labels)
+        rows = np.flatnonzero(keep[:, 0])
+        order = np.argsort(ids[rows], kind="stable")
+        return out.take(_heap_ordered(rows[order], ids, vec.values[:, 0]))
+    return out.compact()
+
+
+def _heap_ordered(rows: npt.NDArray[np.intp], ids: npt.NDArray[np.int64], vals: F64) -> npt.NDArray[np.intp]:
+    """Per group, the order Go's ``heap.Push`` leaves a min-heap by value in.
+
+    ``rows`` are grouped (first-seen group order) and in push order; NaN
+    ranks lowest, as in Prometheus' ``vectorByValueHeap``.
+    """
+    out: list[int] = []
+    heap: list[int] = []
+    prev = -1
+    v = vals.tolist()
+
+    def less(a: int, b: int) -> bool:
+        return bool(v[a] != v[a] or v[a] < v[b])
+
+    for row in rows.tolist():
+        g = int(ids[row])
+        if g != prev:
+            out.extend(heap)
+            heap = []
+            prev = g
+        heap.append(row)
+        j = len(heap) - 1
+        while j > 0:
+            i = (j - 1) // 2
+            if not less(heap[j], heap[i]):
+                break
+            heap[i], heap[j] = heap[j], heap[i]
+            j = i
+    out.extend(heap)
+    return np.asarray(out, np.intp)
 
 
 def _count_values(

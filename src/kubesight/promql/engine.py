@@ -20,7 +20,7 @@ from kubesight.errors import ValidationError
 from kubesight.model import METRIC_NAME, Labels, Matcher, MatchOp, SeriesData
 from kubesight.model.samples import F64, I64, is_stale_nan
 from kubesight.promql import aggregate as agg
-from kubesight.promql import binop, functions
+from kubesight.promql import binop, functions, positions
 from kubesight.promql.errors import (
     BadDataError,
     ExecutionError,
@@ -28,7 +28,7 @@ from kubesight.promql.errors import (
     QueryTimeoutError,
     TooManySamplesError,
 )
-from kubesight.promql.fmt import format_float, format_openmetrics_float
+from kubesight.promql.fmt import format_float, format_go_g, format_openmetrics_float
 from kubesight.promql.labelset import drop_name, merge_same_labels, set_label
 from kubesight.promql.rangefns import KEEP_NAME, RANGE_FUNCTIONS
 from kubesight.promql.syntax_errors import locate as locate_syntax_error
@@ -43,7 +43,6 @@ DEFAULT_SUBQUERY_STEP_MS = 60_000
 
 _MATCH_OPS = {"=": MatchOp.EQ, "!=": MatchOp.NE, "=~": MatchOp.RE, "!~": MatchOp.NRE}
 
-UNSUPPORTED_FUNCTIONS = frozenset({"info", "limit_ratio"})
 NATIVE_HISTOGRAM_FUNCTIONS = frozenset(
     {"histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar"}
 )
@@ -534,6 +533,8 @@ class _Evaluator:
         assert isinstance(v, IVec)
         if op == "quantile" and isinstance(param, SVal):
             self._quantile_warning(param)
+        if op == "limit_ratio" and isinstance(param, SVal):
+            self._ratio_warnings(param)
         return agg.aggregate(op, v, by, without, param, instant=len(times) == 1)
 
     # --- functions ------------------------------------------------------------------------
@@ -542,8 +543,6 @@ class _Evaluator:
         name = str(e.func.name)
         args = list(e.args.args) if hasattr(e.args, "args") else list(e.args)
         t = len(times)
-        if name in UNSUPPORTED_FUNCTIONS:
-            raise ExecutionError(f"function {name}() is not supported yet by kubesight")
         if name in RANGE_FUNCTIONS or name in ("absent_over_time",):
             mi = next(
                 i for i, a in enumerate(args) if isinstance(_unwrap(a), pp.MatrixSelector | pp.SubqueryExpr)
@@ -692,6 +691,23 @@ class _Evaluator:
             )
             if msg not in self.ctx.warnings:
                 self.ctx.warnings.append(msg)
+
+    def _ratio_warnings(self, r: SVal) -> None:
+        """limit_ratio's capping warnings (none when it fails on NaN or keeps nothing)."""
+        v = r.values
+        if np.isnan(v).any() or (v == 0).all():
+            return
+        where = positions.aggregation_param_positions(self.ctx.query, "limit_ratio")
+        # promql-parser gives no positions: point only when the query has one limit_ratio.
+        pos = where[0] if len(where) == 1 else ""
+        for bad, to in ((float(v.max()), 1.0), (float(v.min()), -1.0)):
+            if (to > 0 and bad > to) or (to < 0 and bad < to):
+                msg = (
+                    "PromQL warning: ratio value should be between -1 and 1, got "
+                    f"{format_go_g(bad)}, capping to {format_go_g(to)}{pos}"
+                )
+                if msg not in self.ctx.warnings:
+                    self.ctx.warnings.append(msg)
 
     def _counter_infos(self, labels: list[Labels], ok: Any) -> None:
         """Prometheus' info when rate/increase run over a name that is not a counter's."""

@@ -6,6 +6,8 @@ the shortest decimal that round-trips, never in exponent notation.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import orjson
 
@@ -49,6 +51,24 @@ def _expand_exponent(r: str) -> str:
     if "." in out:
         out = out.rstrip("0").rstrip(".")
     return sign + out
+
+
+def format_go_g(v: float) -> str:
+    """Go's ``%g`` (shortest digits; exponent form below 1e-4 and from 1e6 on), as annotations print numbers."""
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "+Inf" if v > 0 else "-Inf"
+    if v == 0:
+        return "-0" if str(v).startswith("-") else "0"
+    sign, digits, exp = Decimal(repr(v)).normalize().as_tuple()
+    assert isinstance(exp, int)
+    ds = "".join(map(str, digits))
+    x = len(ds) + exp - 1  # the decimal exponent of the first digit
+    if x < -4 or x >= 6:
+        mant = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
+        return ("-" if sign else "") + f"{mant}e{'-' if x < 0 else '+'}{abs(x):02d}"
+    return format_float(v)
 
 
 def format_floats(values: F64) -> list[str]:

@@ -1,0 +1,63 @@
+"""Where things are in a query, for annotations that carry Prometheus' ``(line:col)``.
+
+promql-parser exposes no positions; these helpers re-lex the query text with
+the Prometheus-faithful lexer of the syntax-error locator. They answer ``""``
+(no position) whenever the text cannot be lexed or the item is not found, so
+an annotation is never wrong about where, at worst silent about it.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from kubesight.promql.syntax.lexer import Lexer, LexError, Tok
+
+
+def tokens(query: str) -> list[Tok]:
+    """All tokens of ``query`` up to the end, or ``[]`` if it does not lex."""
+    lx = Lexer(query)
+    out: list[Tok] = []
+    try:
+        while True:
+            t = lx.next()
+            if t.typ == "EOF":
+                return out
+            out.append(t)
+    except LexError:
+        return []
+
+
+def line_col(query: str, pos: int) -> str:
+    """`` (line:col)`` for a character offset, columns counted in bytes as Go does."""
+    before = query[:pos]
+    line = before.count("\n") + 1
+    col = len(before[before.rfind("\n") + 1 :].encode()) + 1
+    return f" ({line}:{col})"
+
+
+def call_positions(query: str, names: frozenset[str]) -> list[str]:
+    """Positions of every call of a function in ``names``, in text order."""
+    toks = tokens(query)
+    return [
+        line_col(query, t.pos)
+        for t, nxt in pairwise(toks)
+        if t.val in names and nxt.typ == "LEFT_PAREN"
+    ]
+
+
+def aggregation_param_positions(query: str, op: str) -> list[str]:
+    """Positions of the parameter of every ``op(param, expr)`` aggregation, in text order."""
+    toks = tokens(query)
+    out: list[str] = []
+    for i, t in enumerate(toks):
+        if t.typ != op.upper():
+            continue
+        j = i + 1
+        if j < len(toks) and toks[j].typ in ("BY", "WITHOUT"):
+            j += 1  # the grouping list: skip to its ")"
+            while j < len(toks) and toks[j].typ != "RIGHT_PAREN":
+                j += 1
+            j += 1
+        if j + 1 < len(toks) and toks[j].typ == "LEFT_PAREN":
+            out.append(line_col(query, toks[j + 1].pos))
+    return out
