@@ -1,0 +1,35 @@
+"""cAdvisor-compatible container metrics from the cgroup tree (v2, v1 or hybrid).
+
+    collector = ContainerCollector(PodIndex(pods))   # or ContainerCollector() outside Kubernetes
+    families = collector.collect()
+
+See docs/collect-containers.md.
+"""
+
+from kubesight.collect.containers.collector import ContainerCollector, block_devices
+from kubesight.collect.containers.hierarchy import Hierarchy, NoCgroupsError, detect
+from kubesight.collect.containers.layout import CgroupRef, classify
+from kubesight.collect.containers.resolve import (
+    Identity,
+    NameResolver,
+    PodIndex,
+    PodSummary,
+    Resolver,
+    summarize,
+)
+
+__all__ = [
+    "CgroupRef",
+    "ContainerCollector",
+    "Hierarchy",
+    "Identity",
+    "NameResolver",
+    "NoCgroupsError",
+    "PodIndex",
+    "PodSummary",
+    "Resolver",
+    "block_devices",
+    "classify",
+    "detect",
+    "summarize",
+]

@@ -1,0 +1,156 @@
+"""Who a cgroup belongs to: the ``name, image, namespace, pod, container`` labels.
+
+A :class:`Resolver` answers for one classified cgroup path
+(:class:`~kubesight.collect.containers.layout.CgroupRef`). Two come with the
+collector:
+
+- :class:`NameResolver`, the no-Kubernetes fallback: containers are named by
+  their container ID (as cAdvisor names containerd containers) and systemd
+  services/scopes by their unit name; nothing else is known.
+- :class:`PodIndex`, fed with pod objects (a list, or the events of a watch:
+  :meth:`PodIndex.on_change` has the signature of the discovery informer's
+  callback): a pod cgroup gets ``namespace`` and ``pod``, a container cgroup
+  also ``container`` and ``image``, as the kubelet's ``/metrics/cadvisor``
+  labels them. A container ID the index does not know inside a known pod is
+  the pod sandbox (the pause container: not in the pod's status) or a
+  container younger than the index; it keeps the pod's labels with an empty
+  ``container``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple, Protocol
+
+from kubesight.collect.containers.layout import CgroupRef
+
+
+class Identity(NamedTuple):
+    name: str = ""
+    image: str = ""
+    namespace: str = ""
+    pod: str = ""
+    container: str = ""
+
+
+NO_IDENTITY = Identity()
+
+
+class Resolver(Protocol):
+    def resolve(self, ref: CgroupRef) -> Identity: ...
+
+
+class NameResolver:
+    """Labels from the cgroup path alone: the container ID or the systemd unit as ``name``."""
+
+    def resolve(self, ref: CgroupRef) -> Identity:
+        if ref.kind == "container":
+            return Identity(name=ref.container_id)
+        if ref.kind == "unit":
+            return Identity(name=ref.unit)
+        return NO_IDENTITY
+
+
+class PodSummary(NamedTuple):
+    """What the index keeps of a pod: a few strings instead of the whole object."""
+
+    uid: str
+    namespace: str
+    name: str
+    containers: tuple[tuple[str, str, str], ...]  # (container id, name, image)
+
+
+def summarize(pod: Mapping[str, Any]) -> PodSummary | None:
+    """The :class:`PodSummary` of a pod object (API JSON), or None without a UID."""
+    meta = pod.get("metadata") or {}
+    uid = str(meta.get("uid") or "")
+    if not uid:
+        return None
+    spec = pod.get("spec") or {}
+    spec_images: dict[str, str] = {}
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        for c in spec.get(key) or ():
+            spec_images[str(c.get("name", ""))] = str(c.get("image") or "")
+    status = pod.get("status") or {}
+    conts: list[tuple[str, str, str]] = []
+    for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"):
+        for cs in status.get(key) or ():
+            name = str(cs.get("name", ""))
+            image = str(cs.get("image") or spec_images.get(name, ""))
+            for cid in (cs.get("containerID"),
+                        ((cs.get("lastState") or {}).get("terminated") or {}).get("containerID")):
+                if cid:
+                    # "containerd://<id>", "cri-o://<id>", "docker://<id>"
+                    conts.append((str(cid).rpartition("://")[2], name, image))
+    return PodSummary(uid, str(meta.get("namespace") or ""), str(meta.get("name") or ""),
+                      tuple(conts))
+
+
+class PodIndex:
+    """Pod UID and container ID to labels, from pod objects; other cgroups go to ``fallback``.
+
+    Thread-safe: a watch may update it while a collection reads it.
+    """
+
+    def __init__(self, pods: Iterable[Mapping[str, Any]] = (),
+                 fallback: Resolver | None = None) -> None:
+        self.fallback: Resolver = fallback if fallback is not None else NameResolver()
+        self._lock = threading.Lock()
+        self._pods: dict[str, tuple[str, str]] = {}
+        self._containers: dict[str, Identity] = {}
+        self._by_key: dict[str, PodSummary] = {}
+        self.replace(pods)
+
+    # -- feeding ---------------------------------------------------------
+    def replace(self, pods: Iterable[Mapping[str, Any]]) -> None:
+        """Forget everything and index ``pods``."""
+        summaries = [s for s in map(summarize, pods) if s is not None]
+        with self._lock:
+            self._by_key = {s.uid: s for s in summaries}
+            self._rebuild()
+
+    def on_change(self, key: str, old: Any, new: Any) -> None:
+        """An informer callback: ``old``/``new`` are pod objects or :class:`PodSummary` (None when absent)."""
+        with self._lock:
+            if isinstance(old, PodSummary | Mapping):
+                gone = old if isinstance(old, PodSummary) else summarize(old)
+                if gone is not None:
+                    self._by_key.pop(gone.uid, None)
+            if isinstance(new, PodSummary | Mapping):
+                s = new if isinstance(new, PodSummary) else summarize(new)
+                if s is not None:
+                    self._by_key[s.uid] = s
+            self._rebuild()
+
+    @staticmethod
+    def transform(pod: Mapping[str, Any]) -> Any:
+        """For the informer's ``transform``: keep a :class:`PodSummary`, not the object."""
+        return summarize(pod) or {}
+
+    def _rebuild(self) -> None:
+        # Rebuilt whole on each change: a node runs at most a few hundred pods,
+        # and readers then look up two plain dicts without a lock.
+        pods: dict[str, tuple[str, str]] = {}
+        conts: dict[str, Identity] = {}
+        for s in self._by_key.values():
+            pods[s.uid] = (s.namespace, s.name)
+            for cid, cname, image in s.containers:
+                conts[cid] = Identity(cid, image, s.namespace, s.name, cname)
+        self._pods, self._containers = pods, conts
+
+    # -- answering -------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._pods)
+
+    def resolve(self, ref: CgroupRef) -> Identity:
+        if ref.pod_uid:
+            pod = self._pods.get(ref.pod_uid)
+            if pod is not None:
+                if ref.kind == "pod":
+                    return Identity(namespace=pod[0], pod=pod[1])
+                known = self._containers.get(ref.container_id)
+                if known is not None:
+                    return known
+                return Identity(name=ref.container_id, namespace=pod[0], pod=pod[1])
+        return self.fallback.resolve(ref)
