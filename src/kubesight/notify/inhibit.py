@@ -1,0 +1,49 @@
+"""Inhibition: a firing source alert mutes target alerts that share its ``equal`` labels.
+
+An alert that matches both sides of a rule is never muted by another alert
+that also matches both sides, so a rule cannot make a set of alerts mute each
+other (Alertmanager's "two-sided match" exclusion). Labels absent on both
+sides count as equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from kubesight.notify.alertstore import StoredAlert
+from kubesight.notify.config import InhibitRule
+from kubesight.notify.labels import matches_all
+
+
+class Inhibitor:
+    def __init__(self, rules: Iterable[InhibitRule]) -> None:
+        self.rules = tuple(rules)
+        self._version = -1
+        self._sources: list[list[StoredAlert]] = [[] for _ in self.rules]
+
+    def refresh(self, alerts: Iterable[StoredAlert], version: int) -> None:
+        """Index the source alerts of each rule; cheap to call when nothing changed."""
+        if version == self._version:
+            return
+        snapshot = list(alerts)
+        self._sources = [[a for a in snapshot if matches_all(r.source_matchers, a.labels)]
+                         for r in self.rules]
+        self._version = version
+
+    def mutes(self, labels: Mapping[str, str], now: float) -> list[str]:
+        """Fingerprints of the alerts inhibiting ``labels`` (one per rule that applies)."""
+        out: list[str] = []
+        for rule, sources in zip(self.rules, self._sources, strict=True):
+            if not matches_all(rule.target_matchers, labels):
+                continue
+            two_sided = matches_all(rule.source_matchers, labels)
+            for src in sources:
+                if src.resolved(now):
+                    continue
+                if any(src.labels.get(n, "") != labels.get(n, "") for n in rule.equal):
+                    continue
+                if two_sided and matches_all(rule.target_matchers, src.labels):
+                    continue
+                out.append(src.fp_hex)
+                return out  # Alertmanager records the first source found
+        return out
