@@ -150,7 +150,8 @@ _STATFS_TIMEOUT_S = 5.0  # node_exporter's --collector.filesystem.mount-timeout 
 class StuckMounts:
     """Mount points whose statfs did not answer in time; skipped until that call returns."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout_s: float = _STATFS_TIMEOUT_S) -> None:
+        self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self.stuck: set[str] = set()
 
@@ -174,9 +175,9 @@ class StuckMounts:
         with self._lock:
             self.stuck.add(path)
         t.start()
-        t.join(_STATFS_TIMEOUT_S)
+        t.join(self.timeout_s)
         if not box:
-            raise TimeoutError(f"statfs {path} did not answer in {_STATFS_TIMEOUT_S}s")
+            raise TimeoutError(f"statfs {path} did not answer in {self.timeout_s}s")
         r = box[0]
         if isinstance(r, OSError):
             raise r
