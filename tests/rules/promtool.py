@@ -1,0 +1,98 @@
+"""Run templates through the real Prometheus (``promtool test rules``) and read back the text.
+
+promtool expands an alert's annotations with Go's text/template and
+Prometheus' own template functions and, when the expected alerts do not
+match, prints the annotations it got. Each template becomes one annotation of
+an alert over ``vector(VALUE)``; the annotations come back Go-quoted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import require_peer
+
+_ANNOTATION = re.compile(r'(t\d+)="((?:[^"\\]|\\.)*)"')
+_GO_PREFIX = "<error expanding template: "
+
+
+def _go_unquote(body: str) -> str:
+    # strconv.Quote's output is valid JSON except for \x.. and \a \v escapes
+    body = re.sub(r"\\x([0-9a-f]{2})", lambda m: f"\\u00{m.group(1)}", body)
+    body = body.replace("\\a", "\\u0007").replace("\\v", "\\u000b")
+    return str(json.loads('"' + body + '"'))
+
+
+_PARSE_ERROR = re.compile(r'annotation "(t\d+)": template: (.*)')
+
+
+def expand_with_promtool(
+    tmp: Path, templates: list[str], labels: dict[str, str], value: float,
+    external_labels: dict[str, str] | None = None, external_url: str = "",
+) -> list[str]:
+    """The text Prometheus makes of each template (or ``ERROR:<message>`` as Go words it)."""
+    result = _run(tmp, templates, labels, value, external_labels, external_url)
+    if isinstance(result, list):
+        return result
+    # promtool refuses a rule file with a template that does not parse: run the rest again
+    rest = [i for i in range(len(templates)) if i not in result]
+    again = _run(tmp, [templates[i] for i in rest], labels, value, external_labels, external_url)
+    assert isinstance(again, list), again
+    out = [""] * len(templates)
+    for i, msg in result.items():
+        out[i] = "ERROR:template: " + msg
+    for i, text in zip(rest, again, strict=True):
+        out[i] = text
+    return out
+
+
+def _run(
+    tmp: Path, templates: list[str], labels: dict[str, str], value: float,
+    external_labels: dict[str, str] | None, external_url: str,
+) -> list[str] | dict[int, str]:
+    promtool = require_peer("promtool", "prometheus")
+    tmp.mkdir(parents=True, exist_ok=True)
+    expr = f"vector({value!r})" if value == value else "vector(0) / 0"  # NaN
+    if labels:
+        for k, v in labels.items():
+            expr = f"label_replace({expr}, {k!r}, {v!r}, '', '')"
+    rule = {
+        "alert": "T",
+        "expr": expr,
+        "annotations": {f"t{i}": t for i, t in enumerate(templates)},
+    }
+    (tmp / "rules.yml").write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": [rule]}]}))
+    test: dict[str, object] = {
+        "rule_files": ["rules.yml"],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "external_labels": external_labels or {},
+            "external_url": external_url,
+            "input_series": [],
+            "alert_rule_test": [{"eval_time": "0m", "alertname": "T", "exp_alerts": []}],
+        }],
+    }
+    (tmp / "test.yml").write_text(yaml.safe_dump(test))
+    proc = subprocess.run([promtool, "test", "rules", "test.yml"], cwd=tmp, capture_output=True,
+                          text=True, timeout=120)
+    out = proc.stdout + proc.stderr
+    parse_errors = {int(m.group(1)[1:]): m.group(2) for m in _PARSE_ERROR.finditer(out)}
+    if parse_errors:
+        return parse_errors
+    got = {m.group(1): _go_unquote(m.group(2)) for m in _ANNOTATION.finditer(out.split("Annotations:", 1)[-1])}
+    assert len(got) == len(templates), out
+    result = []
+    for i in range(len(templates)):
+        text = got[f"t{i}"]
+        if text.startswith(_GO_PREFIX) and text.endswith(">"):
+            msg = text[len(_GO_PREFIX):-1]
+            msg = re.sub(r"^error (?:executing|parsing) template __alert_T: ", "", msg)
+            text = "ERROR:" + msg
+        result.append(text)
+    return result
