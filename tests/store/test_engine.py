@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kubesight.model import Matcher, SampleBatch, SeriesData, stale_nan
+from kubesight.model import Matcher, MetricMetadata, SampleBatch, SeriesData, stale_nan
 from kubesight.store import MemoryStore
 from kubesight.store.engine import HOUR_MS, Storage, StorageOptions
+from kubesight.store.interface import SeriesRefs, append_refs
 
 NOW_S = 1_700_000_000.0
 NOW_MS = int(NOW_S * 1000)
@@ -222,3 +223,60 @@ def test_corrupt_block_is_moved_aside_and_the_rest_served(tmp_path: Path) -> Non
     assert got.values.tolist() == [2.0]
     store3 = make_store(tmp_path)  # the moved-aside block is not read again
     assert store3.block_corruptions == 0
+
+
+def test_append_refs_resolves_once_and_survives_flush_gc_and_restart(tmp_path: Path) -> None:
+    store = make_store(tmp_path, retention_ms=24 * HOUR_MS)
+    a, b = (("__name__", "a"), ("i", "1")), (("__name__", "b"),)
+    refs = SeriesRefs([a, b])
+    store.append_refs(refs, NOW_MS - 30 * HOUR_MS, np.array([1.0, 2.0]))
+    first_ids = refs.ids
+    assert first_ids is not None and refs.owner is store
+    store.append_refs(refs, NOW_MS - 29 * HOUR_MS, np.array([3.0, 4.0]))
+    assert refs.ids is first_ids  # no second lookup
+    store.flush()
+    # Retention removes the old block and with it the series ids the refs hold.
+    assert store.apply_retention()
+    store.append_refs(refs, NOW_MS - 60_000, np.array([5.0, 6.0]))
+    store.append_refs(refs, NOW_MS, np.array([7.0, 8.0]))
+    got = store.select([Matcher.of("__name__", "=~", "a|b")], 0, NOW_MS)
+    assert got.labels == [a, b]
+    assert [got.samples(i)[1].tolist() for i in range(2)] == [[5.0, 7.0], [6.0, 8.0]]
+    store.close()
+    again = make_store(tmp_path)
+    got = again.select([Matcher.of("__name__", "=~", "a|b")], 0, NOW_MS)
+    assert [got.samples(i)[1].tolist() for i in range(2)] == [[5.0, 7.0], [6.0, 8.0]]
+
+
+def test_append_refs_with_an_invalid_series_writes_the_rest_every_time(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    refs = SeriesRefs([(("__name__", "ok"),), (("__name__", ""),)])
+    for i in range(2):
+        res = store.append_refs(refs, NOW_MS + i, np.array([1.0, 2.0]))
+        assert (res.samples_written, res.series_rejected, res.samples_rejected) == (1, 1, 1)
+        assert res.errors
+    assert store.select([Matcher.of("__name__", "=", "ok")], 0, NOW_MS + 10).timestamps.tolist() == [NOW_MS, NOW_MS + 1]
+
+
+def test_append_refs_on_any_appender_falls_back_to_append() -> None:
+    ref = MemoryStore()
+    res = append_refs(ref, SeriesRefs([(("__name__", "m"),)]), NOW_MS, np.array([1.5]))
+    assert res.samples_written == 1
+    assert ref.select([Matcher.of("__name__", "=", "m")], 0, NOW_MS).values.tolist() == [1.5]
+
+
+def test_metadata_is_logged_when_it_changes_and_survives_a_flush_and_a_crash(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    md = MetricMetadata("m", "gauge", "Help.", "")
+    batch = SampleBatch.from_series([((("__name__", "m"),), [(NOW_MS, 1.0)])])
+    batch.metadata = [md]
+    store.append(batch)
+    wal_after_one = store.wal.size_bytes()
+    store.append(batch)  # the same metadata again: not logged again
+    second = store.wal.size_bytes() - wal_after_one
+    store.append(SampleBatch.from_series([((("__name__", "m"),), [(NOW_MS, 1.0)])]))
+    assert second == store.wal.size_bytes() - wal_after_one - second
+    store.flush()  # drops the WAL segments that held the metadata
+    store.wal.close()  # a crash: no clean close, the WAL is all there is
+    again = make_store(tmp_path)
+    assert again.metadata("m") == {"m": [md]}

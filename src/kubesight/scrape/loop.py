@@ -22,17 +22,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import httpx
 import numpy as np
+import numpy.typing as npt
 
 from kubesight import __version__
 from kubesight.errors import DecodeError
 from kubesight.model import Labels, MetricMetadata, SampleBatch, stale_nan
 from kubesight.scrape.config import ScrapeConfig
+from kubesight.scrape.http import BodyTooLargeError, FetchError, TargetClient
 from kubesight.scrape.relabel import relabel
 from kubesight.scrape.target import Target
-from kubesight.store.interface import Appender
-from kubesight.wire.exposition import SCRAPE_ACCEPT, ExpositionCache, content_type_format, parse
+from kubesight.store.interface import Appender, SeriesRefs, append_refs
+from kubesight.wire.exposition import (
+    SCRAPE_ACCEPT,
+    ExpositionCache,
+    ParsedScrape,
+    content_type_format,
+    parse,
+)
 
 log = logging.getLogger("kubesight.scrape")
 
@@ -61,7 +68,7 @@ class ScrapeLoop:
         target: Target,
         cfg: ScrapeConfig,
         store: Appender,
-        client: httpx.AsyncClient,
+        client: TargetClient,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.target = target
@@ -73,6 +80,18 @@ class ScrapeLoop:
         self._exposition_cache = ExpositionCache()
         self._label_cache: dict[Labels, Labels | None] = {}
         self._last_series: set[Labels] = set()
+        self._report_series: list[Labels] = [
+            tuple(sorted((("__name__", n), *target.labels))) for n in _REPORT_NAMES
+        ]
+        self._report_refs = SeriesRefs(self._report_series)
+        self._headers = {
+            "Accept": SCRAPE_ACCEPT,
+            "Accept-Encoding": "gzip" if cfg.enable_compression else "identity",
+            "User-Agent": f"kubesight/{__version__}",
+            "X-Prometheus-Scrape-Timeout-Seconds": f"{target.timeout_ms / 1000:g}",
+        }
+        self._plan: _Plan | None = None
+        self._shape: object | None = None
         self._task: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------
@@ -113,20 +132,20 @@ class ScrapeLoop:
 
     async def scrape_once(self, ts_ms: int) -> None:
         t0 = time.perf_counter()
-        scraped = post = added = 0
+        out: _Scraped | None = None
         try:
             body, ctype = await self._fetch()
-            scraped, post, added = self._ingest(body, ctype, ts_ms)
+            out = self._prepare(body, ctype, ts_ms)
             self.health.health = "up"
             self.health.last_error = ""
-        except (ScrapeError, DecodeError) as exc:
+        except (ScrapeError, DecodeError, BodyTooLargeError) as exc:
             self._fail(str(exc), ts_ms)
-        except (httpx.TimeoutException, TimeoutError):
-            # TimeoutError: our own deadline over the whole request, which also
-            # catches a target that trickles its body slower than the timeout.
-            self._fail(f"Get {self.target.url!r}: context deadline exceeded", ts_ms)
-        except httpx.HTTPError as exc:
-            self._fail(f"Get {self.target.url!r}: {exc}", ts_ms)
+        except TimeoutError:
+            # Our deadline is over the whole request, so it also catches a
+            # target that trickles its body slower than the timeout.
+            self._fail(f'Get "{self.target.url}": context deadline exceeded', ts_ms)
+        except FetchError as exc:
+            self._fail(f'Get "{self.target.url}": {exc}', ts_ms)
         except Exception as exc:
             # A bug must not end this target's loop: say so and try next interval.
             log.exception("scrape %s failed unexpectedly", self.target.url)
@@ -134,8 +153,23 @@ class ScrapeLoop:
         duration = time.perf_counter() - t0
         self.health.last_scrape = ts_ms / 1000
         self.health.last_duration = duration
-        up = 1.0 if self.health.health == "up" else 0.0
-        self._append_report(ts_ms, up, duration, scraped, post, added)
+        if out is None:
+            self._append_report(ts_ms, 0.0, duration, 0, 0, 0)
+            return
+        report = np.array(
+            [1.0, duration, float(out.scraped), float(out.post), float(out.added)], np.float64
+        )
+        if out.refs is not None:
+            # The common case: the scrape's samples and its report in one append.
+            res = append_refs(
+                self.store, out.refs, ts_ms, np.concatenate((out.values, report)), out.metadata
+            )
+        else:
+            res = self.store.append(out.batch)
+            self._append_report(ts_ms, *report.tolist())
+        if res.errors:
+            log.warning("scrape %s: %s", self.target.url, "; ".join(res.errors))
+        self._append_stale(out.gone, ts_ms)
 
     def _fail(self, message: str, ts_ms: int) -> None:
         self.health.health = "down"
@@ -144,28 +178,15 @@ class ScrapeLoop:
         self._last_series = set()
 
     async def _fetch(self) -> tuple[bytes, str | None]:
-        headers = {
-            "Accept": SCRAPE_ACCEPT,
-            "Accept-Encoding": "gzip" if self.cfg.enable_compression else "identity",
-            "User-Agent": f"kubesight/{__version__}",
-            "X-Prometheus-Scrape-Timeout-Seconds": f"{self.target.timeout_ms / 1000:g}",
-        }
         limit = self.cfg.body_size_limit or DEFAULT_BODY_LIMIT
-        timeout = self.target.timeout_ms / 1000
-        async with asyncio.timeout(timeout):
-            async with self.client.stream("GET", self.target.url, headers=headers, timeout=timeout) as resp:
-                if resp.status_code != 200:
-                    raise ScrapeError(f"server returned HTTP status {resp.status_code} {resp.reason_phrase}")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise ScrapeError(f"body size limit exceeded: the body is over {limit} bytes")
-                    chunks.append(chunk)
-                return b"".join(chunks), resp.headers.get("content-type")
+        async with asyncio.timeout(self.target.timeout_ms / 1000):
+            resp = await self.client.get(self.target.url, self._headers, limit)
+        if resp.status != 200:
+            raise ScrapeError(f"server returned HTTP status {resp.status} {resp.reason}".rstrip())
+        return resp.body, resp.headers.get("content-type")
 
-    def _ingest(self, body: bytes, ctype: str | None, ts_ms: int) -> tuple[int, int, int]:
+    def _prepare(self, body: bytes, ctype: str | None, ts_ms: int) -> _Scraped:
+        """Parse, label and check one body; what to append (the caller appends)."""
         parsed = parse(
             body,
             content_type_format(ctype),
@@ -174,23 +195,49 @@ class ScrapeLoop:
             cache=self._exposition_cache,
         )
         batch = parsed.batch
+        plan = self._plan
+        if (
+            plan is not None
+            and parsed.shape is not None
+            and parsed.shape is self._shape
+            and self._last_series is plan.current
+        ):
+            # The same series text as last time (the exposition cache saw the
+            # same body shape): same labels, same order, nothing gone or added.
+            if self.cfg.sample_limit and plan.post > self.cfg.sample_limit:
+                raise ScrapeError(f"sample limit exceeded: {plan.post} samples, limit {self.cfg.sample_limit}")
+            keep = plan.keep_idx
+            if keep is None or not bool((batch.timestamps[keep] != ts_ms).any()):
+                values = batch.values if keep is None else batch.values[keep]
+                # Same shape, same metadata: the store has it already.
+                return _Scraped(len(batch), plan.post, 0, values, plan.refs, [])
+        return self._prepare_slow(parsed, ts_ms)
+
+    def _prepare_slow(self, parsed: ParsedScrape, ts_ms: int) -> _Scraped:
+        batch = parsed.batch
+        for md in parsed.metadata:
+            self.health.metadata[md.metric_family] = md
         scraped = len(batch)
         if len(self._label_cache) > _CACHE_MAX:
             self._label_cache = {}
         cache = self._label_cache
         final: list[Labels | None] = []
+        report = set(self._report_series)
         for s in batch.series:
-            out = cache.get(s, _MISS)
-            if out is _MISS:
-                out = cache[s] = self._label(s)
-            final.append(out)
+            lbls = cache.get(s, _MISS)
+            if lbls is _MISS:
+                lbls = self._label(s)
+                if lbls in report:  # the target's own `up` (etc.) would clash with the report
+                    lbls = None
+                cache[s] = lbls
+            final.append(lbls)
         # Distinct final series; a repeat in one scrape keeps its first sample,
         # as Prometheus' duplicate-sample check does.
         index: dict[Labels, int] = {}
         remap = np.full(len(final), -1, np.int32)
-        for i, lbls in enumerate(final):
-            if lbls is not None:
-                remap[i] = index.setdefault(lbls, len(index))
+        for i, fl in enumerate(final):
+            if fl is not None:
+                remap[i] = index.setdefault(fl, len(index))
         refs = remap[batch.series_ref] if len(batch.series_ref) else batch.series_ref
         keep_idx = np.flatnonzero(refs >= 0)
         if len(keep_idx) != len(index):
@@ -206,21 +253,28 @@ class ScrapeLoop:
         current = set(series)
         added = len(current - self._last_series)
         gone = self._last_series - current
-        for md in parsed.metadata:
-            self.health.metadata[md.metric_family] = md
-        to_store = SampleBatch(
-            series,
-            refs[keep_idx].astype(np.int32),
-            batch.timestamps[keep_idx],
-            batch.values[keep_idx],
-            metadata=parsed.metadata,
-        )
-        res = self.store.append(to_store)
-        if res.errors:
-            log.warning("scrape %s: %s", self.target.url, "; ".join(res.errors))
-        self._append_stale(gone, ts_ms)
         self._last_series = current
-        return scraped, post, added
+        values = batch.values[keep_idx]
+        out = _Scraped(scraped, post, added, values, None, parsed.metadata, gone)
+        timestamps = batch.timestamps[keep_idx]
+        if bool((timestamps != ts_ms).any()):
+            # Samples with their own timestamps: appended as they are, no plan.
+            self._plan = self._shape = None
+            out.batch = SampleBatch(
+                series, refs[keep_idx].astype(np.int32), timestamps, values, metadata=parsed.metadata
+            )
+            return out
+        # keep_idx lists, in order of first appearance, where each final series' sample is.
+        identity = post == scraped and bool((keep_idx == np.arange(post)).all())
+        plan = _Plan(
+            None if identity else keep_idx,
+            SeriesRefs([*series, *self._report_series]),
+            current,
+            post,
+        )
+        self._plan, self._shape = plan, parsed.shape
+        out.refs = plan.refs
+        return out
 
     def _label(self, scraped: Labels) -> Labels | None:
         d = dict(scraped)
@@ -269,19 +323,44 @@ class ScrapeLoop:
             )
         )
 
-    def _append_report(self, ts_ms: int, up: float, duration: float, scraped: int, post: int, added: int) -> None:
-        names = ("up", "scrape_duration_seconds", "scrape_samples_scraped",
-                 "scrape_samples_post_metric_relabeling", "scrape_series_added")
-        values = (up, duration, float(scraped), float(post), float(added))
-        series = [tuple(sorted((("__name__", n), *self.target.labels))) for n in names]
-        self.store.append(
-            SampleBatch(
-                series,
-                np.arange(len(names), dtype=np.int32),
-                np.full(len(names), ts_ms, np.int64),
-                np.asarray(values, np.float64),
-            )
-        )
+    def _append_report(
+        self, ts_ms: int, up: float, duration: float, scraped: float, post: float, added: float
+    ) -> None:
+        values = np.array([up, duration, scraped, post, added], np.float64)
+        append_refs(self.store, self._report_refs, ts_ms, values)
+
+
+_REPORT_NAMES = (
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+)
+
+
+@dataclass
+class _Plan:
+    """How the last body's samples map onto the store, reused while the body keeps its shape."""
+
+    keep_idx: npt.NDArray[np.int64] | None  # the parsed samples to append, in order; None: all
+    refs: SeriesRefs  # the final series, then the five report series
+    current: set[Labels]  # the final series, for staleness when the shape changes
+    post: int
+
+
+@dataclass
+class _Scraped:
+    """One prepared scrape: counts for the report, and what to append."""
+
+    scraped: int
+    post: int
+    added: int
+    values: npt.NDArray[np.float64]
+    refs: SeriesRefs | None  # None: append ``batch`` instead (samples with own timestamps)
+    metadata: list[MetricMetadata]
+    gone: set[Labels] = field(default_factory=set)
+    batch: SampleBatch = field(default_factory=SampleBatch.empty)
 
 
 _MISS: Labels = (("", ""),)

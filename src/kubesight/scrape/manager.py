@@ -9,6 +9,7 @@ their series marked stale. It answers the targets API from the same state.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import ssl
@@ -16,10 +17,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import httpx
-
 from kubesight.discovery import Discoverer, TargetGroup
 from kubesight.scrape.config import ScrapeConfig
+from kubesight.scrape.http import TargetClient
 from kubesight.scrape.loop import ScrapeLoop
 from kubesight.scrape.target import DroppedTarget, Target, populate
 from kubesight.store.interface import Appender
@@ -34,7 +34,7 @@ _UPDATE_DEBOUNCE_S = 5.0
 @dataclass
 class ScrapePool:
     cfg: ScrapeConfig
-    new_client: Callable[[], httpx.AsyncClient]
+    new_client: Callable[[], TargetClient]
     groups: dict[str, TargetGroup] = field(default_factory=dict)
     loops: dict[str, ScrapeLoop] = field(default_factory=dict)
     dropped: list[DroppedTarget] = field(default_factory=list)
@@ -43,15 +43,13 @@ class ScrapePool:
     dirty: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def _client_factory(cfg: ScrapeConfig) -> Callable[[], httpx.AsyncClient]:
-    """Clients for one job's targets: one small client per target, one TLS context.
+def _client_factory(cfg: ScrapeConfig) -> Callable[[], TargetClient]:
+    """Clients for one job's targets: one per target (one kept-alive connection), one TLS context.
 
-    A single client for all targets made every request scan the whole
-    connection pool (httpcore), so scrape cost grew with the number of targets:
-    48% of CPU at 1,000 targets (bench/scrape.py). A client per target keeps its
-    one keep-alive connection to itself; the SSL context, costly to build, is shared.
+    The SSL context, costly to build, is shared; so are the auth headers.
     """
     h = cfg.http
+    # Always built: relabeling can make any target https (__scheme__).
     ctx = ssl.create_default_context(cafile=h.ca_file)
     if h.cert_file:
         ctx.load_cert_chain(h.cert_file, h.key_file)
@@ -61,18 +59,12 @@ def _client_factory(cfg: ScrapeConfig) -> Callable[[], httpx.AsyncClient]:
     headers = {}
     if h.bearer_token is not None:
         headers["Authorization"] = f"{h.authorization_type} {h.bearer_token}"
-    auth = httpx.BasicAuth(*h.basic_auth) if h.basic_auth else None
+    elif h.basic_auth:
+        token = base64.b64encode(f"{h.basic_auth[0]}:{h.basic_auth[1]}".encode()).decode("ascii")
+        headers["Authorization"] = f"Basic {token}"
 
-    def new() -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            auth=auth,
-            headers=headers,
-            verify=ctx,
-            follow_redirects=h.follow_redirects,
-            # One connection kept alive to the target, like Prometheus' scraper.
-            limits=httpx.Limits(max_keepalive_connections=1, max_connections=2),
-            trust_env=False,
-        )
+    def new() -> TargetClient:
+        return TargetClient(ctx, h.server_name, headers, h.follow_redirects)
 
     return new
 

@@ -34,7 +34,7 @@ from kubesight.store.arrays import gather_ranges, run_starts, sorted_unique
 from kubesight.store.block import Block, BlockWriter, PageCache
 from kubesight.store.head import Head, dedupe_sorted, merge_sorted
 from kubesight.store.index import SeriesIndex
-from kubesight.store.interface import AppendResult
+from kubesight.store.interface import AppendResult, SeriesRefs
 from kubesight.store.wal import WAL
 
 log = logging.getLogger("kubesight.store")
@@ -44,6 +44,9 @@ F64 = npt.NDArray[np.float64]
 
 HOUR_MS = 3_600_000
 _MAX_ERRORS = 5
+_NO_SIDS = np.empty(0, np.int32)
+_NO_TS = np.empty(0, np.int64)
+_NO_VALS = np.empty(0, np.float64)
 _CHUNK_SAMPLES = 1 << 18  # 256k samples (~25 MB of temporaries) per flush/compaction step
 _PAGE_CACHE_BYTES = 64 << 20  # decoded pages kept for repeated dashboard queries
 _MIN_T = np.iinfo(np.int64).min
@@ -100,6 +103,7 @@ class Storage:
         self._head_started = clock()
         self._block_seq = 0
         self._rank: I64 | None = None
+        self._epoch = 0  # bumped when series ids are removed; see append_refs
         self.samples_appended = 0
         self.samples_rejected = 0
         self.wal_corruptions = 0
@@ -171,57 +175,104 @@ class Storage:
         if not len(batch.series) and not batch.metadata:
             return res
         with self._lock:
-            ids = self.index.lookup_many(batch.series)
-            new_series: list[tuple[int, Labels]] = []
-            if None in ids:
-                for i, sid in enumerate(ids):
-                    if sid is not None:
-                        continue
-                    try:
-                        canon = validate_labels(batch.series[i])
-                    except ValidationError as exc:
-                        ids[i] = -1
-                        res.series_rejected += 1
-                        if len(res.errors) < _MAX_ERRORS:
-                            res.errors.append(str(exc))
-                        continue
-                    got = self.index.get(canon)
-                    if got is None:
-                        got = self.index.add(canon)
-                        new_series.append((got, self.index.labels_of(got)))
-                    ids[i] = got
-                if new_series:
-                    self._rank = None
+            ids, new_series = self._resolve(batch.series, res)
             ref_ids = np.asarray(ids, np.int64)
             sids = ref_ids[batch.series_ref] if len(batch.series_ref) else np.empty(0, np.int64)
-            ts = batch.timestamps
-            vals = batch.values
-            keep = sids >= 0
-            limit = int(self.clock() * 1000) + self.opts.max_future_ms
-            future = ts > limit
-            if future.any():
-                n_future = int((future & keep).sum())
-                if n_future:
-                    res.errors.append(
-                        f"{n_future} sample(s) have timestamps more than "
-                        f"{self.opts.max_future_ms // 1000}s in the future "
-                        f"(first at {int(ts[future][0])} ms, now {limit - self.opts.max_future_ms} ms); check the sender's clock"
-                    )
-                keep &= ~future
-            if not keep.all():
-                res.samples_rejected = int((~keep).sum())
-                sids, ts, vals = sids[keep], ts[keep], vals[keep]
-            sids32 = sids.astype(np.int32)
-            self.wal.log(new_series, sids32, ts, vals, batch.metadata)
-            self.head.append(sids32, ts, vals)
-            if len(sids):
-                self.index.update_times(sids, ts)
-            for md in batch.metadata:
-                self._metadata[md.metric_family] = md
-            res.samples_written = len(sids)
-            self.samples_appended += len(sids)
-            self.samples_rejected += res.samples_rejected
+            self._write(res, new_series, sids, batch.timestamps, batch.values, batch.metadata, unique=False)
         return res
+
+    def append_refs(
+        self, refs: SeriesRefs, ts_ms: int, values: F64, metadata: Sequence[MetricMetadata] = ()
+    ) -> AppendResult:
+        """One sample per series of ``refs`` at ``ts_ms``: see :func:`~kubesight.store.interface.append_refs`.
+
+        The label sets are looked up (and created) the first time only; later
+        calls reuse the ids kept in ``refs`` until series are garbage-collected
+        (``_epoch``). Refs with a refused series are resolved every time, so
+        every append reports the refusal.
+        """
+        res = AppendResult()
+        with self._lock:
+            ids = refs.ids
+            new_series: list[tuple[int, Labels]] = []
+            if ids is None or refs.owner is not self or refs.epoch != self._epoch:
+                got, new_series = self._resolve(refs.series, res)
+                ids = np.asarray(got, np.int64)
+                if not res.series_rejected:
+                    refs.ids, refs.owner, refs.epoch = ids, self, self._epoch
+            ts = np.full(len(ids), ts_ms, np.int64)
+            self._write(res, new_series, ids, ts, values, list(metadata), unique=True)
+        return res
+
+    def _resolve(self, series: Sequence[Labels], res: AppendResult) -> tuple[list[int], list[tuple[int, Labels]]]:
+        """Series ids of ``series`` (-1: refused, counted in ``res``), creating new ones. Under the lock."""
+        ids = self.index.lookup_many(series)
+        new_series: list[tuple[int, Labels]] = []
+        if None in ids:
+            for i, sid in enumerate(ids):
+                if sid is not None:
+                    continue
+                try:
+                    canon = validate_labels(series[i])
+                except ValidationError as exc:
+                    ids[i] = -1
+                    res.series_rejected += 1
+                    if len(res.errors) < _MAX_ERRORS:
+                        res.errors.append(str(exc))
+                    continue
+                got = self.index.get(canon)
+                if got is None:
+                    got = self.index.add(canon)
+                    new_series.append((got, self.index.labels_of(got)))
+                ids[i] = got
+            if new_series:
+                self._rank = None
+        return ids, new_series  # type: ignore[return-value]  # every None was replaced
+
+    def _write(
+        self,
+        res: AppendResult,
+        new_series: list[tuple[int, Labels]],
+        sids: I64,
+        ts: I64,
+        vals: F64,
+        metadata: list[MetricMetadata],
+        unique: bool,
+    ) -> None:
+        """Log and apply resolved samples (``sids`` -1: refused). ``unique``: no id twice. Under the lock."""
+        keep = sids >= 0
+        limit = int(self.clock() * 1000) + self.opts.max_future_ms
+        future = ts > limit
+        if future.any():
+            n_future = int((future & keep).sum())
+            if n_future:
+                res.errors.append(
+                    f"{n_future} sample(s) have timestamps more than "
+                    f"{self.opts.max_future_ms // 1000}s in the future "
+                    f"(first at {int(ts[future][0])} ms, now {limit - self.opts.max_future_ms} ms); check the sender's clock"
+                )
+            keep &= ~future
+        if not keep.all():
+            res.samples_rejected = int((~keep).sum())
+            sids, ts, vals = sids[keep], ts[keep], vals[keep]
+        sids32 = sids.astype(np.int32)
+        # Metadata reaches the WAL only when it changed (scrapes resend it every
+        # time); each new segment starts with all of it (see flush).
+        changed = [m for m in metadata if self._metadata.get(m.metric_family) != m]
+        self.wal.log(new_series, sids32, ts, vals, changed)
+        self.head.append(sids32, ts, vals)
+        if len(sids):
+            if unique:  # plain fancy indexing is exact when no id repeats, and much cheaper than .at
+                idx = self.index
+                idx.mint[sids] = np.minimum(idx.mint[sids], ts)
+                idx.maxt[sids] = np.maximum(idx.maxt[sids], ts)
+            else:
+                self.index.update_times(sids, ts)
+        for md in changed:
+            self._metadata[md.metric_family] = md
+        res.samples_written = len(sids)
+        self.samples_appended += len(sids)
+        self.samples_rejected += res.samples_rejected
 
     def needs_compaction(self) -> bool:
         with self._lock:
@@ -251,6 +302,8 @@ class Storage:
                 self._head_started = self.clock()
                 self._flushing.append(frozen)
                 closed_segment = self.wal.rotate()
+                if self._metadata:  # the segments that had it are dropped after this flush
+                    self.wal.log([], _NO_SIDS, _NO_TS, _NO_VALS, list(self._metadata.values()))
             frozen.seal()
             runs = frozen.runs
             sids_all = sorted_unique(np.concatenate([r.sids for r in runs]))
@@ -399,6 +452,7 @@ class Storage:
                 live.update(sorted_unique(p[0]).tolist())
         dead = [int(i) for i in self.index.all_ids().tolist() if i not in live]
         self.index.remove(dead)
+        self._epoch += 1  # ids kept in SeriesRefs may name removed series now
         oldest = min((b.mint for b in self.blocks), default=self.head.mint)
         np.maximum(self.index.mint, oldest, out=self.index.mint)
         self._rank = None

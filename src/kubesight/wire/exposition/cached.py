@@ -76,6 +76,11 @@ class ParsedScrape:
     metadata: list[MetricMetadata] = field(default_factory=list)
     exemplars: int = 0
     created: int = 0
+    shape: object | None = None
+    """The same object for two parses with the same cache exactly when both bodies
+    had the same series, metadata and comment lines in the same order (only
+    values and timestamps differ); ``None`` when unknown. A caller may key its
+    own per-series work on it (the scrape loop does)."""
 
 
 class ExpositionCache:
@@ -541,6 +546,7 @@ def parse(
     tpl = cache.templates.get(key) if templates else None
     shaped = None if tpl is None else _from_template(lines, tpl, om)
     scanned = values = None
+    shape: _Template | None = None
     if tpl is not None and shaped is not None:
         tokens, ts_ms = shaped
         try:
@@ -548,6 +554,7 @@ def parse(
             scanned = _Lines(
                 list(tpl.labels), tokens, tpl.ts_at, ts_ms, tpl.metadata, 0, tpl.created, True
             )
+            shape = tpl
         except _RedoError:
             cache.templates[key] = None  # same series, unusual values: the ordinary way
     try:
@@ -555,8 +562,9 @@ def parse(
             scanned = _scan(lines, om, cache, exact, strict)
             values = _values(scanned.tokens)
             if scanned.clean and templates:
-                cache.templates[key] = _make_template(lines, scanned, cache, om)
+                shape = cache.templates[key] = _make_template(lines, scanned, cache, om)
     except _RedoError:
+        shape = None
         if exact:
             raise DecodeError("invalid sample value") from None
         scanned = _scan(lines, om, cache, True, strict)
@@ -571,4 +579,4 @@ def parse(
     # The metadata list is shared with the cache: callers get their own copy.
     metadata = list(scanned.metadata)
     batch = SampleBatch(scanned.labels, np.arange(n, dtype=np.int32), timestamps, values, metadata)
-    return ParsedScrape(batch, metadata, scanned.exemplars, scanned.created)
+    return ParsedScrape(batch, metadata, scanned.exemplars, scanned.created, shape)
