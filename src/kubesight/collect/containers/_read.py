@@ -163,10 +163,11 @@ class _Cg:
             return default
         return (1 << 64) - 1 if v is None else v
 
-    def opt_num(self, name: str) -> int | None:
+    def opt_num(self, name: str, absent: int | None = None) -> int | None:
+        """A single number; ``absent`` when there is no such file, None (counted) when garbled."""
         data = self.raw(name)
         if data is None:
-            return None
+            return absent
         try:
             v = _parse.number(data)
         except ValueError as exc:
@@ -185,10 +186,12 @@ class _Cg:
             return None
 
 
-def _int(d: dict[bytes, bytes], key: bytes, cg: _Cg, file: str) -> int | None:
+def _int(d: dict[bytes, bytes], key: bytes, cg: _Cg, file: str,
+         absent: int | None = None) -> int | None:
+    """``d[key]`` as an int; ``absent`` when the key is not there, None (counted) when garbled."""
     v = d.get(key)
     if v is None:
-        return None
+        return absent
     try:
         return int(v)
     except ValueError:
@@ -279,15 +282,16 @@ class Reader:
             except (OSError, ValueError) as exc:
                 self.errors.add("unreadable", "meminfo", self.proc, exc)
         else:
-            swap = cg.opt_num("memory.swap.current")
+            # No memory.swap.current without swap accounting: 0, as runc reads it.
+            swap = cg.opt_num("memory.swap.current", 0)
             if usage is not None:
-                st.mem_swap = swap or 0
+                st.mem_swap = swap
         st.mem_usage = usage
         if usage is not None:
             st.mem_failcnt = 0  # v2 has no failcnt; cAdvisor reports 0
         ev = cg.kv("memory.events")
         if ev is not None:
-            st.oom = _int(ev, b"oom_kill", cg, "memory.events") or 0
+            st.oom = _int(ev, b"oom_kill", cg, "memory.events", 0)
 
     def _io_v2(self, cg: _Cg, st: Stats) -> None:
         v = cg.parsed("io.stat", _parse.io_stat_v2)
@@ -373,14 +377,14 @@ class Reader:
             st.mem_cache = _int(d, pre + b"cache", cg, f)
             st.mem_rss = _int(d, pre + b"rss", cg, f)
             st.mem_mapped = _int(d, pre + b"mapped_file", cg, f)
-            st.mem_swap = _int(d, pre + b"swap", cg, f) or 0  # absent without swap accounting
+            st.mem_swap = _int(d, pre + b"swap", cg, f, 0)  # absent without swap accounting
             # The working set always subtracts the hierarchical figure (as cAdvisor).
             st.mem_inactive_file = _int(d, b"total_inactive_file", cg, f)
         st.mem_usage = cg.opt_num("memory.usage_in_bytes")
         st.mem_failcnt = cg.opt_num("memory.failcnt")
         oc = cg.kv("memory.oom_control")
         if oc is not None:
-            st.oom = _int(oc, b"oom_kill", cg, "memory.oom_control") or 0
+            st.oom = _int(oc, b"oom_kill", cg, "memory.oom_control", 0)
         st.has_memory = True
         st.mem_limit = cg.num("memory.limit_in_bytes")
         st.mem_swap_limit = cg.num("memory.memsw.limit_in_bytes")
@@ -397,7 +401,10 @@ class Reader:
             b = cg.parsed(bytes_file, _parse.blkio_v1)
             if not b:
                 continue  # absent or only "Total 0": the next source
-            o = cg.parsed(ops_file, _parse.blkio_v1) or {}
+            o = cg.parsed(ops_file, _parse.blkio_v1)
+            if o is None:
+                st.io = None  # bytes without operations: leave the cgroup's I/O out
+                return
             st.io = [(self._device(*dev), rb, wb, *o.get(dev, (0, 0)))
                      for dev, (rb, wb) in b.items()]
             return

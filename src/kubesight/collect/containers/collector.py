@@ -176,6 +176,11 @@ class ContainerCollector:
             path = ref.path
             try:
                 st = self.reader.read_v2(path) if v2 else self.reader.read_v1(path, path in unified)
+                st.start = self._start(path)
+                owner = owners.get(path)
+                if owner:
+                    self._network(owner, st)
+                labels = base_labels(path, self.resolver.resolve(ref))
             except VanishedError:
                 self.errors.add("vanished", "(cgroup)", path)
                 continue
@@ -183,11 +188,7 @@ class ContainerCollector:
                 log.exception("containers: reading %s", path)
                 self.errors.add("error", type(exc).__name__, path, exc)
                 continue
-            st.start = self._start(path)
-            owner = owners.get(path)
-            if owner:
-                self._network(owner, st)
-            fams.add(base_labels(path, self.resolver.resolve(ref)), st, float(int(now)))
+            fams.add(labels, st, float(int(now)))
             reported += 1
         self._forget(paths)
         self.reported = reported
