@@ -69,3 +69,17 @@ def node_exporter(tmp: Path) -> Iterator[str]:
     with run_process([binary, f"--web.listen-address={address}"], tmp / "node_exporter.log",
                      f"http://{address}/metrics"):
         yield address
+
+
+@contextmanager
+def alertmanager(tmp: Path, config: str, *flags: str) -> Iterator[str]:
+    """Debian's Alertmanager with ``config`` (alertmanager.yml text), clustering off; yields its URL."""
+    binary = require_peer("prometheus-alertmanager", "prometheus-alertmanager")
+    port = free_port()
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "alertmanager.yml").write_text(config)
+    url = f"http://127.0.0.1:{port}"
+    args = [binary, f"--config.file={tmp / 'alertmanager.yml'}", f"--storage.path={tmp / 'am-data'}",
+            f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", *flags]
+    with run_process(args, tmp / "alertmanager.log", f"{url}/-/ready"):
+        yield url

@@ -29,7 +29,7 @@ import yaml
 from kubesight.errors import ConfigError, ValidationError
 from kubesight.model.durations import parse_duration_ms
 from kubesight.model.matchers import Matcher
-from kubesight.notify.labels import parse_matchers, sort_matchers
+from kubesight.notify.labels import go_quote, parse_matchers, sort_matchers
 from kubesight.notify.timeintervals import TimeInterval, parse_intervals
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -244,7 +244,7 @@ def _duration(raw: Any, where: str) -> float | None:
     try:
         return parse_duration_ms(str(raw)) / 1000.0
     except ValueError:
-        raise _FieldError(where, f"not a valid duration string: {str(raw)!r}") from None
+        raise _FieldError(where, f"not a valid duration string: {go_quote(str(raw))}") from None
 
 
 def _label_name(name: str, where: str) -> str:
