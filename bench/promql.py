@@ -1,8 +1,15 @@
-"""PromQL engine benchmark on a synthetic 100-instance node_exporter-like dataset.
+"""PromQL benchmarks.
 
-Run: ``/work/venv/bin/python bench/promql.py [--instances 100] [--repeat 5]``
+    python bench/promql.py [--quick] [--repeat N] ...      # the ingest workload, three servers
+    python bench/promql.py --synthetic [--instances 100]    # the in-process engine benchmark
 
-The data is built directly as one CSR :class:`SeriesData` behind a small
+By default (bench/promql_workload.py) the ingest benchmark's 14.6M-sample
+workload goes by remote write into kubesight, Prometheus and VictoriaMetrics and
+the query set below runs against all three over HTTP, answers checked against
+Prometheus'. See bench/README.md.
+
+``--synthetic``: the engine alone on a synthetic 100-instance
+node_exporter-like dataset (3.78M samples). The data is built directly as one CSR :class:`SeriesData` behind a small
 in-process querier (matcher results cached, time slicing vectorised), so the
 figures are the engine's: the time spent in ``select`` is measured and shown
 separately, because MemoryStore's pure-Python select would dominate and the
@@ -19,6 +26,7 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -209,7 +217,8 @@ def write_openmetrics(data: SeriesData, path: Path) -> None:
             prefix = f"{name}{{{inner}}} "
             ts, vs = data.samples(i)
             f.writelines(
-                f"{prefix}{v!r} {t / 1000:.3f}\n" for t, v in zip(ts.tolist(), vs.tolist(), strict=True)
+                f"{prefix}{v!r} {t / 1000:.3f}\n"
+                for t, v in zip(ts.tolist(), vs.tolist(), strict=True)
             )
         f.write("# EOF\n")
 
@@ -226,8 +235,19 @@ class PrometheusPeer:
         om = self.dir / "data.om"
         t = time.perf_counter()
         write_openmetrics(data, om)
-        subprocess.run([tool, "tsdb", "create-blocks-from", "openmetrics", "-q", str(om),
-                        str(self.dir / "tsdb")], check=True, capture_output=True)
+        subprocess.run(
+            [
+                tool,
+                "tsdb",
+                "create-blocks-from",
+                "openmetrics",
+                "-q",
+                str(om),
+                str(self.dir / "tsdb"),
+            ],
+            check=True,
+            capture_output=True,
+        )
         om.unlink()
         print(f"prometheus: data imported with promtool in {time.perf_counter() - t:.0f}s")
         (self.dir / "prometheus.yml").write_text("global: {}\n")
@@ -235,10 +255,16 @@ class PrometheusPeer:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         self.proc = subprocess.Popen(
-            [prom, f"--config.file={self.dir / 'prometheus.yml'}",
-             f"--storage.tsdb.path={self.dir / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}",
-             "--storage.tsdb.retention.time=100y", "--log.level=warn"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                prom,
+                f"--config.file={self.dir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={self.dir / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--storage.tsdb.retention.time=100y",
+                "--log.level=warn",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
         deadline = time.monotonic() + 120
@@ -254,8 +280,10 @@ class PrometheusPeer:
 
     def query_range(self, q: str, start: int, end: int, step: int) -> float:
         t = time.perf_counter()
-        r = self.client.get("/api/v1/query_range",
-                            params={"query": q, "start": start / 1000, "end": end / 1000, "step": step / 1000})
+        r = self.client.get(
+            "/api/v1/query_range",
+            params={"query": q, "start": start / 1000, "end": end / 1000, "step": step / 1000},
+        )
         r.raise_for_status()
         return time.perf_counter() - t
 
@@ -266,16 +294,23 @@ class PrometheusPeer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+def main_synthetic(argv: Sequence[str]) -> None:
+    ap = argparse.ArgumentParser(prog="bench/promql.py --synthetic", description=__doc__)
     ap.add_argument("--instances", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--store", choices=["arrays", "embedded"], default="arrays",
-                    help="query an in-process array querier, or kubesight's embedded store "
-                         "(data appended, then flushed to blocks)")
-    ap.add_argument("--prometheus", action="store_true",
-                    help="also time Debian's Prometheus on the same data (HTTP, median)")
-    args = ap.parse_args()
+    ap.add_argument(
+        "--store",
+        choices=["arrays", "embedded"],
+        default="arrays",
+        help="query an in-process array querier, or kubesight's embedded store "
+        "(data appended, then flushed to blocks)",
+    )
+    ap.add_argument(
+        "--prometheus",
+        action="store_true",
+        help="also time Debian's Prometheus on the same data (HTTP, median)",
+    )
+    args = ap.parse_args(argv)
     end = 1_750_000_000_000
     t0 = time.perf_counter()
     data = build(args.instances, end)
@@ -289,14 +324,16 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix="bench-promql-store-"))
         # The clock sits just after the data so retention and the future-sample
         # guard see it as fresh.
-        querier = Storage(tmp, StorageOptions(retention_ms=10 * 365 * 86_400_000),
-                          clock=lambda: end / 1000 + 60)
+        querier = Storage(
+            tmp, StorageOptions(retention_ms=10 * 365 * 86_400_000), clock=lambda: end / 1000 + 60
+        )
         querier.open()
         t = time.perf_counter()
         refs = np.repeat(np.arange(len(data), dtype=np.int32), np.diff(data.offsets))
         order = np.argsort(data.timestamps, kind="stable")  # scrape order: by time
-        querier.append(SampleBatch(list(data.labels), refs[order], data.timestamps[order],
-                                   data.values[order]))
+        querier.append(
+            SampleBatch(list(data.labels), refs[order], data.timestamps[order], data.values[order])
+        )
         querier.flush()
         print(f"embedded store: appended and flushed in {time.perf_counter() - t:.1f}s")
     else:
@@ -304,8 +341,10 @@ def main() -> None:
     engine = Engine(querier)
     peer = PrometheusPeer(data) if args.prometheus else None
     start = end - 50 * 60_000
-    print(f"range queries: last 50m at 15s step ({(end - start) // 15_000 + 1} steps), "
-          f"median of {args.repeat}\n")
+    print(
+        f"range queries: last 50m at 15s step ({(end - start) // 15_000 + 1} steps), "
+        f"median of {args.repeat}\n"
+    )
     head = f"{'query':<20}{'select ms':>10}{'engine ms':>10}{'json ms':>9}{'total ms':>10}{'series':>7}"
     if peer:
         head += f"{'prom ms':>9}{'ratio':>7}"
@@ -329,11 +368,18 @@ def main() -> None:
             tot, sel, js = (x * 1000 for x in runs[len(runs) // 2])
             total = tot + js
             totals_all.append(total)
-            line = (f"{name:<20}{sel:>10.1f}{tot - sel:>10.1f}{js:>9.1f}{total:>10.1f}"
-                    f"{len(getattr(res.value, 'labels', [()])):>7}")
+            line = (
+                f"{name:<20}{sel:>10.1f}{tot - sel:>10.1f}{js:>9.1f}{total:>10.1f}"
+                f"{len(getattr(res.value, 'labels', [()])):>7}"
+            )
             if peer:
                 peer.query_range(q, start, end, 15_000)
-                pt = statistics.median(peer.query_range(q, start, end, 15_000) for _ in range(args.repeat)) * 1000
+                pt = (
+                    statistics.median(
+                        peer.query_range(q, start, end, 15_000) for _ in range(args.repeat)
+                    )
+                    * 1000
+                )
                 ratios.append(total / pt)
                 line += f"{pt:>9.1f}{total / pt:>7.2f}"
             print(line)
@@ -347,8 +393,23 @@ def main() -> None:
     geo = float(np.exp(np.mean(np.log(totals_all))))
     print(f"\ngeometric mean of kubesight's total (select + engine + JSON): {geo:.1f} ms")
     if ratios:
-        print(f"geometric mean ratio kubesight / Prometheus: {float(np.exp(np.mean(np.log(ratios)))):.2f}")
+        print(
+            f"geometric mean ratio kubesight / Prometheus: {float(np.exp(np.mean(np.log(ratios)))):.2f}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--synthetic" in args:
+        args.remove("--synthetic")
+        main_synthetic(args)
+        return 0
+    if __package__ in (None, ""):
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.promql_workload import main as main_workload
+
+    return main_workload(args)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
