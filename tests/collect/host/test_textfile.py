@@ -137,3 +137,10 @@ def test_same_series_as_node_exporter(tmp_path: Path) -> None:
     meta = {m.metric_family: m for m in theirs.metadata}
     for m in ours.metadata:
         assert meta[m.metric_family] == m
+
+
+def test_a_fifo_named_like_a_textfile_does_not_hang_the_collection(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.prom")
+    _write(tmp_path, "real.prom", "real_metric 1\n")
+    _, fams = _collect(str(tmp_path))
+    assert value(fams, "real_metric") == 1

@@ -22,7 +22,9 @@ class HostReadError(DecodeError):
 def read_bytes(path: str) -> bytes:
     """The whole file at ``path``; /proc files are generated, so read until EOF."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        # O_NONBLOCK: a FIFO dropped where a file should be (a textfile
+        # directory is writable by other programs) reads empty instead of hanging.
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError as exc:
         raise HostReadError(f"{path}: cannot open: {exc.strerror or exc}") from exc
     try:

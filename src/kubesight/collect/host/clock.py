@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import glob
 import os
 import time
 from collections.abc import Callable
@@ -43,8 +42,10 @@ def collect_time(ctx: Context, out: list[Family], now: Callable[[], float] = tim
     current = Family("node_time_clocksource_current_info", "gauge",
                      "Current clocksource read from '/sys/devices/system/clocksource'.")
     # node_exporter numbers the clocksource devices by their place in the sorted listing
-    dirs = sorted(glob.glob(ctx.sys("devices/system/clocksource/clocksource[0-9]*")))
-    for i, d in enumerate(dirs):
+    base = ctx.sys("devices/system/clocksource")
+    dirs = sorted(n for n in os.listdir(base) if n.startswith("clocksource") and n[11:12].isdigit())
+    for i, name in enumerate(dirs):
+        d = os.path.join(base, name)
         dev = str(i)
         for cs in ctx.read(os.path.join(d, "available_clocksource")).decode(errors="replace").split():
             avail.samples.append((((N, avail.name), ("clocksource", cs), ("device", dev)), 1.0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -34,6 +35,7 @@ class HostCollector:
         self._stuck = storage.StuckMounts()
         self._clock = clock_fn
         self.errors: dict[str, str] = {}
+        self._lock = threading.Lock()  # the store's appender and a /metrics request may collect at once
         table: dict[str, _Collect] = {
             "conntrack": net.collect_conntrack,
             "cpu": system.collect_cpu,
@@ -74,6 +76,10 @@ class HostCollector:
         return [n for n, _ in self._collectors]
 
     def collect(self) -> list[Family]:
+        with self._lock:
+            return self._collect()
+
+    def _collect(self) -> list[Family]:
         self._ctx.new_collection()
         out: list[Family] = []
         duration = Family("node_scrape_collector_duration_seconds", "gauge",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import struct
 
@@ -46,6 +45,7 @@ _NLM_F_REQUEST_DUMP = 0x301  # NLM_F_REQUEST | NLM_F_DUMP
 _IFLA_IFNAME = 3
 _IFLA_STATS64 = 23
 _NLMSG = struct.Struct("=IHHII")
+_RECV_BUF = 1 << 17  # 128 KiB: more than the kernel puts in one dump message batch (32 KiB)
 _RTATTR = struct.Struct("=HH")
 
 
@@ -102,8 +102,11 @@ def netlink_links() -> dict[str, list[float]]:
             s.settimeout(5)  # a dump answers at once; never hang a collection on it
             s.send(_NLMSG.pack(32, _RTM_GETLINK, _NLM_F_REQUEST_DUMP, 1, 0) + bytes(16))
             devices: dict[str, list[float]] = {}
+            buf = bytearray(_RECV_BUF)
+            view = memoryview(buf)
             while True:
-                part, done = parse_netlink_links(s.recv(1 << 20))
+                n = s.recv_into(buf)
+                part, done = parse_netlink_links(bytes(view[:n]))
                 devices.update(part)
                 if done:
                     return devices
@@ -128,53 +131,56 @@ def collect_netdev(ctx: Context, out: list[Family]) -> None:
     out.extend(fams)
 
 
-def _mib_pairs(data: bytes, path: str) -> dict[str, dict[str, str]]:
+def _mib(ctx: Context, path: str, out: list[Family]) -> None:
     """/proc/net/netstat and /proc/net/snmp: a names line, then a values line, per protocol."""
-    lines = [ln for ln in data.split(b"\n") if ln]
-    mibs: dict[str, dict[str, str]] = {}
-    for i in range(0, len(lines) - 1, 2):
-        names, values = lines[i].decode(errors="replace").split(), lines[i + 1].decode(errors="replace").split()
-        if not names or not names[0].endswith(":") or len(names) != len(values) or names[0] != values[0]:
-            raise HostReadError(f"{path}: line {i + 1}: names and values lines do not pair up")
-        mibs[names[0][:-1]] = dict(zip(names[1:], values[1:], strict=True))
+    lines = [ln for ln in ctx.read(path).split(b"\n") if ln]
     if len(lines) % 2:
         raise HostReadError(f"{path}: line {len(lines)}: a names line without its values line")
-    return mibs
+    for i in range(0, len(lines), 2):
+        names, values = lines[i].split(), lines[i + 1].split()
+        if not names or not names[0].endswith(b":") or len(names) != len(values) or names[0] != values[0]:
+            raise HostReadError(f"{path}: line {i + 1}: names and values lines do not pair up")
+        proto = names[0][:-1].decode(errors="replace")
+
+        def pick(ctx: Context, raw: bytes, proto: str = proto) -> tuple[str, str] | None:
+            field = raw.decode(errors="replace")
+            if not ctx.netstat_fields(f"{proto}_{field}"):
+                return None
+            return f"node_netstat_{proto}_{field}", f"Statistic {proto}{field}."
+
+        _emit(ctx.layout(lines[i], names, pick, first=1), values, path, out)
 
 
-def _snmp6(data: bytes) -> dict[str, dict[str, str]]:
-    mibs: dict[str, dict[str, str]] = {}
-    for line in data.decode(errors="replace").split("\n"):
-        parts = line.split()
-        if len(parts) < 2:
-            continue
-        six = parts[0].find("6")
-        if six >= 0:
-            mibs.setdefault(parts[0][:six + 1], {})[parts[0][six + 1:]] = parts[1]
-    return mibs
+def _snmp6_field(ctx: Context, raw: bytes) -> tuple[str, str] | None:
+    name = raw.decode(errors="replace")
+    six = name.find("6")
+    if six < 0:
+        return None
+    key = f"{name[:six + 1]}_{name[six + 1:]}"
+    return (f"node_netstat_{key}", f"Statistic {name}.") if ctx.netstat_fields(key) else None
+
+
+def _emit(picked: list[tuple[int, str, str]], values: list[bytes], path: str, out: list[Family]) -> None:
+    for i, name, help_ in picked:
+        try:
+            v = float(values[i])
+        except ValueError:
+            raise HostReadError(f"{path}: {name[13:]}: not a number: {values[i][:40]!r}") from None
+        f = Family(name, "unknown", help_)
+        f.samples.append((((N, name),), v))
+        out.append(f)
 
 
 def collect_netstat(ctx: Context, out: list[Family]) -> None:
-    mibs = {}
-    for file in ("net/netstat", "net/snmp"):
-        path = ctx.proc(file)
-        mibs.update(_mib_pairs(ctx.read(path), path))
-    with contextlib.suppress(HostReadError):  # no IPv6 in this kernel: node_exporter carries on
-        mibs.update(_snmp6(ctx.read(ctx.proc("net/snmp6"))))
-    keep = ctx.netstat_fields
-    for proto, stats in mibs.items():
-        for field, value in stats.items():
-            key = f"{proto}_{field}"
-            if not keep(key):
-                continue
-            try:
-                v = float(value)
-            except ValueError:
-                raise HostReadError(f"{ctx.proc('net')}: {proto}{field}: not a number: {value[:40]!r}") from None
-            name = "node_netstat_" + key
-            f = Family(name, "unknown", f"Statistic {proto}{field}.")
-            f.samples.append((((N, name),), v))
-            out.append(f)
+    _mib(ctx, ctx.proc("net/netstat"), out)
+    _mib(ctx, ctx.proc("net/snmp"), out)
+    path = ctx.proc("net/snmp6")
+    try:
+        data = ctx.read(path)
+    except HostReadError:
+        return  # no IPv6 in this kernel: node_exporter carries on without it
+    picked, values = ctx.pairs_layout(path, data, _snmp6_field)
+    _emit(picked, values, path, out)
 
 
 _CONNTRACK_STATS = (

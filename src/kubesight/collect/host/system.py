@@ -163,22 +163,22 @@ def collect_loadavg(ctx: Context, out: list[Family]) -> None:
 
 def collect_vmstat(ctx: Context, out: list[Family]) -> None:
     path = ctx.proc("vmstat")
-    keep = ctx.vmstat_fields
-    for lineno, line in enumerate(ctx.read(path).split(b"\n"), 1):
-        key, _, value = line.partition(b" ")
-        if not key:
-            continue
-        k = key.decode(errors="replace")
-        if not keep(k):
-            continue
+    picked, values = ctx.pairs_layout(path, ctx.read(path), _vmstat_field)
+    for i, name, help_ in picked:
         try:
-            v = float(value)
+            v = float(values[i])
         except ValueError:
-            raise _bad(path, lineno, f"{k}: not a number: {value[:40]!r}") from None
-        name = "node_vmstat_" + k
-        f = Family(name, "unknown", f"/proc/vmstat information field {k}.")
+            raise HostReadError(f"{path}: {name[12:]}: not a number: {values[i][:40]!r}") from None
+        f = Family(name, "unknown", help_)
         f.samples.append((((N, name),), v))
         out.append(f)
+
+
+def _vmstat_field(ctx: Context, raw: bytes) -> tuple[str, str] | None:
+    k = raw.decode(errors="replace")
+    if not ctx.vmstat_fields(k):
+        return None
+    return "node_vmstat_" + k, f"/proc/vmstat information field {k}."
 
 
 def collect_filefd(ctx: Context, out: list[Family]) -> None:
