@@ -15,6 +15,7 @@ from kubesight.collect.containers.resolve import (
     PodIndex,
     PodSummary,
     Resolver,
+    pod_informer,
     summarize,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "block_devices",
     "classify",
     "detect",
+    "pod_informer",
     "summarize",
 ]

@@ -20,7 +20,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-_POD = re.compile(r"^(?:kubepods(?:-[a-z]+)*-)?pod([0-9a-f][0-9a-f_-]{30,35})(?:\.slice)?$")
+# Any slice prefix: kind and other nested setups put the kubelet's root
+# under another name ("kubelet-kubepods-besteffort-pod<uid>.slice").
+_POD = re.compile(r"^(?:[a-z][a-z0-9-]*-)?pod([0-9a-f][0-9a-f_-]{30,35})(?:\.slice)?$")
 # cAdvisor's containerd factory takes any 64-hex base name as a container ID.
 _CONTAINER = re.compile(r"^(?:([a-z][a-z-]*?)-)?([0-9a-f]{64})(?:\.scope)?$")
 _UNIT_SUFFIXES = (".service", ".scope")

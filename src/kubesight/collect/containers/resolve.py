@@ -23,7 +23,10 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, Protocol
 
+import httpx
+
 from kubesight.collect.containers.layout import CgroupRef
+from kubesight.discovery._kubeclient import RESOURCES, Informer
 
 
 class Identity(NamedTuple):
@@ -110,23 +113,42 @@ class PodIndex:
             self._by_key = {s.uid: s for s in summaries}
             self._rebuild()
 
-    def on_change(self, key: str, old: Any, new: Any) -> None:
-        """An informer callback: ``old``/``new`` are pod objects or :class:`PodSummary` (None when absent)."""
+    def on_change(self, key: str, old: Mapping[str, Any] | None,
+                  new: Mapping[str, Any] | None) -> None:
+        """An informer callback (``OnChange``): ``old``/``new`` pod objects, None when absent."""
         with self._lock:
-            if isinstance(old, PodSummary | Mapping):
-                gone = old if isinstance(old, PodSummary) else summarize(old)
-                if gone is not None:
-                    self._by_key.pop(gone.uid, None)
-            if isinstance(new, PodSummary | Mapping):
-                s = new if isinstance(new, PodSummary) else summarize(new)
-                if s is not None:
-                    self._by_key[s.uid] = s
+            gone = summarize(old) if old is not None else None
+            if gone is not None:
+                self._by_key.pop(gone.uid, None)
+            s = summarize(new) if new is not None else None
+            if s is not None:
+                self._by_key[s.uid] = s
             self._rebuild()
 
     @staticmethod
-    def transform(pod: Mapping[str, Any]) -> Any:
-        """For the informer's ``transform``: keep a :class:`PodSummary`, not the object."""
-        return summarize(pod) or {}
+    def transform(pod: dict[str, Any]) -> dict[str, Any]:
+        """For the informer's ``transform``: only the fields the index reads, so that
+        the informer's store holds a few strings per pod, not whole objects."""
+        meta = pod.get("metadata") or {}
+        spec = pod.get("spec") or {}
+        status = pod.get("status") or {}
+
+        def statuses(key: str) -> list[dict[str, Any]]:
+            out = []
+            for cs in status.get(key) or ():
+                term = ((cs.get("lastState") or {}).get("terminated") or {}).get("containerID")
+                out.append({"name": cs.get("name"), "image": cs.get("image"),
+                            "containerID": cs.get("containerID"),
+                            "lastState": {"terminated": {"containerID": term}} if term else {}})
+            return out
+
+        return {
+            "metadata": {k: meta.get(k) for k in ("uid", "name", "namespace")},
+            "spec": {k: [{"name": c.get("name"), "image": c.get("image")} for c in spec.get(k) or ()]
+                     for k in ("initContainers", "containers", "ephemeralContainers")},
+            "status": {k: statuses(k) for k in ("initContainerStatuses", "containerStatuses",
+                                                 "ephemeralContainerStatuses")},
+        }
 
     def _rebuild(self) -> None:
         # Rebuilt whole on each change: a node runs at most a few hundred pods,
@@ -154,3 +176,15 @@ class PodIndex:
                     return known
                 return Identity(name=ref.container_id, namespace=pod[0], pod=pod[1])
         return self.fallback.resolve(ref)
+
+
+def pod_informer(client: httpx.AsyncClient, base_url: str, index: PodIndex,
+                 node: str = "") -> Informer:
+    """An informer that keeps ``index`` current with the pods of ``node`` (all pods if empty).
+
+    Run it with ``await informer.run()`` (it retries and never raises); the
+    index answers with what it has meanwhile (the fallback until the first list).
+    """
+    return Informer(client, base_url, RESOURCES["pods"],
+                    field_selector=f"spec.nodeName={node}" if node else "",
+                    on_change=index.on_change, transform=PodIndex.transform)

@@ -1,0 +1,82 @@
+"""This machine's own /sys/fs/cgroup: the collector runs and agrees with /proc."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from kubesight.collect.containers import ContainerCollector, detect
+from kubesight.collect.family import encode
+from kubesight.wire.exposition import Format, parse
+from tests.collect.containers.helpers import value
+
+pytestmark = pytest.mark.skipif(not os.path.isdir("/sys/fs/cgroup"), reason="no cgroups here")
+
+
+def _proc_stat_busy_seconds() -> float:
+    with open("/proc/stat") as fh:
+        f = [int(x) for x in fh.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = f[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _meminfo() -> dict[str, int]:
+    out = {}
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            k, _, rest = line.partition(":")
+            out[k] = int(rest.split()[0]) * 1024
+    return out
+
+
+def test_root_cpu_and_memory_agree_with_proc() -> None:
+    c = ContainerCollector()
+    fams = c.collect()
+    busy = _proc_stat_busy_seconds()
+    cpu = value(fams, "container_cpu_usage_seconds_total", id="/")
+    # The root cgroup's CPU time is all tasks' CPU time: /proc/stat's non-idle
+    # time, give or take interrupts accounted to no task.
+    assert busy / 4 < cpu < busy * 4, (cpu, busy)
+    user = value(fams, "container_cpu_user_seconds_total", id="/")
+    system = value(fams, "container_cpu_system_seconds_total", id="/")
+    assert 0.5 < (user + system) / cpu < 2, (user, system, cpu)
+
+    mem = _meminfo()
+    used = mem["MemTotal"] - mem["MemFree"]
+    usage = value(fams, "container_memory_usage_bytes", id="/")
+    assert used / 10 < usage <= mem["MemTotal"] + mem.get("SwapTotal", 0), (usage, used)
+    ws = value(fams, "container_memory_working_set_bytes", id="/")
+    assert 0 <= ws <= usage
+    assert value(fams, "container_memory_rss", id="/") <= usage + mem["MemTotal"] // 100
+    assert value(fams, "container_scrape_error") == 0
+
+
+def test_every_cgroup_of_this_machine_is_reported_and_encodes() -> None:
+    c = ContainerCollector()
+    fams = c.collect()
+    paths = set()
+    for tree in c.hierarchy.trees():
+        for d, _, _ in os.walk(tree):
+            paths.add(d[len(tree):] or "/")
+    seen = {dict(lb)["id"] for lb, _ in next(f for f in fams if f.name == "container_last_seen").samples}
+    # cgroups may come and go between the two walks: allow a little churn.
+    assert len(paths ^ seen) <= 2, paths ^ seen
+    text = encode(fams)
+    assert len(parse(text, Format.TEXT_004, default_timestamp_ms=0).batch) > len(seen)
+
+
+def test_detection_matches_the_mounts() -> None:
+    h = detect()
+    with open("/proc/self/mounts") as fh:
+        fstypes = {line.split()[1]: line.split()[2] for line in fh}
+    if fstypes.get("/sys/fs/cgroup") == "cgroup2":
+        assert h.version == 2
+    else:
+        assert h.version == 1
+        assert all(fstypes.get(p) == "cgroup" for p in h.v1.values()), h.v1
+        if fstypes.get("/sys/fs/cgroup/unified") == "cgroup2":
+            assert h.unified == "/sys/fs/cgroup/unified"
+            if os.path.exists("/sys/fs/cgroup/unified/cpu.pressure"):
+                fams = ContainerCollector().collect()
+                assert value(fams, "container_pressure_cpu_waiting_seconds_total", id="/") >= 0
