@@ -75,7 +75,7 @@ class HostOptions:
     netstat_fields: str = NETSTAT_FIELDS
     vmstat_fields: str = VMSTAT_FIELDS
     textfile_directory: str = TEXTFILE_DIRECTORY
-    _compiled: dict[str, re.Pattern[str] | None] = field(default_factory=dict, repr=False, compare=False)
+    _compiled: dict[str, re.Pattern[str] | None] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         unknown = sorted((self.enable | self.disable) - set(COLLECTORS))
