@@ -66,3 +66,48 @@ def webhook_receiver() -> Iterator[Recorder]:
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+@contextmanager
+def serve_notifier(notifier: Any, data_dir: Any) -> Iterator[str]:
+    """kubesight's app (build_app) with the Alertmanager routes, on a free port; yields its URL.
+
+    The notifier starts once the store is open and stops before it closes: the
+    wiring the server uses.
+    """
+    import time
+
+    import httpx
+    import uvicorn
+
+    from kubesight.api.alertmanager import routes
+    from kubesight.api.app import AppOptions, build_app
+    from kubesight.api.status import ServerInfo
+    from kubesight.ingest.remote_write import WriteLimits
+    from kubesight.store.engine import Storage
+    from tests.conftest import free_port
+
+    store = Storage(data_dir)
+    opts = AppOptions(limits=WriteLimits(1 << 20, 1 << 24), info=ServerInfo(config_yaml="", flags={}),
+                      extra_routes=list(routes(notifier)), after_open=[notifier.start],
+                      before_close=[notifier.stop])
+    app = build_app(store, opts)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "kubesight app did not become ready"
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        t.join(30)

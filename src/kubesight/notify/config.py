@@ -52,10 +52,11 @@ _GLOBAL_KEYS = {
     "webex_api_url", "rocketchat_api_url", "rocketchat_token", "rocketchat_token_id",
     "rocketchat_token_file", "rocketchat_token_id_file", "jira_api_url",
 }
+# Shown as <secret> by /api/v2/status, as Alertmanager 0.25 does (which shows webhook URLs,
+# so amtool of that release can read the config back).
 _SECRET_KEYS = {"smtp_auth_password", "smtp_auth_secret", "slack_api_url", "auth_password",
-                "auth_secret", "api_url", "url", "password", "bearer_token", "credentials",
-                "api_key", "api_secret", "routing_key", "service_key", "token", "bot_token",
-                "webhook_url"}
+                "auth_secret", "api_url", "password", "bearer_token", "credentials",
+                "api_key", "api_secret", "routing_key", "service_key", "token", "bot_token"}
 
 DEFAULT_RESOLVE_TIMEOUT = 300.0  # 5m: Alertmanager's default
 DEFAULT_GROUP_WAIT = 30.0

@@ -174,7 +174,8 @@ def _can_update(a: Silence, b: Silence, now: float) -> bool:
         return False
     st = a.state(now)
     if st == "active":
-        return b.starts_at == a.starts_at and b.ends_at >= now
+        # The API shows times to the millisecond: a start sent back as shown is the same start.
+        return abs(b.starts_at - a.starts_at) < 0.001 and b.ends_at >= now
     if st == "pending":
         return b.starts_at >= now
     return False
