@@ -242,6 +242,10 @@ class FakeKube:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             return
+        except asyncio.CancelledError:
+            # stop() ends idle keep-alive connections; ending quietly spares asyncio's
+            # stream callback from logging the cancellation as an error.
+            return
         finally:
             self._conns.discard(task)
             writer.close()

@@ -1,0 +1,199 @@
+"""The object-state collector: a watch cache of the Kubernetes API, served as kube-state-metrics families.
+
+:meth:`KubeStateCollector.start` lists and watches every enabled resource
+(list + watch from the list's ``resourceVersion``, bookmarks, resume after a
+dropped watch, clean relist on 410 Gone, capped exponential backoff: the
+:class:`~kubesight.discovery._kubeclient.Informer` discovery uses). Each
+object is turned into its samples when it changes and only those are kept;
+:meth:`collect` concatenates them, without an API call.
+
+Nothing the API server sends stops the collector: an object of an unexpected
+shape contributes what could be read from it, and one that cannot be read
+at all is counted in ``kubesight_kube_state_object_errors_total``; failed
+lists and watches are retried and counted in
+``kubesight_kube_state_list_watch_errors_total``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+import httpx
+
+from kubesight.collect.family import Family
+from kubesight.collect.kube_state import cluster, pods, workloads
+from kubesight.collect.kube_state._rows import Kind, Options, Rows
+from kubesight.collect.kube_state._values import Allowlist
+from kubesight.discovery._kubeclient import BACKOFF_MAX, BACKOFF_START, Informer, KubeAccess, Obj
+from kubesight.discovery._kubeclient import RESOURCES as API_RESOURCES
+
+log = logging.getLogger("kubesight.collect.kube_state")
+
+KINDS: dict[str, Kind] = {k.resource: k for k in (pods.KIND, *workloads.KINDS, *cluster.KINDS)}
+"""Every resource the collector knows, by its plural name (kube-state-metrics' ``--resources``)."""
+
+
+@dataclass(frozen=True)
+class KubeStateOptions:
+    """What to watch and which Kubernetes labels/annotations to expose.
+
+    ``resources``: plural resource names (default: all of :data:`KINDS`);
+    ``namespaces``: watch only these (default: all); ``labels_allowlist`` and
+    ``annotations_allowlist``: kube-state-metrics' ``--metric-labels-allowlist``
+    and ``--metric-annotations-allowlist`` as mappings
+    (``{"pods": ["app"], "*": ["team"]}``).
+    """
+
+    resources: tuple[str, ...] = tuple(KINDS)
+    namespaces: tuple[str, ...] = ()
+    labels_allowlist: Mapping[str, Iterable[str]] = field(default_factory=dict)
+    annotations_allowlist: Mapping[str, Iterable[str]] = field(default_factory=dict)
+
+    def validated(self) -> Options:
+        unknown = [r for r in self.resources if r not in KINDS]
+        if unknown:
+            raise ValueError(f"kube-state: unknown resource(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(KINDS)}")
+        return Options(Allowlist(self.labels_allowlist, self.resources, "metric-labels-allowlist"),
+                       Allowlist(self.annotations_allowlist, self.resources, "metric-annotations-allowlist"))
+
+
+class KubeStateCollector:
+    """kube-state-metrics' families from a watch cache; ``collect()`` never calls the API."""
+
+    name = "kube-state-metrics"
+
+    def __init__(self, access: KubeAccess, options: KubeStateOptions | None = None,
+                 backoff_start: float | None = None, backoff_max: float | None = None) -> None:
+        self.access = access
+        self.options = options or KubeStateOptions()
+        self._opts = self.options.validated()
+        self._kinds = [KINDS[r] for r in self.options.resources]
+        self._backoff_start = BACKOFF_START if backoff_start is None else backoff_start
+        self._backoff_max = BACKOFF_MAX if backoff_max is None else backoff_max
+        # family name -> object key -> that object's samples of the family
+        self._families: dict[str, dict[str, Any]] = {s.name: {} for k in self._kinds for s in k.families}
+        self._lock = threading.Lock()  # collect() may run in a worker thread
+        self._object_errors: dict[str, int] = dict.fromkeys(self.options.resources, 0)
+        self._api_errors: dict[tuple[str, str], int] = {}
+        self.informers: dict[str, list[Informer]] = {}
+        self._client: httpx.AsyncClient | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ---- lifecycle ----------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the list+watch loops; returns at once (see :meth:`wait_synced`)."""
+        if self._tasks:
+            return
+        self._client = self.access.client()
+        for kind in self._kinds:
+            res = API_RESOURCES[kind.resource]
+            scopes = list(self.options.namespaces) if res.namespaced and self.options.namespaces else [""]
+            self.informers[kind.resource] = [
+                Informer(self._client, self.access.base_url, res, ns, transform=self._transform(kind),
+                         on_change=self._on_change, on_error=self._on_error(kind.resource),
+                         log_name="kube-state", backoff_start=self._backoff_start,
+                         backoff_max=self._backoff_max)
+                for ns in scopes]
+        self._tasks = [asyncio.create_task(inf.run(), name=f"kube-state {inf.url}")
+                       for infs in self.informers.values() for inf in infs]
+
+    async def wait_synced(self, timeout: float | None = None) -> bool:
+        """True once every collection has been listed; False if ``timeout`` passed first."""
+        waits = [inf.synced.wait() for infs in self.informers.values() for inf in infs]
+        try:
+            await asyncio.wait_for(asyncio.gather(*waits), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> KubeStateCollector:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ---- cache --------------------------------------------------------------
+
+    def _transform(self, kind: Kind) -> Any:
+        opts = self._opts
+
+        def transform(obj: Obj) -> Rows:
+            try:
+                return kind.build(obj, opts)
+            except Exception as exc:  # one unreadable object must not stop its watch
+                meta = obj.get("metadata") if isinstance(obj, dict) else None
+                where = (f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+                         if isinstance(meta, dict) else "?")
+                log.error("kube-state: cannot read %s %s: %r", kind.resource, where, exc)
+                with self._lock:
+                    self._object_errors[kind.resource] += 1
+                return {}
+        return transform
+
+    def _on_change(self, key: str, old: Obj | None, new: Obj | None) -> None:
+        with self._lock:
+            fams = self._families
+            if old:
+                for fam in old:
+                    fams[fam].pop(key, None)
+            if new:
+                for fam, rows in new.items():
+                    fams[fam][key] = rows
+
+    def _on_error(self, resource: str) -> Any:
+        def on_error(verb: str, exc: Exception) -> None:
+            with self._lock:
+                self._api_errors[(resource, verb)] = self._api_errors.get((resource, verb), 0) + 1
+        return on_error
+
+    # ---- collect --------------------------------------------------------------
+
+    def collect(self) -> list[Family]:
+        out: list[Family] = []
+        with self._lock:
+            for kind in self._kinds:
+                for spec in kind.families:
+                    per_obj = self._families[spec.name]
+                    out.append(Family(spec.name, spec.type, spec.help,
+                                      samples=list(chain.from_iterable(per_obj.values()))))
+            out.extend(self._self_families())
+        return out
+
+    def _self_families(self) -> list[Family]:
+        synced = Family("kubesight_kube_state_synced", "gauge",
+                        "Whether every collection of the resource has been listed from the API server (1) or not yet (0).")
+        objects = Family("kubesight_kube_state_objects", "gauge",
+                         "Objects of the resource in the watch cache.")
+        obj_err = Family("kubesight_kube_state_object_errors_total", "counter",
+                         "Objects of the resource that could not be read at all (they contribute no series).")
+        api_err = Family("kubesight_kube_state_list_watch_errors_total", "counter",
+                         "Failed lists and watches of the resource (each is retried with backoff).")
+        for kind in self._kinds:
+            r = kind.resource
+            infs = self.informers.get(r, [])
+            synced.add(float(bool(infs) and all(i.synced.is_set() for i in infs)), [("resource", r)])
+            objects.add(float(sum(len(i.store) for i in infs)), [("resource", r)])
+            obj_err.add(float(self._object_errors[r]), [("resource", r)])
+            for verb in ("list", "watch"):
+                api_err.add(float(self._api_errors.get((r, verb), 0)), [("resource", r), ("verb", verb)])
+        return [synced, objects, obj_err, api_err]
