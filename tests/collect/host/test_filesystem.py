@@ -86,6 +86,8 @@ def test_custom_excludes(tmp_path: Path) -> None:
 def test_parse_mounts_escapes() -> None:
     data = b"/dev/a /with\\040space\\134back ext4 rw 0 0\n\n"
     assert parse_mounts(data, "m") == [Mount("/dev/a", "/with space\\back", "ext4", "rw")]
+    assert parse_mounts(b"/dev/b /host/data ext4 rw 0 0\n/dev/c /host ext4 rw 0 0\n", "m", "/host/") == [
+        Mount("/dev/b", "/data", "ext4", "rw"), Mount("/dev/c", "/", "ext4", "rw")]
     with pytest.raises(HostReadError, match=r"^m: line 1: malformed"):
         parse_mounts(b"just three fields\n", "m")
 

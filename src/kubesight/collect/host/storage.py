@@ -124,6 +124,7 @@ _UNESCAPE = (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")) 
 def parse_mounts(data: bytes, path: str, rootfs: str = "/") -> list[Mount]:
     """/proc/mounts lines; mount points unescaped and stripped of ``rootfs`` as node_exporter does."""
     mounts = []
+    rootfs = rootfs.rstrip("/") or "/"  # "/host/" strips like "/host", leaving "/data" not "data"
     for lineno, line in enumerate(data.decode(errors="replace").split("\n"), 1):
         parts = line.split()
         if not parts:
