@@ -98,8 +98,11 @@ def test_bad_range_parameters(engine: Engine) -> None:
         engine.instant("sum(", 0)
 
 
-def test_unsupported_function_names_itself(engine: Engine) -> None:
-    from kubesight.promql import ExecutionError
-
-    with pytest.raises(ExecutionError, match="info"):
-        engine.instant('info(g, {a="b"})', 0)
+def test_info_without_identifying_labels_passes_series_through(engine: Engine) -> None:
+    # The g series have neither instance nor job: no info series can match,
+    # and a data matcher that needs a value drops them.
+    res = engine.instant('info(g{i="3"})', 0)
+    assert isinstance(res.value, Vector)
+    assert res.value.labels == [labels_from_dict({"__name__": "g", "i": "3"})]
+    res = engine.instant('info(g{i="3"}, {a="b"})', 0)
+    assert isinstance(res.value, Vector) and len(res.value) == 0

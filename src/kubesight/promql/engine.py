@@ -21,6 +21,7 @@ from kubesight.model import METRIC_NAME, Labels, Matcher, MatchOp, SeriesData
 from kubesight.model.samples import F64, I64, is_stale_nan
 from kubesight.promql import aggregate as agg
 from kubesight.promql import binop, functions, positions
+from kubesight.promql import info as info_fn
 from kubesight.promql.errors import (
     BadDataError,
     ExecutionError,
@@ -31,6 +32,7 @@ from kubesight.promql.errors import (
 from kubesight.promql.fmt import format_float, format_go_g, format_openmetrics_float
 from kubesight.promql.labelset import drop_name, merge_same_labels, set_label
 from kubesight.promql.rangefns import KEEP_NAME, RANGE_FUNCTIONS
+from kubesight.promql.syntax.rewrite import accepted_rewrite
 from kubesight.promql.syntax_errors import locate as locate_syntax_error
 from kubesight.promql.types import IVec, RangeArg, SStr, SVal, Val
 from kubesight.promql.value import Matrix, QueryResult, QueryStats, Scalar, String, Value, Vector
@@ -43,22 +45,81 @@ DEFAULT_SUBQUERY_STEP_MS = 60_000
 
 _MATCH_OPS = {"=": MatchOp.EQ, "!=": MatchOp.NE, "=~": MatchOp.RE, "!~": MatchOp.NRE}
 
+SORT_FUNCTIONS = frozenset({"sort", "sort_desc", "sort_by_label", "sort_by_label_desc"})
 NATIVE_HISTOGRAM_FUNCTIONS = frozenset(
     {"histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar"}
 )
 
 
 def parse(query: str) -> pp.Expr:
-    """Parse or raise :class:`BadDataError` with Prometheus' ``parse error`` prefix."""
+    """Parse as Prometheus 3.x does, or raise :class:`BadDataError` with its ``parse error``.
+
+    promql-parser decides; where it refuses what Prometheus accepts, the
+    query is respelled (:mod:`.syntax.rewrite`) and parsed again, and where it
+    accepts what Prometheus refuses, the locator's error is raised.
+    """
+    try:
+        expr = _parse_or_panic(query)
+    except ValueError as exc:
+        respelled = accepted_rewrite(query)
+        fixed: pp.Expr | None = None
+        if respelled is not None:
+            try:
+                fixed = _parse_or_panic(respelled)
+            except ValueError:
+                fixed = None
+        if fixed is None:
+            # promql-parser's message has no position; say it as Prometheus does.
+            raise BadDataError(f"invalid parameter \"query\": {locate_syntax_error(query, str(exc))}") from exc
+        expr = fixed
+    _refuse_what_prometheus_refuses(query, expr)
+    return expr
+
+
+def _has_fill(node: Any) -> bool:
+    fill = node.modifier.fill_values if node.modifier is not None else None
+    return fill is not None and (fill.lhs is not None or fill.rhs is not None)
+
+
+def _zero_duration(node: Any) -> bool:
+    if isinstance(node, pp.MatrixSelector):
+        return _ms(node.range) <= 0
+    if isinstance(node, pp.SubqueryExpr):
+        return _ms(node.range) <= 0 or (node.step is not None and _ms(node.step) <= 0)
+    return False
+
+
+def _parse_or_panic(query: str) -> pp.Expr:
     try:
         return pp.parse(query)
-    except ValueError as exc:
-        # promql-parser's message has no position; say it as Prometheus does.
-        raise BadDataError(f"invalid parameter \"query\": {locate_syntax_error(query, str(exc))}") from exc
+    except ValueError:
+        raise
     except BaseException as exc:  # the Rust parser panics on a few inputs (pyo3 PanicException)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise BadDataError(f"invalid parameter \"query\": parse error: {exc}") from exc
+
+
+def _refuse_what_prometheus_refuses(query: str, expr: pp.Expr) -> None:
+    """Prometheus' checks promql-parser does not make: info()'s selector, zero ranges and
+    steps, fill modifiers (behind a feature flag kubesight leaves off)."""
+    suspect: list[str] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, pp.Call) and str(node.func.name) == "info" and len(node.args) > 1:
+            arg = node.args[1]
+            if not isinstance(arg, pp.VectorSelector) or arg.name:
+                suspect.append("expected label selectors only")
+        elif isinstance(node, pp.BinaryExpr) and _has_fill(node):
+            suspect.append("binop fill modifiers are experimental and not enabled")
+        elif _zero_duration(node):
+            suspect.append("duration must be greater than 0")
+
+    pp.walk(expr, visit)
+    if suspect:
+        # The locator words and positions the error; our own words if it cannot.
+        msg = locate_syntax_error(query, suspect[0])
+        raise BadDataError(f"invalid parameter \"query\": {msg}")
 
 
 def _ms(td: Any) -> int:
@@ -312,6 +373,8 @@ class _Evaluator:
     def __init__(self, ctx: _Ctx, subquery_step: int) -> None:
         self.ctx = ctx
         self.subquery_step = subquery_step
+        self.sort_calls = 0
+        self.sort_positions: list[str] | None = None
 
     # --- dispatch ---------------------------------------------------------------
 
@@ -395,6 +458,19 @@ class _Evaluator:
         eff = (np.full(len(times), at, np.int64) if at is not None else times) - _ms(vs.offset)
         lb = self.ctx.lookback
         sd = self._select(vs, int(eff.min()) - lb + 1, int(eff.max()))
+        return self._instant_samples(sd, eff, times)
+
+    def select_instant(self, matchers: list[Matcher], eff: I64, times: I64) -> tuple[IVec, I64]:
+        """Like :meth:`vector_selector` for matchers, looked up at the times ``eff``."""
+        t0 = time.perf_counter()
+        lb = self.ctx.lookback
+        sd = self.ctx.querier.select(matchers, int(eff.min()) - lb + 1, int(eff.max()))
+        self.ctx.stats.select_time += time.perf_counter() - t0
+        self.ctx.check_time()
+        return self._instant_samples(sd, eff, times)
+
+    def _instant_samples(self, sd: SeriesData, eff: I64, times: I64) -> tuple[IVec, I64]:
+        lb = self.ctx.lookback
         self.ctx.check_cells(len(sd), len(times))
         hi = count_le(sd.offsets, sd.timestamps, eff)
         idx = hi - 1
@@ -543,6 +619,8 @@ class _Evaluator:
         name = str(e.func.name)
         args = list(e.args.args) if hasattr(e.args, "args") else list(e.args)
         t = len(times)
+        if name in SORT_FUNCTIONS:
+            self._sort_warning(t)
         if name in RANGE_FUNCTIONS or name in ("absent_over_time",):
             mi = next(
                 i for i, a in enumerate(args) if isinstance(_unwrap(a), pp.MatrixSelector | pp.SubqueryExpr)
@@ -566,6 +644,8 @@ class _Evaluator:
             return merge_same_labels(out, any_time=name not in KEEP_NAME)
         if name in functions.SIMPLE:
             return functions.SIMPLE[name](self._vec_arg(args[0], times))
+        if name == "info":
+            return self.info(args, times)
         if name == "time":
             return SVal(times.astype(np.float64) / 1000)
         if name == "pi":
@@ -676,11 +756,31 @@ class _Evaluator:
             out, warns = functions.fn_histogram_fraction(lower, upper, vec)
             self.ctx.warnings.extend(warns)
             return out
+        if name == "start_timestamp":
+            # Prometheus answers empty unless started with use-start-timestamps;
+            # kubesight stores no start timestamps.
+            self._vec_arg(args[0], times)
+            return IVec.empty(t)
         if name in NATIVE_HISTOGRAM_FUNCTIONS:
             # Float samples are ignored by the native-histogram functions.
             self._vec_arg(args[0], times)
             return IVec.empty(t)
         raise ExecutionError(f"function {name}() is not supported yet by kubesight")
+
+    def info(self, args: list[Any], times: I64) -> IVec:
+        at, offset = info_fn.reference_time(args[0], self._at)
+        eff = (np.full(len(times), at, np.int64) if at is not None else times) - offset
+        base = self._vec_arg(args[0], times)
+        selector: list[Matcher] | None = None
+        if len(args) > 1:
+            vs = args[1]
+            if not isinstance(vs, pp.VectorSelector) or vs.name:
+                raise ExecutionError("info(): the second argument must be a label selector such as {k=\"v\"}")
+            sets = self._matcher_sets(vs)
+            if len(sets) > 1:
+                raise ExecutionError('info(): "or" in the data-label selector is not supported by kubesight')
+            selector = sets[0]
+        return info_fn.enrich(base, selector, lambda ms: self.select_instant(ms, eff, times))
 
     def _quantile_warning(self, q: SVal) -> None:
         bad = q.values[(q.values < 0) | (q.values > 1) | np.isnan(q.values)]
@@ -691,6 +791,26 @@ class _Evaluator:
             )
             if msg not in self.ctx.warnings:
                 self.ctx.warnings.append(msg)
+
+    def _sort_warning(self, steps: int) -> None:
+        """Prometheus 3.x warns of a sort evaluated over more than one step.
+
+        Calls are entered in pre-order, which is their order in the text, so
+        the n-th sort call entered is the n-th one written.
+        """
+        n = self.sort_calls
+        self.sort_calls += 1
+        if steps <= 1:
+            return
+        if self.sort_positions is None:
+            self.sort_positions = positions.call_positions(self.ctx.query, SORT_FUNCTIONS)
+        pos = self.sort_positions[n] if n < len(self.sort_positions) else ""
+        msg = (
+            "PromQL warning: sort is ineffective for range queries since results are "
+            f"always ordered by labels{pos}"
+        )
+        if msg not in self.ctx.warnings:
+            self.ctx.warnings.append(msg)
 
     def _ratio_warnings(self, r: SVal) -> None:
         """limit_ratio's capping warnings (none when it fails on NaN or keeps nothing)."""

@@ -21,7 +21,10 @@ class Checks:
             self.err(node.start, f"expected type {DOCUMENTED[want]} in {context}, got {DOCUMENTED[got]}")
 
     def check(self, n: Node) -> str:
-        if n.kind in ("paren", "matrix"):
+        if n.kind == "paren":
+            # A parenthesised binary expression has its type once checked.
+            return self.check(n.children[0])
+        if n.kind == "matrix":
             self.check(n.children[0])
         elif n.kind == "agg" and n.children:
             self.expect(n.children[-1], "vector", "aggregation expression")
@@ -45,7 +48,7 @@ class Checks:
                 if n.name and label == "__name__":
                     self.err(n.start, "metric name must not be set twice: "
                                       f"{_go_quote(n.name)} or {_go_quote(value)}")
-            if not n.name and all(_matches_empty(m) for m in n.matchers):
+            if not n.name and not n.bypass_empty_check and all(_matches_empty(m) for m in n.matchers):
                 self.err(n.start, "vector selector must contain at least one non-empty matcher")
         elif n.kind == "binary":
             return self.check_binary(n)
@@ -62,6 +65,18 @@ class Checks:
             self.err(n.start, f"expected at least {nargs - 1} argument(s) in call to {quoted}, got {got}")
         elif variadic > 0 and nargs - 1 + variadic < got:
             self.err(n.start, f"expected at most {nargs - 1 + variadic} argument(s) in call to {quoted}, got {got}")
+        if n.name == "info" and got > 1:
+            arg = n.children[1]
+            typ = _static_type(arg)
+            if typ != "vector":
+                self.err(n.start, f"expected type instant vector in call to function {quoted}, "
+                                  f"got {DOCUMENTED[typ]}")
+            if arg.kind == "vs" and arg.name:
+                self.err(arg.start, "expected label selectors only, got vector selector instead")
+            elif arg.kind == "vs":
+                arg.bypass_empty_check = True
+            else:
+                self.err(arg.start, "expected label selectors only")
         for i, arg in enumerate(n.children):
             if i >= nargs:
                 if variadic == 0:
@@ -94,3 +109,13 @@ class Checks:
         if "scalar" in (lt, rt) and op_word:
             self.err(n.start, f"set operator {_go_quote(op_word)} not allowed in binary scalar expression")
         return "scalar" if lt == rt == "scalar" else "vector"
+
+
+def _static_type(n: Node) -> str:
+    """Expr.Type() of parse.go: what a node evaluates to, without checking it."""
+    if n.kind in ("paren", "unary"):
+        return _static_type(n.children[0])
+    if n.kind == "binary":
+        both = [_static_type(c) for c in n.children]
+        return "scalar" if both == ["scalar", "scalar"] else "vector"
+    return n.typ

@@ -14,7 +14,12 @@ AGGREGATORS = frozenset(
      "bottomk", "count_values", "quantile", "limitk", "limit_ratio"}
 )
 PARAM_AGGREGATORS = frozenset({"topk", "bottomk", "count_values", "quantile", "limitk", "limit_ratio"})
-KEYWORDS = frozenset({"offset", "by", "without", "on", "ignoring", "group_left", "group_right", "bool"})
+KEYWORDS = frozenset(
+    {"offset", "by", "without", "on", "ignoring", "group_left", "group_right", "bool",
+     "anchored", "smoothed", "fill", "fill_left", "fill_right"}
+)
+# 3.x lexes these as keywords only when "(" follows, so they stay usable as metric names.
+FILL_KEYWORDS = frozenset({"fill", "fill_left", "fill_right"})
 WORD_OPERATORS = {"and": "LAND", "or": "LOR", "unless": "LUNLESS", "atan2": "ATAN2"}
 PREPROCESSORS = frozenset({"start", "end"})
 DURATION_KEYWORDS = frozenset({"step", "range", "max_of", "min_of"})
@@ -273,6 +278,8 @@ class Lexer:
                     return Tok("NUMBER", start, word)
                 if low in WORD_OPERATORS:
                     return Tok(WORD_OPERATORS[low], start, word)
+                if low in FILL_KEYWORDS and not self._followed_by_paren():
+                    return Tok("IDENTIFIER", start, word)
                 if low in AGGREGATORS or low in KEYWORDS or low in PREPROCESSORS:
                     return Tok(low.upper(), start, word)
                 return Tok("METRIC_IDENTIFIER" if ":" in word else "IDENTIFIER", start, word)
@@ -310,6 +317,11 @@ class Lexer:
             self.bracket = False
             return Tok("RIGHT_BRACKET", start, c)
         raise LexError(start, f"unexpected character: {_go_rune_quote(c)}")
+
+    def _followed_by_paren(self) -> bool:
+        """peekFollowedByLeftParen: the next non-blank character is "("."""
+        rest = self.s[self.i:].lstrip(" \t\n\r")
+        return rest.startswith("(")
 
     def _duration_keyword(self, start: int) -> Tok | None:
         """scanDurationKeyword: step, range, max_of, min_of inside brackets."""

@@ -23,6 +23,7 @@ from kubesight.promql.syntax.literals import (
 from kubesight.promql.syntax.tables import (
     _DURATION_RE,
     EXPR_START,
+    FILL_TOKENS,
     FUNCTIONS,
     LABEL_TYPES,
     MATCH_OPS,
@@ -94,6 +95,10 @@ class Locator(Checks):
                 self.offset(left)
             elif t.typ == "AT":
                 self.at_modifier(left)
+            elif t.typ in ("ANCHORED", "SMOOTHED"):
+                self.take()
+                # setAnchored/setSmoothed of parse.go, with the feature off (3.x's default).
+                self.err(left.start, f"{t.val.lower()} modifier is experimental and not enabled")
             elif t.typ in PRECEDENCE and PRECEDENCE[t.typ] >= min_prec:
                 self.take()
                 node = Node("binary", left.start, "", op=t.typ, op_pos=t.pos)
@@ -102,6 +107,9 @@ class Locator(Checks):
                 # "^" is right-associative, every other operator left.
                 right = self.expr(prec if t.typ == "POW" else prec + 1)
                 node.children = [left, right]
+                if node.fill:
+                    # newBinaryExpression, with the feature off (3.x's default).
+                    self.err(node.start, "binop fill modifiers are experimental and not enabled")
                 left = node
             else:
                 return left
@@ -118,8 +126,27 @@ class Locator(Checks):
                 node.card = "many" if self.take().typ == "GROUP_LEFT" else "one_to_many"
                 # The label list is optional, but a token that cannot start
                 # the right-hand side is reported as a bad list.
-                if self.peek().typ not in EXPR_START - {"LEFT_PAREN"}:
+                if self.peek().typ not in (EXPR_START - {"LEFT_PAREN"}) | FILL_TOKENS:
                     node.include = self.grouping()
+        seen: set[str] = set()
+        while self.peek().typ in FILL_TOKENS - seen and len(seen) < 2:
+            # fill_modifiers: fill(v), or fill_left(v) and/or fill_right(v).
+            kind = self.take().typ
+            seen.add(kind)
+            if kind == "FILL":
+                seen |= FILL_TOKENS
+            t = self.take()
+            if t.typ != "LEFT_PAREN":
+                raise self.unexpected(t)
+            t = self.take()
+            if t.typ in ("ADD", "SUB"):
+                t = self.take()
+            if t.typ not in ("NUMBER", "DURATION"):
+                raise self.unexpected(t)
+            t = self.take()
+            if t.typ != "RIGHT_PAREN":
+                raise self.unexpected(t)
+            node.fill = True
 
     def unary(self) -> Node:
         t = self.peek()
@@ -381,12 +408,20 @@ class Locator(Checks):
     def offset(self, e: Node) -> None:
         self.take()
         t = self.take()
+        sign = t
         if t.typ in ("ADD", "SUB"):
             t = self.take()
         if t.typ == "DURATION":
             self.duration(t)
         elif t.typ == "NUMBER":
             self.number(t)
+        elif t.typ == "IDENTIFIER" and t.val.lower() in ("step", "range") and self.peek().typ == "LEFT_PAREN":
+            # 3.x lexes step and range as keywords: offset step() is a duration expression.
+            self.take()
+            close = self.take()
+            if close.typ != "RIGHT_PAREN":
+                raise self.unexpected(close, "offset", "number, duration, step(), or range()")
+            self.err(sign.pos, "experimental duration expression is not enabled")
         else:
             raise self.unexpected(t, "offset", "number, duration, step(), or range()")
         target = self._modifiable(e, "offset")

@@ -44,6 +44,9 @@ METRIC_IDENT_TYPES = frozenset(
      "LUNLESS", "MAX", "METRIC_IDENTIFIER", "MIN", "OFFSET", "QUANTILE", "STDDEV", "STDVAR",
      "SUM", "TOPK", "WITHOUT", "START", "END", "LIMITK", "LIMIT_RATIO"}
 )
+# 3.x keywords that are also metric and label names (metric_identifier, maybe_label).
+METRIC_IDENT_TYPES = METRIC_IDENT_TYPES | {"ANCHORED", "SMOOTHED", "FILL", "FILL_LEFT", "FILL_RIGHT"}
+FILL_TOKENS = frozenset({"FILL", "FILL_LEFT", "FILL_RIGHT"})
 LABEL_TYPES = METRIC_IDENT_TYPES | {"BOOL", "GROUP_LEFT", "GROUP_RIGHT", "IGNORING", "ON", "ATAN2"}
 EXPR_START = METRIC_IDENT_TYPES | {"NUMBER", "STRING", "LEFT_PAREN", "LEFT_BRACE", "ADD", "SUB"}
 MATCH_OPS = frozenset({"EQL", "NEQ", "EQL_REGEX", "NEQ_REGEX"})
@@ -68,6 +71,8 @@ class Node:
     labels: list[str] = field(default_factory=list)
     include: list[str] = field(default_factory=list)
     has_matching: bool = False
+    bypass_empty_check: bool = False  # info()'s data-label selector
+    fill: bool = False  # fill(), fill_left(), fill_right() modifiers
 
 
 class FirstError(Exception):
