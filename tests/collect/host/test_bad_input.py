@@ -160,3 +160,20 @@ def test_errors_are_logged_once_and_recovery_is_noticed(root: Path, caplog: pyte
 def test_a_missing_procfs_root_fails_every_collector_without_raising(tmp_path: Path) -> None:
     c = _collector(tmp_path / "nowhere")
     assert success(c.collect()) == {k: 0.0 for k in _ALL_OK}
+
+
+def test_meminfo_and_vmstat_layout_changes_between_collections(root: Path) -> None:
+    c = _collector(root)
+    c.collect()
+    meminfo = root / "proc/meminfo"
+    meminfo.write_text(meminfo.read_text() + "NewField:     5 kB\n")
+    vmstat = root / "proc/vmstat"
+    vmstat.write_text("pgfault 1\npgmajfault 2\n")
+    fams = c.collect()
+    assert value(fams, "node_memory_NewField_bytes") == 5 * 1024
+    assert value(fams, "node_vmstat_pgmajfault") == 2
+    assert "node_vmstat_oom_kill" not in names(fams)
+    meminfo.write_text(meminfo.read_text().replace("NewField:     5 kB", "NewField:     x kB"))
+    fams = c.collect()
+    assert success(fams)["meminfo"] == 0.0
+    assert c.errors["meminfo"] == f"{meminfo}: NewField_bytes: not a number: b'x'"

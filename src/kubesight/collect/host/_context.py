@@ -9,7 +9,7 @@ from kubesight.collect.host._files import HostReadError, NameFilter, join, read_
 from kubesight.collect.host.options import HostOptions
 
 if TYPE_CHECKING:
-    from kubesight.collect.host.system import CpuState
+    from kubesight.collect.host.system import CpuState, MemLayout
 
 
 Picked = tuple[int, str, str]  # (index of the value, metric name, HELP)
@@ -33,10 +33,15 @@ class Context:
         self.mount_points = NameFilter(o.regex("filesystem_mount_points_exclude"))
         self.fs_types = NameFilter(o.regex("filesystem_fs_types_exclude"))
         self._cache: dict[str, bytes] = {}
+        self._paths: dict[tuple[str, ...], str] = {}
+        self.meminfo: MemLayout | None = None
         self._layouts: dict[bytes | str, tuple[list[bytes], list[Picked]]] = {}
 
     def proc(self, *parts: str) -> str:
-        return join(self.options.procfs, *parts)
+        path = self._paths.get(parts)
+        if path is None:  # the same few dozen paths every collection: joined once
+            path = self._paths[parts] = join(self.options.procfs, *parts)
+        return path
 
     def sys(self, *parts: str) -> str:
         return join(self.options.sysfs, *parts)

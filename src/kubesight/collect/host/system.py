@@ -7,6 +7,8 @@ the failure itself makes the collector report ``success 0``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from kubesight.collect.family import Family
 from kubesight.collect.host._context import Context
 from kubesight.collect.host._files import HostReadError
@@ -107,42 +109,68 @@ def collect_stat(ctx: Context, out: list[Family]) -> None:
         out.append(f)
 
 
-class _MemKey:
-    __slots__ = ("help", "name", "scale")
-
-    def __init__(self, raw: bytes, has_unit: bool) -> None:
-        key = raw.decode(errors="replace").replace("(", "_").replace(")", "")
-        if has_unit:
-            key += "_bytes"
-        self.name = "node_memory_" + key
-        self.scale = 1024.0 if has_unit else 1.0  # the kernel writes "kB", meaning KiB
-        self.help = f"Memory information field {key}."
+MemPick = tuple[int, str, float, str]  # (token index of the value, metric name, scale, HELP)
 
 
-_MEM_KEYS: dict[tuple[bytes, bool], _MemKey] = {}
+class MemLayout(NamedTuple):
+    """Where each field of /proc/meminfo sits among its whitespace-separated words."""
+
+    n_words: int
+    key_at: list[int]
+    keys: list[bytes]
+    picks: list[MemPick]
 
 
-def collect_meminfo(ctx: Context, out: list[Family]) -> None:
-    path = ctx.proc("meminfo")
+def _mem_name(raw: bytes, has_unit: bool) -> tuple[str, float, str]:
+    key = raw.decode(errors="replace").replace("(", "_").replace(")", "")  # Active(anon) -> Active_anon
+    if has_unit:
+        key += "_bytes"
+    # the kernel writes "kB", meaning KiB
+    return "node_memory_" + key, (1024.0 if has_unit else 1.0), f"Memory information field {key}."
+
+
+def meminfo_layout(data: bytes, path: str) -> MemLayout:
+    """Parse /proc/meminfo line by line, checking every line, into a reusable layout."""
+    word = 0
+    key_at: list[int] = []
+    keys: list[bytes] = []
+    picks: list[MemPick] = []
     seen: set[str] = set()
-    for lineno, line in enumerate(ctx.read(path).split(b"\n"), 1):
+    for lineno, line in enumerate(data.split(b"\n"), 1):
         parts = line.split()
         if not parts:
             continue  # some kernels write blank lines
         if len(parts) not in (2, 3) or not parts[0].endswith(b":"):
             raise _bad(path, lineno, f"not 'Key: value [kB]': {line[:80]!r}")
-        mk = _MEM_KEYS.get((parts[0], len(parts) == 3))
-        if mk is None:
-            mk = _MEM_KEYS[(parts[0], len(parts) == 3)] = _MemKey(parts[0][:-1], len(parts) == 3)
         try:
-            v = float(parts[1]) * mk.scale
+            float(parts[1])
         except ValueError:
             raise _bad(path, lineno, f"value is not a number: {line[:80]!r}") from None
-        if mk.name in seen:
-            continue
-        seen.add(mk.name)
-        f = Family(mk.name, "gauge", mk.help)
-        f.samples.append((((N, mk.name),), v))
+        name, scale, help_ = _mem_name(parts[0][:-1], len(parts) == 3)
+        if name not in seen:
+            seen.add(name)
+            picks.append((word + 1, name, scale, help_))
+        key_at.append(word)
+        keys.append(parts[0])
+        word += len(parts)
+    return MemLayout(word, key_at, keys, picks)
+
+
+def collect_meminfo(ctx: Context, out: list[Family]) -> None:
+    path = ctx.proc("meminfo")
+    data = ctx.read(path)
+    words = data.split()
+    lay = ctx.meminfo
+    # The same keys at the same places as last time: only the values changed.
+    if lay is None or lay.n_words != len(words) or [words[i] for i in lay.key_at] != lay.keys:
+        lay = ctx.meminfo = meminfo_layout(data, path)
+    for i, name, scale, help_ in lay.picks:
+        try:
+            v = float(words[i]) * scale
+        except ValueError:
+            raise HostReadError(f"{path}: {name[12:]}: not a number: {words[i][:40]!r}") from None
+        f = Family(name, "gauge", help_)
+        f.samples.append((((N, name),), v))
         out.append(f)
 
 
