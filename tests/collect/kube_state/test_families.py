@@ -42,8 +42,8 @@ def served() -> tuple[Parsed, dict[str, str]]:
 def test_resource_matches_kube_state_metrics(resource: str, served: tuple[Parsed, dict[str, str]]) -> None:
     got, subst = served
     text = (EXPECTED / f"{resource}.prom").read_text()
-    for k, v in subst.items():
-        text = text.replace(k, v)
+    for placeholder, value in subst.items():
+        text = text.replace(placeholder, value)
     want = read_families(text.encode())
     ours = {s.name for s in KINDS[resource].families}
     for name, (typ, help_, want_samples) in want.items():

@@ -117,19 +117,21 @@ def quantity(value: Any) -> Fraction | None:
     if not isinstance(value, str):
         return None
     m = _QUANTITY.match(value.strip())
-    if m is None:
-        return None
+    if m is None or len(value) > 64:
+        return None  # the API server canonicalises quantities; a longer one is not one of them
     num = Fraction(m.group(1))
     suffix = m.group(2) or ""
     if suffix[:1] in ("e", "E") and len(suffix) > 1:
-        return num * Fraction(10) ** int(suffix[1:])
+        exp = int(suffix[1:])
+        # Past 10^±100 no resource quantity makes sense, and 10^999999 would take seconds.
+        return num * Fraction(10) ** exp if abs(exp) <= 100 else None
     return num * _SUFFIX[suffix]
 
 
 def q_value(value: Any) -> float | None:
     """``Quantity.Value()``: rounded up to a whole number (bytes, counts)."""
     q = quantity(value)
-    return None if q is None else float(math.ceil(q))
+    return None if q is None else _float(math.ceil(q))
 
 
 def q_float(value: Any) -> float | None:
@@ -139,8 +141,15 @@ def q_float(value: Any) -> float | None:
         return None
     whole = math.ceil(q)
     if whole > _MAX_MILLI:
-        return float(whole)
+        return _float(whole)
     return math.ceil(q * 1000) / 1000
+
+
+def _float(n: int) -> float:
+    try:
+        return float(n)
+    except OverflowError:
+        return math.inf if n > 0 else -math.inf
 
 
 # ---- label names ------------------------------------------------------------------
@@ -214,7 +223,8 @@ class Allowlist:
     """
 
     def __init__(self, spec: Mapping[str, Iterable[str]] | None, resources: Iterable[str],
-                 what: str = "metric-labels-allowlist") -> None:
+                 what: str = "metric-labels-allowlist", enabled: Iterable[str] | None = None) -> None:
+        """``resources``: every resource name there is; ``enabled``: those ``"*"`` stands for."""
         known = set(resources)
         spec = dict(spec or {})
         for res in spec:
@@ -222,7 +232,7 @@ class Allowlist:
                 raise AllowlistError(f"{what}: resource {res!r} does not exist; "
                                      f"available resources: {', '.join(sorted(known))}")
         if "*" in spec:
-            spec = {res: spec["*"] for res in known}
+            spec = {res: spec["*"] for res in (known if enabled is None else enabled)}
         self.lists: dict[str, list[str]] = {}
         self.patterns: dict[str, list[re.Pattern[str]]] = {}
         for res, keys in spec.items():

@@ -61,8 +61,9 @@ class KubeStateOptions:
         if unknown:
             raise ValueError(f"kube-state: unknown resource(s) {', '.join(unknown)}; "
                              f"known: {', '.join(KINDS)}")
-        return Options(Allowlist(self.labels_allowlist, self.resources, "metric-labels-allowlist"),
-                       Allowlist(self.annotations_allowlist, self.resources, "metric-annotations-allowlist"))
+        return Options(
+            Allowlist(self.labels_allowlist, KINDS, "metric-labels-allowlist", self.resources),
+            Allowlist(self.annotations_allowlist, KINDS, "metric-annotations-allowlist", self.resources))
 
 
 class KubeStateCollector:

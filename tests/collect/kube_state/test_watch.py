@@ -1,0 +1,181 @@
+"""The watch cache follows the API server: updates, deletes, 410 Gone, dropped watches, a dead server."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import socket
+
+import pytest
+
+from kubesight.collect.kube_state import KubeStateCollector, KubeStateOptions
+from kubesight.discovery._httpconfig import HTTPClientConfig
+from kubesight.discovery._kubeclient import KubeAccess
+from kubesight.discovery.fake_kube import FakeKube
+
+from .harness import eventually, options, running, samples
+from .objects import CRASHLOOP_POD, DEPLOYMENT, NODE_A, RUNNING_POD
+
+pytestmark = pytest.mark.timeout(60)
+
+POD = "web-7d9f8b6c5-x2k4p"
+
+
+def _phase(c: KubeStateCollector, pod: str) -> str | None:
+    for lbls, v in samples(c, "kube_pod_status_phase").items():
+        d = dict(lbls)
+        if d["pod"] == pod and v == 1:
+            return d["phase"]
+    return None
+
+
+def _pods(c: KubeStateCollector) -> set[str]:
+    return {dict(k)["pod"] for k in samples(c, "kube_pod_info")}
+
+
+def _self(c: KubeStateCollector, family: str, **want: str) -> float:
+    total = 0.0
+    for lbls, v in samples(c, family).items():
+        if all(dict(lbls).get(k) == x for k, x in want.items()):
+            total += v
+    return total
+
+
+def test_updates_and_deletes_are_reflected() -> None:
+    async def main() -> None:
+        async with FakeKube() as kube:
+            kube.add("pods", RUNNING_POD)
+            kube.add("deployments", DEPLOYMENT)
+            async with running(kube) as c:
+                assert _phase(c, POD) == "Running"
+                # An added object appears.
+                kube.add("pods", CRASHLOOP_POD)
+                await eventually(lambda: "report-28591200-7xk2q" in _pods(c))
+                # A modification replaces every sample of the object (no stale series).
+                pod = copy.deepcopy(RUNNING_POD)
+                pod["status"]["phase"] = "Succeeded"
+                pod["status"]["containerStatuses"][0]["restartCount"] = 5
+                pod["status"]["containerStatuses"] = pod["status"]["containerStatuses"][:1]
+                kube.update("pods", pod)
+                await eventually(lambda: _phase(c, POD) == "Succeeded")
+                restarts = {dict(k)["container"]: v for k, v in
+                            samples(c, "kube_pod_container_status_restarts_total").items()
+                            if dict(k)["pod"] == POD}
+                assert restarts == {"app": 5.0}
+                # Deletes remove every series of the object.
+                kube.delete("pods", "shop", POD)
+                await eventually(lambda: POD not in _pods(c))
+                for f in c.collect():
+                    assert all(dict(lbls).get("pod") != POD for lbls, _ in f.samples), f.name
+                dep = copy.deepcopy(DEPLOYMENT)
+                dep["spec"]["replicas"] = 5
+                kube.update("deployments", dep)
+                await eventually(lambda: list(samples(c, "kube_deployment_spec_replicas").values()) == [5.0])
+                kube.delete("deployments", "shop", "web")
+                await eventually(lambda: not samples(c, "kube_deployment_spec_replicas"))
+                assert _self(c, "kubesight_kube_state_objects", resource="deployments") == 0
+                assert _self(c, "kubesight_kube_state_objects", resource="pods") == 1
+    asyncio.run(main())
+
+
+def test_410_gone_relists_cleanly() -> None:
+    """History compacted while we watch: the collector relists, and objects deleted
+    meanwhile (whose DELETED event it never saw) disappear."""
+    async def main() -> None:
+        async with FakeKube() as kube:
+            kube.add("pods", RUNNING_POD)
+            kube.add("pods", CRASHLOOP_POD)
+            kube.add("nodes", NODE_A)
+            async with running(kube) as c:
+                lists_before = sum(1 for r in kube.requests
+                                   if r.path == "/api/v1/pods" and "watch" not in r.query)
+                kube.gone_on_watch = True   # every new watch is refused with 410
+                kube.expire()               # open watches get an ERROR 410 event and end
+                # Changes the collector can only learn from a fresh list:
+                kube.delete("pods", "shop", "report-28591200-7xk2q")
+                pod = copy.deepcopy(RUNNING_POD)
+                pod["status"]["phase"] = "Failed"
+                kube.update("pods", pod)
+                await eventually(lambda: sum(1 for r in kube.requests if r.path == "/api/v1/pods"
+                                             and "watch" not in r.query) > lists_before)
+                kube.gone_on_watch = False
+                await eventually(lambda: _phase(c, POD) == "Failed")
+                assert _pods(c) == {POD}
+                assert len(samples(c, "kube_node_info")) == 1
+                # Still following the watch after the relist.
+                kube.add("pods", CRASHLOOP_POD)
+                await eventually(lambda: "report-28591200-7xk2q" in _pods(c))
+    asyncio.run(main())
+
+
+def test_watch_dropped_mid_stream_resumes() -> None:
+    async def main() -> None:
+        async with FakeKube() as kube:
+            kube.add("pods", RUNNING_POD)
+            async with running(kube) as c:
+                await eventually(lambda: kube.watch_count() >= 15)
+                kube.drop_watches()         # the connection dies inside the chunked body
+                kube.add("pods", CRASHLOOP_POD)
+                await eventually(lambda: "report-28591200-7xk2q" in _pods(c))
+                await eventually(lambda: _self(c, "kubesight_kube_state_list_watch_errors_total",
+                                               resource="pods", verb="watch") >= 1)
+                # It resumed from its resourceVersion rather than relisting everything.
+                watches = [r for r in kube.requests if r.path == "/api/v1/pods" and r.query.get("watch")]
+                assert len(watches) >= 2 and all(r.query.get("resourceVersion") for r in watches)
+                assert all(r.query.get("allowWatchBookmarks") == "true" for r in watches)
+                assert _self(c, "kubesight_kube_state_synced", resource="pods") == 1
+    asyncio.run(main())
+
+
+def test_bookmarks_move_the_resource_version() -> None:
+    async def main() -> None:
+        async with FakeKube() as kube:
+            kube.add("pods", RUNNING_POD)
+            async with running(kube) as c:
+                await eventually(lambda: kube.watch_count() >= 15)
+                kube.add("nodes", NODE_A)   # moves the server's version past the pods list
+                kube.bookmark()
+                inf = c.informers["pods"][0]
+                await eventually(lambda: inf.resource_version == str(kube.resource_version))
+                assert _pods(c) == {POD}
+    asyncio.run(main())
+
+
+def test_unreachable_api_server_keeps_collecting() -> None:
+    """No API server at all: collect() answers at once with empty families and says why."""
+    async def main() -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]   # bound but not listening: connections are refused
+            c = KubeStateCollector(KubeAccess(f"http://127.0.0.1:{port}", HTTPClientConfig()),
+                                   KubeStateOptions(resources=("pods", "nodes")),
+                                   backoff_start=0.01, backoff_max=0.05)
+            async with c:
+                assert not await c.wait_synced(0.3)
+                await eventually(lambda: _self(c, "kubesight_kube_state_list_watch_errors_total",
+                                               resource="pods", verb="list") >= 2)
+                fams = c.collect()
+                assert all(not f.samples for f in fams if f.name.startswith("kube_"))
+                assert _self(c, "kubesight_kube_state_synced") == 0
+    asyncio.run(main())
+
+
+def test_namespaces_option_watches_only_those() -> None:
+    async def main() -> None:
+        async with FakeKube() as kube:
+            kube.add("pods", RUNNING_POD)
+            pending = copy.deepcopy(RUNNING_POD)
+            pending["metadata"].update(name="other", namespace="default")
+            kube.add("pods", pending)
+            kube.add("nodes", NODE_A)
+            async with running(kube, options(namespaces=("shop",))) as c:
+                assert _pods(c) == {POD}
+                assert len(samples(c, "kube_node_info")) == 1   # cluster-scoped: unaffected
+                assert any(r.path == "/api/v1/namespaces/shop/pods" for r in kube.requests)
+    asyncio.run(main())
+
+
+def test_unknown_resource_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"unknown resource.*widgets"):
+        KubeStateCollector(KubeAccess("http://127.0.0.1:1", HTTPClientConfig()),
+                           KubeStateOptions(resources=("pods", "widgets")))
