@@ -96,3 +96,70 @@ def _run(
             text = "ERROR:" + msg
         result.append(text)
     return result
+
+
+_SAMPLE = re.compile(r'\{((?:[^{}"]|"(?:[^"\\]|\\.)*")*)\} ([^,\s]+)')
+_LABEL = re.compile(r'([^=,\s]+)="((?:[^"\\]|\\.)*)"')
+_CASE = re.compile(r'expr: "((?:[^"\\]|\\.)*)", time: ([^,]+),')
+
+Vec = dict[frozenset[tuple[str, str]], float]
+
+
+def _vector(text: str) -> Vec:
+    out: Vec = {}
+    for m in _SAMPLE.finditer(text):
+        labels = frozenset((k, _go_unquote(v)) for k, v in _LABEL.findall(m.group(1)))
+        out[labels] = float(m.group(2))
+    return out
+
+
+def _minutes(text: str) -> int:
+    total = 0
+    for n, unit in re.findall(r"(\d+)([hms])", text):
+        total += int(n) * {"h": 3600, "m": 60, "s": 1}[unit]
+    return total
+
+
+def query_with_promtool(
+    tmp: Path, rules_yaml: str, series: list[tuple[str, str]], queries: list[str],
+    times_s: list[int], interval: str = "1m", external_labels: dict[str, str] | None = None,
+) -> dict[tuple[str, int], Vec]:
+    """Evaluate a rule file in Prometheus' own rule engine (promtool test rules) and run
+    instant ``queries`` at each of ``times_s`` (seconds from 0); the results by (query, time).
+
+    promtool evaluates every group at every ``interval`` tick whatever its own
+    interval, in the order of ``group_eval_order`` (set here to the file's order;
+    without it the order is random).
+    """
+    promtool = require_peer("promtool", "prometheus")
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "rules.yml").write_text(rules_yaml)
+    cases = [{"expr": q, "eval_time": f"{t}s", "exp_samples": []} for t in times_s for q in queries]
+    test = {
+        "rule_files": ["rules.yml"],
+        "evaluation_interval": interval,
+        "group_eval_order": [g["name"] for g in yaml.safe_load(rules_yaml)["groups"]],
+        "tests": [{
+            "interval": interval,
+            "external_labels": external_labels or {},
+            "input_series": [{"series": s, "values": v} for s, v in series],
+            "promql_expr_test": cases,
+        }],
+    }
+    (tmp / "test.yml").write_text(yaml.safe_dump(test))
+    proc = subprocess.run([promtool, "test", "rules", "test.yml"], cwd=tmp, capture_output=True,
+                          text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    results: dict[tuple[str, int], Vec] = {(q, t): {} for t in times_s for q in queries}
+    blocks = _CASE.split(out)
+    assert len(blocks) > 1, out
+    # split gives [head, expr, time, body, expr, time, body, ...]
+    for i in range(1, len(blocks) - 2, 3):
+        expr = _go_unquote(blocks[i])
+        t = _minutes(blocks[i + 1])
+        body = blocks[i + 2]
+        got = body.split("got:", 1)[1] if "got:" in body else ""
+        if "err:" in body and "got:" not in body:
+            raise AssertionError(f"promtool could not run {expr!r} at {t}s: {body.strip()}")
+        results[(expr, t)] = _vector(got.split("\n", 1)[0])
+    return results
