@@ -296,6 +296,12 @@ CASES: list[tuple[str, str]] = [
      '1:1: parse error: binop fill modifiers are experimental and not enabled'),
     ('x offset step()', '1:10: parse error: experimental duration expression is not enabled'),
     ('x offset -range()', '1:10: parse error: experimental duration expression is not enabled'),
+    # 3.x's experimental functions are known to the locator (kubesight enables them).
+    ('histogram_quantiles(x, "q", 0.5) +', '1:35: parse error: unexpected end of input'),
+    ('histogram_quantiles(x, "q")', '1:1: parse error: expected at least 3 argument(s) in call to "histogram_quantiles", got 2'),
+    ('start(1)', '1:1: parse error: expected 0 argument(s) in call to "start", got 1'),
+    ('min_of(x, 1)', '1:8: parse error: expected type scalar in call to function "min_of", got instant vector'),
+    ('start_timestamp(x) +', '1:21: parse error: unexpected end of input'),
 ]
 
 # Queries Prometheus 3.x accepts and promql-parser alone refuses.
@@ -355,6 +361,12 @@ PROMETHEUS_2_42: dict[str, str | None] = {
     'a - on(b) group_left fill_left(1) fill_right(2) c': '1:22: parse error: unknown function with name "fill_left"',
     'x offset step()': '1:10: parse error: unexpected identifier "step" in offset, expected duration',
     'x offset -range()': '1:11: parse error: unexpected identifier "range" in offset, expected duration',
+    # Functions 2.42 does not have.
+    'histogram_quantiles(x, "q", 0.5) +': '1:1: parse error: unknown function with name "histogram_quantiles"',
+    'histogram_quantiles(x, "q")': '1:1: parse error: unknown function with name "histogram_quantiles"',
+    'start(1)': '1:6: parse error: unexpected "("',
+    'min_of(x, 1)': '1:1: parse error: unknown function with name "min_of"',
+    'start_timestamp(x) +': '1:1: parse error: unknown function with name "start_timestamp"',
 }
 
 PREFIX = 'invalid parameter "query": '

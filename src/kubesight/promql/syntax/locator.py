@@ -176,7 +176,8 @@ class Locator(Checks):
         if t.typ.lower() in AGGREGATORS and self.peek().typ in ("LEFT_PAREN", "BY", "WITHOUT"):
             # Otherwise the word is a metric name ("sum" alone selects a metric).
             return self.aggregation(t)
-        if t.typ == "IDENTIFIER" and self.peek().typ == "LEFT_PAREN":
+        if t.typ in ("IDENTIFIER", "START", "END") and self.peek().typ == "LEFT_PAREN":
+            # start() and end() are functions too (3.x, experimental).
             return self.call(t)
         if t.typ in METRIC_IDENT_TYPES:
             node = Node("vs", t.pos, "vector", name=t.val)

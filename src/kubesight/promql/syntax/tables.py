@@ -33,8 +33,11 @@ FUNCTIONS: dict[str, tuple[str, int]] = {
     "sqrt": ("v", 0), "stddev_over_time": ("m", 0), "stdvar_over_time": ("m", 0),
     "sum_over_time": ("m", 0), "tan": ("v", 0), "tanh": ("v", 0), "time": ("", 0),
     "timestamp": ("v", 0), "vector": ("s", 0), "year": ("v", 1),
+    "histogram_quantiles": ("vtss", 9), "start_timestamp": ("v", 0),
+    "max_of": ("ss", 0), "min_of": ("ss", 0),
+    "start": ("", 0), "end": ("", 0), "step": ("", 0), "range": ("", 0),
 }
-SCALAR_FUNCTIONS = frozenset({"scalar", "time", "pi"})
+SCALAR_FUNCTIONS = frozenset({"scalar", "time", "pi", "max_of", "min_of", "start", "end", "step", "range"})
 TYPE_CODES = {"v": "vector", "m": "matrix", "s": "scalar", "t": "string"}
 # DocumentedType() of parse.go.
 DOCUMENTED = {"vector": "instant vector", "matrix": "range vector", "scalar": "scalar", "string": "string"}
