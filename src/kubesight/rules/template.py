@@ -50,7 +50,7 @@ def _go_type(v: Any) -> str:
     if v is None:
         return "<nil>"
     if isinstance(v, dict):
-        return "map[string]interface {}"
+        return "map[string]string" if all(isinstance(x, str) for x in v.values()) else "map[string]interface {}"
     if isinstance(v, list):
         return "[]interface {}"
     return {"str": "string", "int": "int", "float": "float64", "bool": "bool"}.get(type(v).__name__, type(v).__name__)

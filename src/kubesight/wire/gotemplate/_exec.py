@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import urllib.parse
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -390,28 +391,34 @@ def _method(recv: Any, name: str) -> Func | None:
     return None
 
 
-_ARITY: dict[int, tuple[int, int] | None] = {}
+_ARITY: weakref.WeakKeyDictionary[Any, tuple[int, int] | None] = weakref.WeakKeyDictionary()
+
+
+def _arity(fn: Func) -> tuple[int, int] | None:
+    """(least, most) positional arguments of ``fn`` (most -1: variadic), None if unknown."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    lo = hi = 0
+    for prm in sig.parameters.values():
+        if prm.kind is prm.VAR_POSITIONAL:
+            hi = -1
+        elif prm.kind in (prm.POSITIONAL_ONLY, prm.POSITIONAL_OR_KEYWORD):
+            if prm.default is prm.empty:
+                lo += 1
+            if hi >= 0:
+                hi += 1
+    return (lo, hi)
 
 
 def _arity_problem(fn: Func, n: int) -> str:
-    key = id(fn)
-    if key not in _ARITY or getattr(fn, "__self__", None) is not None:
-        try:
-            sig = inspect.signature(fn)
-        except (TypeError, ValueError):
-            _ARITY[key] = None
-        else:
-            lo = hi = 0
-            for prm in sig.parameters.values():
-                if prm.kind is prm.VAR_POSITIONAL:
-                    hi = -1
-                elif prm.kind in (prm.POSITIONAL_ONLY, prm.POSITIONAL_OR_KEYWORD):
-                    if prm.default is prm.empty:
-                        lo += 1
-                    if hi >= 0:
-                        hi += 1
-            _ARITY[key] = (lo, hi)
-    bounds = _ARITY.get(key)
+    try:
+        bounds = _ARITY[fn]
+    except KeyError:
+        bounds = _ARITY[fn] = _arity(fn)
+    except TypeError:  # not weakly referenceable
+        bounds = _arity(fn)
     if bounds is None:
         return ""
     lo, hi = bounds
