@@ -29,7 +29,7 @@ from kubesight.notify.alertstore import StoredAlert
 from kubesight.notify.integrations import Context, Integration, NotifyError
 from kubesight.notify.labels import fingerprint, labelset_str
 from kubesight.notify.nflog import NotificationLog, needs_update
-from kubesight.notify.payload import sort_alerts, template_data
+from kubesight.notify.payload import TemplateData, sort_alerts, template_data
 from kubesight.notify.route import Route
 from kubesight.notify.timeintervals import TimeInterval, active
 
@@ -215,8 +215,10 @@ class Dispatcher:
                        now: float) -> bool:
         sent = alerts if integ.send_resolved else [a for a in alerts if not a.resolved(now)]
         if sent:
-            data = template_data(receiver, g.labels, sent, self.external_url, now)
-            ok = await self._send(integ, Context(g.key, data, sent), key,
+            def make(subset: Sequence[StoredAlert]) -> TemplateData:
+                return template_data(receiver, g.labels, subset, self.external_url, now)
+
+            ok = await self._send(integ, Context(g.key, make(sent), sent, make), key,
                                   now + g.route.opts.group_interval)
             if not ok:
                 return False

@@ -8,7 +8,7 @@ timeouts and counting.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,6 +36,7 @@ class Context:
     group_key: str
     data: TemplateData
     alerts: Sequence[StoredAlert]
+    make_data: Callable[[Sequence[StoredAlert]], TemplateData]  # for a subset (truncation)
 
 
 class Integration(Protocol):
@@ -76,11 +77,10 @@ class Webhook:
     def body(self, ctx: Context) -> bytes:
         data = ctx.data
         truncated = 0
-        if self.cfg.max_alerts and len(data.alerts) > self.cfg.max_alerts:
-            truncated = len(data.alerts) - self.cfg.max_alerts
-            data = TemplateData(data.receiver, data.status, data.alerts[: self.cfg.max_alerts],
-                                data.group_labels, data.common_labels, data.common_annotations,
-                                data.external_url)
+        if self.cfg.max_alerts and len(ctx.alerts) > self.cfg.max_alerts:
+            # As Alertmanager: common labels and status describe the alerts actually sent.
+            truncated = len(ctx.alerts) - self.cfg.max_alerts
+            data = ctx.make_data(ctx.alerts[: self.cfg.max_alerts])
         return go_json(webhook_message(data, ctx.group_key, truncated))
 
     async def notify(self, ctx: Context) -> None:
