@@ -6,12 +6,13 @@ import asyncio
 import gzip
 import ssl
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, TypeVar
 
 import pytest
 import trustme
+import uvloop
 
 from kubesight.scrape.http import BodyTooLargeError, FetchError, Response, TargetClient
 from tests.scrape.fake_http import FakeExporter, Seen, closed_port
@@ -20,8 +21,21 @@ LIMIT = 1 << 20
 T = TypeVar("T")
 
 
+@pytest.fixture(autouse=True, params=["asyncio", "uvloop"])
+def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test runs on asyncio's loop and on uvloop (which the server uses)."""
+    global _RUNNER
+    _RUNNER = uvloop.run if request.param == "uvloop" else asyncio.run
+    yield
+    _RUNNER = asyncio.run
+
+
+_RUNNER: Callable[[Coroutine[Any, Any, Any]], Any] = asyncio.run
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    result: T = _RUNNER(coro)
+    return result
 
 
 def get(client: TargetClient, url: str, limit: int = LIMIT, **headers: str) -> Coroutine[Any, Any, Response]:
