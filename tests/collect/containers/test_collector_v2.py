@@ -198,3 +198,28 @@ def test_exposition_parses_back_with_help_and_type(fams: list[Family]) -> None:
     for f in fams:  # every label set is sorted and carries its family's name
         for lb, _ in f.samples:
             assert list(lb) == sorted(lb) and dict(lb)["__name__"].startswith(f.name)
+
+
+def test_limits_are_read_again_after_spec_ttl(tmp_path: Path) -> None:
+    now = [NOW]
+    cg = t.v2_host(tmp_path)
+    c = ContainerCollector(PodIndex(t.PODS), cgroup_root=str(cg), proc=str(t.proc_tree(tmp_path)),
+                           sys_root=str(t.sys_tree(tmp_path)), spec_ttl=60, clock=lambda: now[0])
+    assert value(c.collect(), "container_spec_cpu_quota", id=APP_PATH) == 100000
+    (cg / APP_PATH.lstrip("/") / "cpu.max").write_text("max 100000\n")
+    (cg / APP_PATH.lstrip("/") / "memory.max").write_text("536870912\n")
+    now[0] += 30  # within the TTL: the limits read first
+    fams = c.collect()
+    assert value(fams, "container_spec_cpu_quota", id=APP_PATH) == 100000
+    assert value(fams, "container_cpu_cfs_periods_total", id=APP_PATH) == 400
+    now[0] += 31  # past it: read again, and throttling goes with the quota
+    fams = c.collect()
+    assert not matching(fams, "container_spec_cpu_quota", id=APP_PATH)
+    assert not matching(fams, "container_cpu_cfs_periods_total", id=APP_PATH)
+    assert value(fams, "container_spec_memory_limit_bytes", id=APP_PATH) == 536870912
+    # spec_ttl=0: every collection (once the limits read with the old TTL expire)
+    c.spec_ttl = 0
+    now[0] += 61
+    c.collect()
+    (cg / APP_PATH.lstrip("/") / "memory.max").write_text("1024\n")
+    assert value(c.collect(), "container_spec_memory_limit_bytes", id=APP_PATH) == 1024

@@ -61,25 +61,27 @@ def weight_to_shares(weight: int) -> int:
 
 def psi_totals(data: bytes) -> tuple[int, int]:
     """``*.pressure``: the ``total=`` (µs) of the ``some`` and ``full`` lines (full is 0 if absent)."""
-    some = full = -1
-    for line in data.splitlines():
-        parts = line.split()
-        if not parts:
-            continue
-        kind = parts[0]
-        total = -1
-        for p in parts[1:]:
-            if p.startswith(b"total="):
-                total = int(p[6:])
-        if total < 0:
-            raise ValueError("pressure line without total=")
-        if kind == b"some":
-            some = total
-        elif kind == b"full":
-            full = total
-    if some < 0:
-        raise ValueError("pressure file without a 'some' line")
-    return some, max(full, 0)
+    # The kernel writes "some ..." then, since 5.13 for cpu, "full ...".
+    if not data.startswith(b"some "):
+        raise ValueError("pressure file does not start with a 'some' line")
+    some = _total(data, 0)
+    nl = data.find(b"\n")
+    if nl < 0 or nl + 1 >= len(data):
+        return some, 0
+    if not data.startswith(b"full ", nl + 1):
+        raise ValueError("pressure file's second line is not 'full'")
+    return some, _total(data, nl + 1)
+
+
+def _total(data: bytes, start: int) -> int:
+    end = data.find(b"\n", start)
+    if end < 0:
+        end = len(data)
+    i = data.find(b" total=", start, end)
+    if i < 0:
+        raise ValueError("pressure line without total=")
+    sp = data.find(b" ", i + 7, end)  # a field a later kernel might add after total
+    return int(data[i + 7:end if sp < 0 else sp])
 
 
 IoEntry = tuple[int, int, int, int, int, int]

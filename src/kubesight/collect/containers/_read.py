@@ -50,6 +50,10 @@ class Errors:
                         "kubesight_container_collector_errors_total)", reason, where, file, detail)
 
 
+Spec = tuple[bool, int, int, int, bool, int, int, int]
+"""has_cpu, cpu period, quota, shares, has_memory, limit, swap limit, reservation."""
+
+
 class Stats:
     """One cgroup's values, in cAdvisor's units (seconds, bytes, counts); None = not read."""
 
@@ -88,6 +92,14 @@ class Stats:
         self.mem_reservation = 0
         self.start: float | None = None
         self.net: list[_parse.NetEntry] | None = None
+
+    def spec(self) -> Spec:
+        return (self.has_cpu, self.cpu_period, self.cpu_quota, self.cpu_shares,
+                self.has_memory, self.mem_limit, self.mem_swap_limit, self.mem_reservation)
+
+    def set_spec(self, spec: Spec) -> None:
+        (self.has_cpu, self.cpu_period, self.cpu_quota, self.cpu_shares,
+         self.has_memory, self.mem_limit, self.mem_swap_limit, self.mem_reservation) = spec
 
     @property
     def working_set(self) -> int | None:
@@ -218,6 +230,7 @@ class Reader:
         self.proc = proc
         self.devices = devices if devices is not None else {}
         self.v1_use_hierarchy = True
+        self._spec = True  # read the limits (cpu.max, memory.max...) in this read
         # v1: each directory opened once, with what to read there (cpu and
         # cpuacct are usually one co-mounted "cpu,cpuacct" tree).
         groups: dict[str, list[Callable[[_Cg, Stats], None]]] = {}
@@ -232,7 +245,8 @@ class Reader:
         return self.devices.get((maj, mnr), "")
 
     # -- v2 --------------------------------------------------------------
-    def read_v2(self, path: str) -> Stats:
+    def read_v2(self, path: str, spec: bool = True) -> Stats:
+        """The cgroup's counters, and its limits when ``spec``."""
         st = Stats()
         cg = _Cg(self.h.unified + path if path != "/" else self.h.unified, self.errors)
         try:
@@ -240,7 +254,8 @@ class Reader:
             self._memory_v2(cg, st, path == "/")
             self._io_v2(cg, st)
             _psi(cg, st)
-            self._spec_v2(cg, st)
+            if spec:
+                self._spec_v2(cg, st)
             if cg.missing and not os.path.isdir(cg.where):
                 raise VanishedError()
         finally:
@@ -317,7 +332,9 @@ class Reader:
             st.mem_swap_limit = cg.num("memory.swap.max")
 
     # -- v1 --------------------------------------------------------------
-    def read_v1(self, path: str, unified_has: bool) -> Stats:
+    def read_v1(self, path: str, unified_has: bool, spec: bool = True) -> Stats:
+        """The cgroup's counters from every controller tree it is in, and its limits when ``spec``."""
+        self._spec = spec
         st = Stats()
         present = 0
         for tree, fns in self._v1_groups:
@@ -364,10 +381,11 @@ class Reader:
             st.cfs_throttled = _int(d, b"nr_throttled", cg, "cpu.stat")
             t = _int(d, b"throttled_time", cg, "cpu.stat")
             st.cfs_throttled_s = None if t is None else t / _NS
-        st.has_cpu = True
-        st.cpu_shares = cg.num("cpu.shares")
-        st.cpu_period = cg.num("cpu.cfs_period_us")
-        st.cpu_quota = cg.parsed("cpu.cfs_quota_us", _parse.cfs_quota_v1) or 0
+        if self._spec:
+            st.has_cpu = True
+            st.cpu_shares = cg.num("cpu.shares")
+            st.cpu_period = cg.num("cpu.cfs_period_us")
+            st.cpu_quota = cg.parsed("cpu.cfs_quota_us", _parse.cfs_quota_v1) or 0
 
     def _memory_v1(self, cg: _Cg, st: Stats) -> None:
         d = cg.kv("memory.stat")
@@ -385,10 +403,11 @@ class Reader:
         oc = cg.kv("memory.oom_control")
         if oc is not None:
             st.oom = _int(oc, b"oom_kill", cg, "memory.oom_control", 0)
-        st.has_memory = True
-        st.mem_limit = cg.num("memory.limit_in_bytes")
-        st.mem_swap_limit = cg.num("memory.memsw.limit_in_bytes")
-        st.mem_reservation = cg.num("memory.soft_limit_in_bytes")
+        if self._spec:
+            st.has_memory = True
+            st.mem_limit = cg.num("memory.limit_in_bytes")
+            st.mem_swap_limit = cg.num("memory.memsw.limit_in_bytes")
+            st.mem_reservation = cg.num("memory.soft_limit_in_bytes")
 
     # runc's order: BFQ, CFQ, then the throttle files (counted whatever the scheduler).
     _BLKIO = (("blkio.bfq.io_service_bytes_recursive", "blkio.bfq.io_serviced_recursive"),

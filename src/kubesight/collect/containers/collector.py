@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 import os
 import time
+import zlib
 from collections.abc import Callable
 
 from kubesight.collect.containers import _metrics
-from kubesight.collect.containers._read import Errors, Reader, Stats, VanishedError
+from kubesight.collect.containers._read import Errors, Reader, Spec, Stats, VanishedError
 from kubesight.collect.containers.hierarchy import Hierarchy, detect, walk
 from kubesight.collect.containers.layout import CgroupRef, classify
 from kubesight.collect.containers.resolve import Identity, NameResolver, Resolver
@@ -85,10 +86,14 @@ class ContainerCollector:
         sys_root: str = "/sys",
         hierarchy: Hierarchy | None = None,
         prefixes: tuple[str, ...] = (),
+        spec_ttl: float = 60.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """``prefixes`` limits the report to the root and cgroups under these paths
-        (``("/kubepods",)`` for what a kubelet reports of pods); empty means all."""
+        (``("/kubepods",)`` for what a kubelet reports of pods); empty means all.
+        ``spec_ttl``: seconds a cgroup's limits (``container_spec_*``, and whether
+        it has a CFS quota) are kept before they are read again; 0 reads them
+        on every collection."""
         self.resolver: Resolver = resolver if resolver is not None else NameResolver()
         self.hierarchy = hierarchy if hierarchy is not None else detect(cgroup_root)
         self.proc = proc
@@ -99,6 +104,8 @@ class ContainerCollector:
         self.boot_time = _boot_time(proc, clock())
         self._refs: dict[str, CgroupRef] = {}
         self._starts: dict[str, float] = {}
+        self.spec_ttl = spec_ttl
+        self._specs: dict[str, tuple[float, Spec]] = {}
         self._sandbox: dict[str, bool] = {}
         self.reported = 0
         if self.hierarchy.version == 1 and "memory" in self.hierarchy.v1:
@@ -175,7 +182,14 @@ class ContainerCollector:
         for ref in refs:
             path = ref.path
             try:
-                st = self.reader.read_v2(path) if v2 else self.reader.read_v1(path, path in unified)
+                cached = self._specs.get(path)
+                spec = cached[1] if cached is not None and cached[0] > now else None
+                st = (self.reader.read_v2(path, spec is None) if v2
+                      else self.reader.read_v1(path, path in unified, spec is None))
+                if spec is not None:
+                    st.set_spec(spec)
+                else:
+                    self._specs[path] = (now + self._spec_ttl(path), st.spec())
                 st.start = self._start(path)
                 owner = owners.get(path)
                 if owner:
@@ -204,6 +218,11 @@ class ContainerCollector:
             s = self._starts[path] = self.reader.start_time(path, self.boot_time)
         return s
 
+    def _spec_ttl(self, path: str) -> float:
+        # Spread over [3/4, 1] of the TTL by path, so that the cgroups seen in
+        # one collection do not all read their limits again in the same later one.
+        return self.spec_ttl * (0.75 + (zlib.crc32(path.encode()) % 1024) / 4096)
+
     def _network(self, owner: str, st: Stats) -> None:
         pid = 1 if owner == "/" else self.reader.first_pid(owner)
         if pid:
@@ -211,7 +230,7 @@ class ContainerCollector:
 
     def _forget(self, paths: list[str]) -> None:
         live = set(paths)
-        for cache in (self._refs, self._starts):
+        for cache in (self._refs, self._starts, self._specs):
             for p in [p for p in cache if p not in live]:
                 del cache[p]
         ids = {self._refs[p].container_id for p in live if p in self._refs}

@@ -80,10 +80,18 @@ def walk(tree: str, out: set[str], on_error: Callable[[str, OSError], None] | No
         try:
             with os.scandir(d) as it:
                 for e in it:
-                    # d_type comes from getdents: no stat per entry.
+                    # d_type comes from getdents: no stat per file entry.
                     if e.is_dir(follow_symlinks=False):
                         r = rel + "/" + e.name
                         out.add(r)
+                        try:
+                            # A directory's link count is 2 + its subdirectories
+                            # (cgroupfs keeps it so): listing a leaf's files,
+                            # most cgroups, is skipped for one lstat.
+                            if e.stat(follow_symlinks=False).st_nlink == 2:
+                                continue
+                        except FileNotFoundError:
+                            continue
                         stack.append((r, e.path))
         except (FileNotFoundError, NotADirectoryError):
             continue
