@@ -217,7 +217,7 @@ def main() -> None:
             rows.append((f"fixture v{version}: {args.pods} pods x {args.containers} containers",
                          measure(c, args.repeat)))
     ne = None if args.no_peer else node_exporter_cpu_per_scrape(args.repeat)
-    print(f"| tree | cgroups | samples | CPU/collection median | best | wall median |")
+    print("| tree | cgroups | samples | CPU/collection median | best | wall median |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, r in rows:
         print(f"| {name} | {r['cgroups']:.0f} | {r['samples']:.0f} | {r['cpu_median_ms']:.1f} ms "
