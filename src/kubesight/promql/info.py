@@ -142,30 +142,42 @@ def enrich(base: IVec, selector: list[Matcher] | None, select: Select) -> IVec:
     winners = _winners(info_labels, info_ts, info_present)
     info_names = sorted({dict(lb).get(METRIC_NAME, "") for lb in info_labels})
 
+    # Which info series (one per info metric, -1 for none) each series meets
+    # at each step; every distinct combination is one output label set.
+    nb, nm = len(base.labels), max(len(info_names), 1)
+    combo_of = np.full((nb, t, nm), -1, np.int64)
+    for b, d in enumerate(base_maps):
+        if not ignored[b]:
+            for m, n in enumerate(info_names):
+                w = winners.get(_signature(n, d))
+                if w is not None:
+                    combo_of[b, :, m] = w
+    radix = len(info_labels) + 1
+    if radix**nm < 2**62:
+        # One integer per combination: a 1-d unique, far cheaper than rows.
+        key = ((combo_of + 1) * (radix ** np.arange(nm, dtype=np.int64))).sum(axis=2)
+        uniq, cid = np.unique(key, return_inverse=True)
+        combos = (uniq[:, None] // (radix ** np.arange(nm, dtype=np.int64))) % radix - 1
+    else:
+        combos, cid = np.unique(combo_of.reshape(nb * t, nm), axis=0, return_inverse=True)
+    cid = cid.reshape(nb, t)
+    nc = len(combos)
+    cells = np.unique((np.arange(nb)[:, None] * nc + cid)[base.present])
     out_labels: list[Labels] = []
     out_rows: list[int] = []
     out_masks: list[np.ndarray] = []
-    for b, (lb, d) in enumerate(zip(base.labels, base_maps, strict=True)):
-        pres = base.present[b]
-        if ignored[b]:
-            out_labels.append(lb)
-            out_rows.append(b)
-            out_masks.append(pres)
-            continue
-        none = np.full(t, -1, np.int64)
-        w = np.stack([winners.get(_signature(n, d), none) for n in info_names] or [none])
-        combos, inv = np.unique(w.T, axis=0, return_inverse=True)
-        inv = inv.reshape(-1)
-        for c, combo in enumerate(combos.tolist()):
-            mask = pres & (inv == c)
-            if not mask.any():
-                continue
-            matched = [i for i in combo if i >= 0]
+    combo_rows = combos.tolist()
+    for cell in cells.tolist():
+        b, c = divmod(cell, nc)
+        lb = base.labels[b]
+        if not ignored[b]:
+            matched = [i for i in combo_rows[c] if i >= 0]
             if not matched and need_match:
                 continue  # the required enrichment is not there at these steps
-            out_labels.append(_enriched(lb, d, [info_labels[i] for i in matched], data))
-            out_rows.append(b)
-            out_masks.append(mask)
+            lb = _enriched(lb, base_maps[b], [info_labels[i] for i in matched], data)
+        out_labels.append(lb)
+        out_rows.append(b)
+        out_masks.append(base.present[b] & (cid[b] == c))
     if not out_labels:
         return IVec.empty(t)
     rows = np.asarray(out_rows, np.intp)
