@@ -148,10 +148,10 @@ def enrich(base: IVec, selector: list[Matcher] | None, select: Select) -> IVec:
     combo_of = np.full((nb, t, nm), -1, np.int64)
     for b, d in enumerate(base_maps):
         if not ignored[b]:
-            for k, n in enumerate(info_names):
+            for col, n in enumerate(info_names):
                 w = winners.get(_signature(n, d))
                 if w is not None:
-                    combo_of[b, :, k] = w
+                    combo_of[b, :, col] = w
     radix = len(info_labels) + 1
     if radix**nm < 2**62:
         # One integer per combination: a 1-d unique, far cheaper than rows.
