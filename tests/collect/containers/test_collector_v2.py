@@ -223,3 +223,12 @@ def test_limits_are_read_again_after_spec_ttl(tmp_path: Path) -> None:
     c.collect()
     (cg / APP_PATH.lstrip("/") / "memory.max").write_text("1024\n")
     assert value(c.collect(), "container_spec_memory_limit_bytes", id=APP_PATH) == 1024
+
+
+def test_without_swap_space_swap_is_zero_and_not_read(tmp_path: Path) -> None:
+    c = _collector(tmp_path)
+    (tmp_path / "proc" / "meminfo").write_text("MemTotal: 8000000 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n")
+    (Path(c.hierarchy.unified + APP_PATH) / "memory.swap.current").write_text("garbage\n")
+    fams = c.collect()
+    assert value(fams, "container_memory_swap", id=APP_PATH) == 0
+    assert value(fams, "container_scrape_error") == 0

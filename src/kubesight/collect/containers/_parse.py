@@ -21,6 +21,25 @@ def flat_keyed(data: bytes) -> dict[bytes, bytes]:
     return dict(zip(toks[::2], toks[1::2], strict=True))
 
 
+def pick(data: bytes, keys: tuple[bytes, ...]) -> list[int | None]:
+    """The values of ``keys`` in a ``key value`` file, None for a key not there.
+
+    For memory.stat (50-70 lines, of which 4-5 are wanted): looking the keys
+    up costs a third of splitting the whole file.
+    """
+    text = b"\n" + data
+    out: list[int | None] = []
+    for key in keys:
+        i = text.find(b"\n" + key + b" ")
+        if i < 0:
+            out.append(None)
+            continue
+        start = i + len(key) + 2
+        end = text.find(b"\n", start)
+        out.append(int(text[start:end if end >= 0 else len(text)]))
+    return out
+
+
 def number(data: bytes) -> int | None:
     """A single unsigned number; ``max`` (cgroup v2's unlimited) is None."""
     s = data.strip()

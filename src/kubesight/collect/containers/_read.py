@@ -163,6 +163,23 @@ class _Cg:
             self.errors.add("malformed", name, self.where, exc)
             return None
 
+    def pick(self, name: str, keys: tuple[bytes, ...],
+             optional: tuple[bytes, ...] = ()) -> list[int | None] | None:
+        """``keys`` (all required: one missing makes the file malformed), then ``optional``."""
+        data = self.raw(name)
+        if data is None:
+            return None
+        try:
+            v = _parse.pick(data, keys + optional)
+        except ValueError as exc:
+            self.errors.add("malformed", name, self.where, exc)
+            return None
+        for k, x in zip(keys, v, strict=False):
+            if x is None:
+                self.errors.add("malformed", name, self.where, f"no {k.decode()}")
+                return None
+        return v
+
     def num(self, name: str, default: int = 0) -> int:
         """A single number; ``max``/unlimited as 2**64-1 (cAdvisor's MaxUint64); ``default`` if absent."""
         data = self.raw(name)
@@ -231,6 +248,7 @@ class Reader:
         self.devices = devices if devices is not None else {}
         self.v1_use_hierarchy = True
         self._spec = True  # read the limits (cpu.max, memory.max...) in this read
+        self.no_swap = False  # the host has no swap space (set per collection)
         # v1: each directory opened once, with what to read there (cpu and
         # cpuacct are usually one co-mounted "cpu,cpuacct" tree).
         groups: dict[str, list[Callable[[_Cg, Stats], None]]] = {}
@@ -278,13 +296,9 @@ class Reader:
         st.cfs_throttled_s = None if t is None else (t * 1000) / _NS
 
     def _memory_v2(self, cg: _Cg, st: Stats, root: bool) -> None:
-        d = cg.kv("memory.stat")
-        f = "memory.stat"
-        if d is not None:
-            st.mem_cache = _int(d, b"file", cg, f)
-            st.mem_rss = _int(d, b"anon", cg, f)
-            st.mem_mapped = _int(d, b"file_mapped", cg, f)
-            st.mem_inactive_file = _int(d, b"inactive_file", cg, f)
+        v = cg.pick("memory.stat", (b"file", b"anon", b"file_mapped", b"inactive_file"))
+        if v is not None:
+            st.mem_cache, st.mem_rss, st.mem_mapped, st.mem_inactive_file = v
         usage = cg.opt_num("memory.current")
         if usage is None and root:
             # The root has no memory.current: runc emulates it as anon + file,
@@ -298,7 +312,8 @@ class Reader:
                 self.errors.add("unreadable", "meminfo", self.proc, exc)
         else:
             # No memory.swap.current without swap accounting: 0, as runc reads it.
-            swap = cg.opt_num("memory.swap.current", 0)
+            # Without swap space at all, nothing can be swapped: not read.
+            swap = 0 if self.no_swap else cg.opt_num("memory.swap.current", 0)
             if usage is not None:
                 st.mem_swap = swap
         st.mem_usage = usage
@@ -388,16 +403,14 @@ class Reader:
             st.cpu_quota = cg.parsed("cpu.cfs_quota_us", _parse.cfs_quota_v1) or 0
 
     def _memory_v1(self, cg: _Cg, st: Stats) -> None:
-        d = cg.kv("memory.stat")
-        f = "memory.stat"
-        if d is not None:
-            pre = b"total_" if self.v1_use_hierarchy else b""
-            st.mem_cache = _int(d, pre + b"cache", cg, f)
-            st.mem_rss = _int(d, pre + b"rss", cg, f)
-            st.mem_mapped = _int(d, pre + b"mapped_file", cg, f)
-            st.mem_swap = _int(d, pre + b"swap", cg, f, 0)  # absent without swap accounting
-            # The working set always subtracts the hierarchical figure (as cAdvisor).
-            st.mem_inactive_file = _int(d, b"total_inactive_file", cg, f)
+        pre = b"total_" if self.v1_use_hierarchy else b""
+        v = cg.pick("memory.stat", (pre + b"cache", pre + b"rss", pre + b"mapped_file",
+                                    b"total_inactive_file"), optional=(pre + b"swap",))
+        if v is not None:
+            # The working set always subtracts the hierarchical inactive file
+            # (as cAdvisor); swap is absent without swap accounting: 0.
+            st.mem_cache, st.mem_rss, st.mem_mapped, st.mem_inactive_file, swap = v
+            st.mem_swap = swap or 0
         st.mem_usage = cg.opt_num("memory.usage_in_bytes")
         st.mem_failcnt = cg.opt_num("memory.failcnt")
         oc = cg.kv("memory.oom_control")
@@ -430,6 +443,16 @@ class Reader:
         st.io = []
 
     # -- processes -------------------------------------------------------
+    def host_has_swap(self) -> bool:
+        """SwapTotal > 0 in /proc/meminfo (True when it cannot be told)."""
+        try:
+            with open(os.path.join(self.proc, "meminfo"), "rb") as fh:
+                data = fh.read()
+            i = data.find(b"SwapTotal:")
+            return i < 0 or int(data[i + 10:data.find(b"kB", i)]) > 0
+        except (OSError, ValueError):
+            return True
+
     def first_pid(self, path: str) -> int:
         """A process of the cgroup (0 if none): its network namespace is the pod's."""
         tree = self.h.unified if self.h.version == 2 else (

@@ -178,6 +178,8 @@ class ContainerCollector:
         refs = [self._ref(p) for p in paths]
         owners = self._network_owners(refs)
         v2 = self.hierarchy.version == 2
+        if v2:
+            self.reader.no_swap = not self.reader.host_has_swap()
         reported = 0
         for ref in refs:
             path = ref.path
