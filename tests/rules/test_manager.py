@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,7 +81,7 @@ groups:
         m.run_due()
     fast_ts = [t for t, _ in next(iter(series(store, "n:up").values()))]
     slow_ts = [t for t, _ in next(iter(series(store, "n:up:slow").values()))]
-    assert len(fast_ts) == 12 and all(b - a == 10 for a, b in zip(fast_ts, fast_ts[1:], strict=False))
+    assert len(fast_ts) == 12 and all(b - a == 10 for a, b in itertools.pairwise(fast_ts))
     assert len(slow_ts) == 2 and slow_ts[1] - slow_ts[0] == 60
     assert fast.last_evaluation_ms // 1000 == fast_ts[-1]
     clock.t += 300  # the process was stalled: one evaluation, not thirty
@@ -112,7 +113,7 @@ groups:
         "dup": (Health.ERR, "vector contains metrics with the same labelset after applying rule labels"),
         "ok": (Health.OK, ""),
     }
-    assert list(series(store, "ok").values())[0][0][1] == 2.0
+    assert next(iter(series(store, "ok").values()))[0][1] == 2.0
     assert not series(store, "too:many")
 
 
