@@ -315,6 +315,9 @@ ACCEPTED_3X = [
     'info(up, {})',
     'info(up, {__name__!="target_info"})',
     'info(rate(x[5m]), {__name__!~".+_info", k=~".*",})',
+    'anchored',
+    'sum by (a, smoothed) (rate(anchored{a="b"}[5m]))',
+    'x + on(anchored) smoothed',
 ]
 
 # Queries whose 2.42 message differs from 3.x's (the table follows 3.x);

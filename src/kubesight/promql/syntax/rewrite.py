@@ -6,6 +6,9 @@ edit keeps the meaning:
 
 - ``offset 0s`` (any zero duration): Prometheus 3.x accepts a zero offset,
   promql-parser only the number ``0``; the duration becomes ``0``.
+- ``anchored`` and ``smoothed`` as metric or label names (3.x keywords that
+  its grammar also takes as names): written ``{__name__="anchored"}`` or
+  quoted (``by ("anchored")``).
 - ``info(v, {k=~".*"})``: Prometheus exempts info's data-label selector from
   the rule that a selector needs a matcher that cannot match the empty string;
   a marker matcher on ``BYPASS_LABEL`` (dropped before evaluation) is added.
@@ -20,6 +23,12 @@ from kubesight.promql.syntax.lexer import Lexer, LexError, Tok
 BYPASS_LABEL = "__kubesight_info_selector__"
 BYPASS_MATCHER = BYPASS_LABEL + '!=""'
 _ZERO_DURATION = re.compile(r"(?:0+[a-z]+)+")
+# Tokens that can end an expression: a keyword after one is a modifier, not a name.
+_ENDS_EXPR = frozenset(
+    {"IDENTIFIER", "METRIC_IDENTIFIER", "NUMBER", "STRING", "DURATION", "RIGHT_PAREN",
+     "RIGHT_BRACE", "RIGHT_BRACKET", "ANCHORED", "SMOOTHED"}
+)
+_GROUPING = frozenset({"BY", "WITHOUT", "ON", "IGNORING", "GROUP_LEFT", "GROUP_RIGHT"})
 
 
 def _tokens(query: str) -> list[Tok] | None:
@@ -47,6 +56,8 @@ def accepted_rewrite(query: str) -> str | None:
             if j >= 0 and toks[j].typ == "OFFSET":
                 # Same length, so nothing after it moves.
                 edits.append((t.pos, len(t.val), "0".ljust(len(t.val))))
+        elif t.typ in ("ANCHORED", "SMOOTHED") and not _after_expression(toks, i):
+            edits.append(_keyword_as_name(toks, i))
         elif t.typ == "IDENTIFIER" and t.val == "info" and i + 1 < len(toks) and toks[i + 1].typ == "LEFT_PAREN":
             brace = _second_argument_brace(toks, i + 1)
             if brace is not None:
@@ -58,6 +69,38 @@ def accepted_rewrite(query: str) -> str | None:
     for pos, length, text in sorted(edits, reverse=True):
         out = out[:pos] + text + out[pos + length :]
     return out
+
+
+def _after_expression(toks: list[Tok], i: int) -> bool:
+    """Whether token ``i`` follows a complete expression (a ")" closing a label list does not end one)."""
+    if i == 0 or toks[i - 1].typ not in _ENDS_EXPR:
+        return False
+    if toks[i - 1].typ != "RIGHT_PAREN":
+        return True
+    depth = 0
+    for k in range(i - 1, -1, -1):
+        if toks[k].typ == "RIGHT_PAREN":
+            depth += 1
+        elif toks[k].typ == "LEFT_PAREN":
+            depth -= 1
+            if depth == 0:
+                return not (k > 0 and toks[k - 1].typ in _GROUPING)
+    return True
+
+
+def _keyword_as_name(toks: list[Tok], i: int) -> tuple[int, int, str]:
+    """``anchored``/``smoothed`` where a name is expected: quoted, which means the same in 3.x."""
+    t = toks[i]
+    k = i - 1
+    if k >= 0 and toks[k].typ == "COMMA":
+        while k >= 0 and toks[k].typ not in ("LEFT_PAREN", "RIGHT_PAREN"):
+            k -= 1  # back over the label list to its "("
+    if k >= 1 and toks[k].typ == "LEFT_PAREN" and toks[k - 1].typ in _GROUPING:
+        return (t.pos, len(t.val), f'"{t.val}"')
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    if nxt is not None and nxt.typ == "LEFT_BRACE":
+        return (t.pos, nxt.pos + 1 - t.pos, f'{{__name__="{t.val}",')
+    return (t.pos, len(t.val), f'{{__name__="{t.val}"}}')
 
 
 def _second_argument_brace(toks: list[Tok], open_paren: int) -> int | None:
