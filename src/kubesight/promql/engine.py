@@ -29,7 +29,7 @@ from kubesight.promql.errors import (
     QueryTimeoutError,
     TooManySamplesError,
 )
-from kubesight.promql.fmt import format_float, format_go_g, format_openmetrics_float
+from kubesight.promql.fmt import format_go_g, format_openmetrics_float
 from kubesight.promql.labelset import drop_name, merge_same_labels, set_label
 from kubesight.promql.rangefns import KEEP_NAME, RANGE_FUNCTIONS
 from kubesight.promql.syntax.rewrite import accepted_rewrite
@@ -608,7 +608,7 @@ class _Evaluator:
         v = self.eval(e.expr, times)
         assert isinstance(v, IVec)
         if op == "quantile" and isinstance(param, SVal):
-            self._quantile_warning(param)
+            self._quantile_warning(param, "quantile")
         if op == "limit_ratio" and isinstance(param, SVal):
             self._ratio_warnings(param)
         return agg.aggregate(op, v, by, without, param, instant=len(times) == 1)
@@ -634,7 +634,7 @@ class _Evaluator:
                 return IVec([lbls], np.ones((1, t)), ~present[None, :]).compact()
             vals, ok = RANGE_FUNCTIONS[name](ra, others)
             if name == "quantile_over_time" and np.asarray(ok).any():
-                self._quantile_warning(others[0])
+                self._quantile_warning(others[0], name)
             if name in ("rate", "increase"):
                 self._counter_infos(ra.labels, np.asarray(ok, np.bool_))
             # Held at once: the loaded samples and the output points.
@@ -727,7 +727,7 @@ class _Evaluator:
             out, warns = functions.fn_histogram_quantile(q, vec)
             self.ctx.warnings.extend(warns)
             if len(out.labels):
-                self._quantile_warning(q)
+                self._quantile_warning(q, name)
             return out
         if name == "histogram_quantiles":
             vec = self._vec_arg(args[0], times)
@@ -782,12 +782,22 @@ class _Evaluator:
             selector = sets[0]
         return info_fn.enrich(base, selector, lambda ms: self.select_instant(ms, eff, times))
 
-    def _quantile_warning(self, q: SVal) -> None:
+    def _quantile_warning(self, q: SVal, where: str = "") -> None:
+        """``where``: the aggregation or function whose quantile argument to point at."""
         bad = q.values[(q.values < 0) | (q.values > 1) | np.isnan(q.values)]
         if bad.size:
+            pos = ""
+            if where:
+                found = (
+                    positions.aggregation_param_positions(self.ctx.query, where)
+                    if where == "quantile"
+                    else positions.first_argument_positions(self.ctx.query, where)
+                )
+                # promql-parser gives no positions: point only when there is one such call.
+                pos = found[0] if len(found) == 1 else ""
             msg = (
                 "PromQL warning: quantile value should be between 0 and 1, got "
-                f"{format_float(float(bad[0]))}"
+                f"{format_go_g(float(bad[0]))}{pos}"
             )
             if msg not in self.ctx.warnings:
                 self.ctx.warnings.append(msg)

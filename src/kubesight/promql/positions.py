@@ -61,3 +61,13 @@ def aggregation_param_positions(query: str, op: str) -> list[str]:
         if j + 1 < len(toks) and toks[j].typ == "LEFT_PAREN":
             out.append(line_col(query, toks[j + 1].pos))
     return out
+
+
+def first_argument_positions(query: str, name: str) -> list[str]:
+    """Positions of the first argument of every call of ``name``, in text order."""
+    toks = tokens(query)
+    return [
+        line_col(query, toks[i + 2].pos)
+        for i in range(len(toks) - 2)
+        if toks[i].val == name and toks[i + 1].typ == "LEFT_PAREN"
+    ]
