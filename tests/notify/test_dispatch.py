@@ -131,7 +131,7 @@ def test_resolved_alerts_are_notified_and_leave_the_group(hook: Recorder) -> Non
         clock.advance(300)
         await n.tick()
         # send_resolved (webhook default) gets the resolution; send_resolved: false does not.
-        assert hook.paths == ["/hook", "/quiet", "/hook"]
+        assert sorted(hook.paths[:2]) == ["/hook", "/quiet"] and hook.paths[2:] == ["/hook"]
         last = hook.json()[2]
         assert last["status"] == "resolved" and names(last) == [("1", "resolved")]
         assert n.dispatcher.groups == {}

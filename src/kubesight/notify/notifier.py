@@ -35,8 +35,10 @@ from kubesight.notify.dispatch import (
 from kubesight.notify.inhibit import Inhibitor
 from kubesight.notify.integrations import Integration, Webhook
 from kubesight.notify.nflog import NotificationLog
+from kubesight.notify.receivers import check_templates, email_integrations, slack_integrations
 from kubesight.notify.route import Route
 from kubesight.notify.silences import Silences
+from kubesight.notify.templates import Templates
 
 log = logging.getLogger("kubesight.notify")
 
@@ -77,6 +79,11 @@ class Notifier:
     # -- configuration ------------------------------------------------------
 
     def _apply(self, config: AlertmanagerConfig) -> None:
+        # Templates first: a broken one raises ConfigError before anything is swapped.
+        templates = Templates(config.templates)
+        for rc in config.receivers:
+            check_templates(rc, templates)
+        self.templates = templates
         self.config = config
         self.route = Route.build(config.route)
         self.inhibitor = Inhibitor(config.inhibit_rules)
@@ -95,14 +102,15 @@ class Notifier:
     def _integrations(self, name: str) -> tuple[Integration, ...]:
         rc = next(r for r in self.config.receivers if r.name == name)
         out: list[Integration] = [Webhook(w, self.client) for w in rc.webhooks]
-        from kubesight.notify.receivers import email_integrations, slack_integrations
-
-        out += slack_integrations(rc, self.client, self.config.templates)
-        out += email_integrations(rc, self.config.templates)
+        out += slack_integrations(rc, self.client, self.templates)
+        out += email_integrations(rc, self.templates)
         return tuple(out)
 
     async def reload(self, config: AlertmanagerConfig) -> None:
-        """Swap in a new configuration; alerts held are routed again under it."""
+        """Swap in a new configuration; alerts held are routed again under it.
+
+        Raises ConfigError (keeping the running configuration) when its templates are broken.
+        """
         old = self.dispatcher
         self._apply(config)
         await old.stop()

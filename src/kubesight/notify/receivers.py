@@ -1,66 +1,43 @@
-"""Slack and email integrations, and the renderer of their templated fields.
+"""Slack and email integrations.
 
-Every text field of these receivers is a Go template evaluated against the
-notification's :class:`~kubesight.notify.payload.TemplateData`. A field left at
-its default (``{{ template "slack.default.title" . }}`` ...) is computed by
-``defaults``; a field with no template action is used as written; anything
-else needs the Go template engine (``kubesight.wire.gotemplate``) and the
-config's ``templates`` files.
+Every text field of these receivers is a Go template (see ``templates``)
+evaluated against the notification's data; a template that fails to execute
+fails the notification, with Go's error, and is not retried.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import smtplib
 import ssl
 import time
 import uuid
-from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from kubesight.notify.config import EmailConfig, ReceiverConfig, SlackConfig
-from kubesight.notify.defaults import default_text
 from kubesight.notify.integrations import Context, Integration, NotifyError, post
 from kubesight.notify.payload import TemplateData, go_json
+from kubesight.notify.templates import Templates
+from kubesight.wire.gotemplate import TemplateError
 
-_ONLY_TEMPLATE = re.compile(r'^\s*\{\{-?\s*template\s+"([^"]+)"\s+\.\s*-?\}\}\s*$')
+
+def _render(tmpl: Templates, text: str, data: TemplateData, what: str) -> str:
+    try:
+        return tmpl.render(text, data)
+    except TemplateError as exc:
+        raise NotifyError(f"{what}: {exc}", False) from exc
+
 _SLACK_TITLE_MAX = 1024  # Slack truncates longer titles; Alertmanager cuts them first
-
-
-class Renderer(Protocol):
-    def render(self, text: str, data: TemplateData) -> str: ...
-
-
-class BuiltinRenderer:
-    """Renders the default templates and plain text; refuses other templates clearly."""
-
-    def render(self, text: str, data: TemplateData) -> str:
-        if "{{" not in text:
-            return text
-        m = _ONLY_TEMPLATE.match(text)
-        if m is not None:
-            out = default_text(m.group(1), data)
-            if out is not None:
-                return out
-        if text == '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}':
-            return "danger" if data.status == "firing" else "good"
-        raise NotifyError(f"template {text!r} needs the Go template engine, which is not available",
-                          False)
-
-
-def default_renderer(template_files: Sequence[str]) -> Renderer:
-    return BuiltinRenderer()
 
 
 class Slack:
     name = "slack"
 
-    def __init__(self, cfg: SlackConfig, client: httpx.AsyncClient, renderer: Renderer) -> None:
+    def __init__(self, cfg: SlackConfig, client: httpx.AsyncClient, renderer: Templates) -> None:
         self.cfg = cfg
         self.client = client
         self.renderer = renderer
@@ -72,18 +49,22 @@ class Slack:
 
         def t(key: str) -> str:
             v = f.get(key, "")
-            return self.renderer.render(v, ctx.data) if isinstance(v, str) else ""
+            return _render(self.renderer, v, ctx.data, f"slack {key}") if isinstance(v, str) else ""
 
         title = t("title")
         if len(title) > _SLACK_TITLE_MAX:
             title = title[: _SLACK_TITLE_MAX - 1] + "…"
         att: dict[str, Any] = {}
-        for key, value in (("title", title), ("title_link", t("title_link")),
-                           ("pretext", t("pretext")), ("text", t("text")),
-                           ("fallback", t("fallback")), ("callback_id", t("callback_id")),
-                           ("image_url", t("image_url")), ("thumb_url", t("thumb_url")),
-                           ("footer", t("footer")), ("color", t("color"))):
-            if value:
+        # Alertmanager's field order; text, fallback, callback_id and footer are sent even
+        # when empty, the others only when set (its JSON tags).
+        for key, value, always in (
+                ("title", title, False), ("title_link", t("title_link"), False),
+                ("pretext", t("pretext"), False), ("text", t("text"), True),
+                ("fallback", t("fallback"), True), ("callback_id", t("callback_id"), True),
+                ("fields", f.get("fields"), False), ("actions", f.get("actions"), False),
+                ("image_url", t("image_url"), False), ("thumb_url", t("thumb_url"), False),
+                ("footer", t("footer"), True), ("color", t("color"), False)):
+            if value or always:
                 att[key] = value
         att["mrkdwn_in"] = f.get("mrkdwn_in") or ["fallback", "pretext", "text"]
         req: dict[str, Any] = {}
@@ -103,7 +84,7 @@ class Slack:
 class Email:
     name = "email"
 
-    def __init__(self, cfg: EmailConfig, renderer: Renderer, timeout: float = 30.0) -> None:
+    def __init__(self, cfg: EmailConfig, renderer: Templates, timeout: float = 30.0) -> None:
         self.cfg = cfg
         self.renderer = renderer
         self.send_resolved = cfg.send_resolved
@@ -113,14 +94,14 @@ class Email:
     def message(self, ctx: Context) -> EmailMessage:
         msg = EmailMessage()
         for k, v in self.cfg.headers.items():
-            msg[k] = self.renderer.render(v, ctx.data)
+            msg[k] = _render(self.renderer, v, ctx.data, f"email header {k}")
         if "Date" not in msg:
             msg["Date"] = formatdate(time.time(), localtime=False)
         if "Message-Id" not in msg:
             domain = self.cfg.hello or "localhost"
             msg["Message-Id"] = f"<{int(time.time() * 1e9)}.{uuid.uuid4().int % 10**19}@{domain}>"
-        text = self.renderer.render(self.cfg.text, ctx.data) if self.cfg.text else ""
-        body_html = self.renderer.render(self.cfg.html, ctx.data) if self.cfg.html else ""
+        text = _render(self.renderer, self.cfg.text, ctx.data, "email text") if self.cfg.text else ""
+        body_html = _render(self.renderer, self.cfg.html, ctx.data, "email html") if self.cfg.html else ""
         if text:
             msg.set_content(text)
             if body_html:
@@ -174,11 +155,20 @@ class Email:
 
 
 def slack_integrations(rc: ReceiverConfig, client: httpx.AsyncClient,
-                       templates: Sequence[str]) -> list[Integration]:
-    r = default_renderer(templates)
-    return [Slack(s, client, r) for s in rc.slacks]
+                       templates: Templates) -> list[Integration]:
+    return [Slack(s, client, templates) for s in rc.slacks]
 
 
-def email_integrations(rc: ReceiverConfig, templates: Sequence[str]) -> list[Integration]:
-    r = default_renderer(templates)
-    return [Email(e, r) for e in rc.emails]
+def email_integrations(rc: ReceiverConfig, templates: Templates) -> list[Integration]:
+    return [Email(e, templates) for e in rc.emails]
+
+
+def check_templates(rc: ReceiverConfig, templates: Templates) -> None:
+    """Parse every templated field of a receiver now; raises ConfigError naming it."""
+    for i, s in enumerate(rc.slacks):
+        for k, v in s.fields.items():
+            if isinstance(v, str):
+                templates.check(v, f"receivers {rc.name!r}: slack_configs[{i}].{k}")
+    for i, e in enumerate(rc.emails):
+        for k, v in (("html", e.html), ("text", e.text), *e.headers.items()):
+            templates.check(v, f"receivers {rc.name!r}: email_configs[{i}].{k}")
