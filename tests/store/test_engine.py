@@ -280,3 +280,33 @@ def test_metadata_is_logged_when_it_changes_and_survives_a_flush_and_a_crash(tmp
     store.wal.close()  # a crash: no clean close, the WAL is all there is
     again = make_store(tmp_path)
     assert again.metadata("m") == {"m": [md]}
+
+
+def test_label_rank_kept_incrementally_equals_a_full_sort(tmp_path: Path) -> None:
+    store = make_store(tmp_path, retention_ms=24 * HOUR_MS)
+    rng = random.Random(7)
+
+    def full_rank() -> list[int]:
+        ids = store.index.all_ids().tolist()
+        ordered = sorted(ids, key=store.index.labels_of)
+        rank = [-1] * store.index.next_id
+        for r, sid in enumerate(ordered):
+            rank[sid] = r
+        return rank
+
+    def add(n: int, t: int) -> None:
+        series = [
+            (("__name__", f"m{rng.randrange(30)}"), ("a", str(rng.randrange(1000))))
+            for _ in range(n)
+        ]
+        store.append(SampleBatch.from_series([(s, [(t, 1.0)]) for s in dict.fromkeys(series)]))
+
+    add(2000, NOW_MS - 30 * HOUR_MS)
+    assert store._label_rank().tolist() == full_rank()
+    for k in (1, 5, 40, 3, 1000):  # small batches go the incremental way, a big one sorts afresh
+        add(k, NOW_MS)
+        assert store._label_rank().tolist() == full_rank()
+    store.flush()
+    store.apply_retention()  # removes the old series: ranks are rebuilt
+    add(10, NOW_MS)
+    assert store._label_rank().tolist() == full_rank()

@@ -15,6 +15,7 @@ while over the size limit.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 import shutil
@@ -103,6 +104,7 @@ class Storage:
         self._head_started = clock()
         self._block_seq = 0
         self._rank: I64 | None = None
+        self._rank_order: I64 | None = None  # series ids in label order; see _label_rank
         self._epoch = 0  # bumped when series ids are removed; see append_refs
         self.samples_appended = 0
         self.samples_rejected = 0
@@ -225,8 +227,6 @@ class Storage:
                     got = self.index.add(canon)
                     new_series.append((got, self.index.labels_of(got)))
                 ids[i] = got
-            if new_series:
-                self._rank = None
         return ids, new_series  # type: ignore[return-value]  # every None was replaced
 
     def _write(
@@ -455,21 +455,45 @@ class Storage:
         self._epoch += 1  # ids kept in SeriesRefs may name removed series now
         oldest = min((b.mint for b in self.blocks), default=self.head.mint)
         np.maximum(self.index.mint, oldest, out=self.index.mint)
-        self._rank = None
+        self._rank = self._rank_order = None  # ids were removed: sort afresh
 
     # -- queries -----------------------------------------------------------------
 
     def _label_rank(self) -> I64:
-        """Rank of every series id in label-set order (cached until series change)."""
+        """Rank of every series id in label-set order (-1: no such series).
+
+        Kept up to date incrementally: series created since the last call are
+        sorted among themselves and inserted by binary search, so a few new
+        series (a pod restarting, a new histogram bucket) cost O(k log n)
+        comparisons instead of re-sorting every label set at the next flush.
+        Removals (retention) and big batches of new series sort everything.
+        """
         with self._lock:
-            if self._rank is None or len(self._rank) < self.index.next_id:
-                ids = self.index.all_ids()
-                lbls = self.index.labels_many(ids)
-                order = sorted(range(len(ids)), key=lbls.__getitem__)
-                rank = np.full(self.index.next_id, -1, np.int64)
-                rank[ids[np.asarray(order, np.int64)]] = np.arange(len(ids), dtype=np.int64)
-                self._rank = rank
-            return self._rank
+            n = self.index.next_id
+            rank, order = self._rank, self._rank_order
+            if rank is not None and len(rank) >= n:
+                return rank
+            if rank is not None and order is not None:
+                new = range(len(rank), n)
+                fresh = sorted(
+                    (lbls, sid) for sid, lbls in zip(new, self.index.labels_many(np.arange(len(rank), n)), strict=True)
+                    if lbls is not None
+                )
+                if len(fresh) * 8 <= len(order):
+                    key = self.index.labels_of
+                    at = [bisect.bisect_left(order, lbls, key=key) for lbls, _ in fresh]
+                    order = np.insert(order, at, np.asarray([sid for _, sid in fresh], np.int64))
+                    return self._set_rank(order, n)
+            ids = self.index.all_ids()
+            lbls = self.index.labels_many(ids)
+            pos = sorted(range(len(ids)), key=lbls.__getitem__)
+            return self._set_rank(ids[np.asarray(pos, np.int64)].astype(np.int64), n)
+
+    def _set_rank(self, order: I64, n: int) -> I64:
+        rank = np.full(n, -1, np.int64)
+        rank[order] = np.arange(len(order), dtype=np.int64)
+        self._rank, self._rank_order = rank, order
+        return rank
 
     def _ids(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> I64:
         ids = self.index.select(matchers)
