@@ -18,7 +18,8 @@ container is a pod's sandbox):
   The collector is labelled through a :class:`PodIndex` of the pods.
 
 For each: the CPU time (user + system) of this process per collection
-(median and best), the wall time, the number of cgroups and samples. With
+(median and best), the wall time, the number of cgroups and samples, and the
+CPU of encoding the families as text (what serving them on ``/metrics`` adds). With
 Debian's node_exporter installed (``prometheus-node-exporter``), the same run
 scrapes it ``--repeat`` times and reports its own ``process_cpu_seconds_total``
 increase per scrape: the issue's yardstick is one node_exporter scrape.
@@ -39,6 +40,7 @@ if __package__ in (None, ""):  # run as a script: make "bench" and "tests" impor
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kubesight.collect.containers import ContainerCollector, PodIndex
+from kubesight.collect.family import encode
 from tests.collect.containers import cgtree as t
 
 
@@ -158,16 +160,20 @@ def measure(c: ContainerCollector, repeat: int) -> dict[str, float]:
     c.collect()
     cpu: list[float] = []
     wall: list[float] = []
+    enc: list[float] = []
     samples = 0
     for _ in range(repeat):
         c0, w0 = time.process_time(), time.perf_counter()
         fams = c.collect()
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
+        c0 = time.process_time()
+        encode(fams)  # what serving the families on /metrics adds
+        enc.append(time.process_time() - c0)
         samples = sum(len(f.samples) for f in fams)
     return {"cpu_median_ms": statistics.median(cpu) * 1e3, "cpu_best_ms": min(cpu) * 1e3,
             "wall_median_ms": statistics.median(wall) * 1e3, "cgroups": c.reported,
-            "samples": samples}
+            "samples": samples, "encode_median_ms": statistics.median(enc) * 1e3}
 
 
 def node_exporter_cpu_per_scrape(repeat: int) -> float | None:
@@ -198,13 +204,13 @@ def node_exporter_cpu_per_scrape(repeat: int) -> float | None:
     return (after - before) / (repeat + 1) * 1e3
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pods", type=int, default=200)
     ap.add_argument("--containers", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--no-peer", action="store_true", help="do not run node_exporter")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     rows: list[tuple[str, dict[str, float]]] = []
     rows.append(("this machine (" + ContainerCollector().hierarchy.describe() + ")",
                  measure(ContainerCollector(), args.repeat)))
@@ -217,11 +223,12 @@ def main() -> None:
             rows.append((f"fixture v{version}: {args.pods} pods x {args.containers} containers",
                          measure(c, args.repeat)))
     ne = None if args.no_peer else node_exporter_cpu_per_scrape(args.repeat)
-    print("| tree | cgroups | samples | CPU/collection median | best | wall median |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| tree | cgroups | samples | CPU/collection median | best | wall median | + encode |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in rows:
         print(f"| {name} | {r['cgroups']:.0f} | {r['samples']:.0f} | {r['cpu_median_ms']:.1f} ms "
-              f"| {r['cpu_best_ms']:.1f} ms | {r['wall_median_ms']:.1f} ms |")
+              f"| {r['cpu_best_ms']:.1f} ms | {r['wall_median_ms']:.1f} ms "
+              f"| {r['encode_median_ms']:.1f} ms |")
     if ne is not None:
         print(f"\nnode_exporter (Debian), same run: {ne:.1f} ms CPU per scrape "
               f"({args.repeat + 1} scrapes, its process_cpu_seconds_total)")
