@@ -26,15 +26,26 @@ Pair = tuple[str, str]
 ZERO = 0.0
 ONE = 1.0
 
-# Interned label pairs: bounded so that unique values (pod IPs, container IDs)
-# cannot grow it without end; past the bound a pair is simply not shared.
+# Label pairs of small vocabularies are shared by every sample that carries
+# them. Only names whose values repeat across objects are interned (a pod's
+# uid or container ID would only fill the table), and the table is bounded
+# all the same, against a cluster where one of them does not repeat.
+_INTERNED = frozenset({
+    "namespace", "container", "node", "phase", "condition", "status", "reason", "resource", "unit",
+    "qos_class", "owner_kind", "owner_name", "owner_is_controller", "created_by_kind", "created_by_name",
+    "host_ip", "host_network", "priority_class", "image", "image_spec", "type", "effect", "key", "value",
+    "access_mode", "role", "metric_name", "metric_target_type", "port_protocol", "port_number", "port_name",
+    "ready", "restart_policy", "storageclass", "volumemode", "revision",
+})
 _PAIRS: dict[Pair, Pair] = {}
-_PAIRS_MAX = 100_000
+_PAIRS_MAX = 50_000
 _NAMES: dict[str, Pair] = {}
 
 
 def pair(name: str, value: str) -> Pair:
     p = (name, value)
+    if name not in _INTERNED:
+        return p
     got = _PAIRS.get(p)
     if got is not None:
         return got
@@ -89,6 +100,7 @@ class Out:
             self.add(family, boolean(status == s.capitalize()), *pairs, ("condition", s))
 
     def rows_(self) -> Rows:
+        """``{family: ((labels, value), ...)}``."""
         return {k: tuple(v) for k, v in self.rows.items()}
 
 

@@ -29,12 +29,18 @@ import httpx
 
 from kubesight.collect.family import Family
 from kubesight.collect.kube_state import cluster, pods, workloads
-from kubesight.collect.kube_state._rows import Kind, Options, Rows
+from kubesight.collect.kube_state._rows import Kind, Options
 from kubesight.collect.kube_state._values import Allowlist
 from kubesight.discovery._kubeclient import BACKOFF_MAX, BACKOFF_START, Informer, KubeAccess, Obj
 from kubesight.discovery._kubeclient import RESOURCES as API_RESOURCES
 
 log = logging.getLogger("kubesight.collect.kube_state")
+
+_ROWS = "rows"  # the key under which an informer holds an object's samples
+_LAYOUT = "layout"  # ... and how many of them each family has
+# Distinct layouts, shared; bounded against a cluster where every object differs.
+_LAYOUTS: dict[tuple[int, ...], tuple[int, ...]] = {}
+_LAYOUTS_MAX = 10_000
 
 KINDS: dict[str, Kind] = {k.resource: k for k in (pods.KIND, *workloads.KINDS, *cluster.KINDS)}
 """Every resource the collector knows, by its plural name (kube-state-metrics' ``--resources``)."""
@@ -79,8 +85,6 @@ class KubeStateCollector:
         self._kinds = [KINDS[r] for r in self.options.resources]
         self._backoff_start = BACKOFF_START if backoff_start is None else backoff_start
         self._backoff_max = BACKOFF_MAX if backoff_max is None else backoff_max
-        # family name -> object key -> that object's samples of the family
-        self._families: dict[str, dict[str, Any]] = {s.name: {} for k in self._kinds for s in k.families}
         self._lock = threading.Lock()  # collect() may run in a worker thread
         self._object_errors: dict[str, int] = dict.fromkeys(self.options.resources, 0)
         self._api_errors: dict[tuple[str, str], int] = {}
@@ -100,7 +104,7 @@ class KubeStateCollector:
             scopes = list(self.options.namespaces) if res.namespaced and self.options.namespaces else [""]
             self.informers[kind.resource] = [
                 Informer(self._client, self.access.base_url, res, ns, transform=self._transform(kind),
-                         on_change=self._on_change, on_error=self._on_error(kind.resource),
+                         on_error=self._on_error(kind.resource),
                          log_name="kube-state", backoff_start=self._backoff_start,
                          backoff_max=self._backoff_max)
                 for ns in scopes]
@@ -136,11 +140,18 @@ class KubeStateCollector:
     # ---- cache --------------------------------------------------------------
 
     def _transform(self, kind: Kind) -> Any:
-        opts = self._opts
+        """What the informer keeps of an object: all its samples in one flat tuple, in
+        ``kind.families`` order, and its layout: how many samples each family has.
 
-        def transform(obj: Obj) -> Rows:
+        One tuple per object rather than one per family saves ~1.5 kB per pod;
+        the layouts repeat (most pods look alike), so each is kept once.
+        """
+        opts = self._opts
+        names = [s.name for s in kind.families]
+
+        def transform(obj: Obj) -> Obj:
             try:
-                return kind.build(obj, opts)
+                rows = kind.build(obj, opts)
             except Exception as exc:  # one unreadable object must not stop its watch
                 meta = obj.get("metadata") if isinstance(obj, dict) else None
                 where = (f"{meta.get('namespace', '')}/{meta.get('name', '')}"
@@ -148,18 +159,12 @@ class KubeStateCollector:
                 log.error("kube-state: cannot read %s %s: %r", kind.resource, where, exc)
                 with self._lock:
                     self._object_errors[kind.resource] += 1
-                return {}
+                rows = {}
+            groups = [rows.get(n, ()) for n in names]
+            layout = tuple(len(g) for g in groups)
+            layout = _LAYOUTS.setdefault(layout, layout) if len(_LAYOUTS) < _LAYOUTS_MAX else layout
+            return {_ROWS: tuple(chain.from_iterable(groups)), _LAYOUT: layout}
         return transform
-
-    def _on_change(self, key: str, old: Obj | None, new: Obj | None) -> None:
-        with self._lock:
-            fams = self._families
-            if old:
-                for fam in old:
-                    fams[fam].pop(key, None)
-            if new:
-                for fam, rows in new.items():
-                    fams[fam][key] = rows
 
     def _on_error(self, resource: str) -> Any:
         def on_error(verb: str, exc: Exception) -> None:
@@ -171,12 +176,29 @@ class KubeStateCollector:
 
     def collect(self) -> list[Family]:
         out: list[Family] = []
+        for kind in self._kinds:
+            # list() copies a store in one C call, which the event loop's thread
+            # (the informers) cannot interleave with: no lock on the hot path.
+            # Within a family, samples come grouped by object layout rather than
+            # object by object; order within a family means nothing to Prometheus.
+            by_layout: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+            for inf in self.informers.get(kind.resource, ()):
+                for held in list(inf.store.values()):
+                    by_layout.setdefault(held[_LAYOUT], []).append(held[_ROWS])
+            per_family: list[list[Any]] = [[] for _ in kind.families]
+            for layout, flats in by_layout.items():
+                # Transposed, column j holds the j-th sample of every object of this
+                # layout; a family's samples are a run of columns. All in C: no new
+                # tuple per sample, so a collection costs list appends only.
+                columns = list(zip(*flats, strict=True))
+                pos = 0
+                for i, n in enumerate(layout):
+                    if n:
+                        per_family[i].extend(chain.from_iterable(columns[pos:pos + n]))
+                        pos += n
+            for spec, fam_samples in zip(kind.families, per_family, strict=True):
+                out.append(Family(spec.name, spec.type, spec.help, samples=fam_samples))
         with self._lock:
-            for kind in self._kinds:
-                for spec in kind.families:
-                    per_obj = self._families[spec.name]
-                    out.append(Family(spec.name, spec.type, spec.help,
-                                      samples=list(chain.from_iterable(per_obj.values()))))
             out.extend(self._self_families())
         return out
 
