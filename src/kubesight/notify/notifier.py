@@ -71,6 +71,7 @@ class Notifier:
         self.client = http_client or httpx.AsyncClient(timeout=attempt_timeout)
         self.started_at = clock()
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._last_gc = clock()
         self.config = config
@@ -124,7 +125,23 @@ class Notifier:
     # -- intake ---------------------------------------------------------------
 
     def send(self, alerts: Sequence[Alert]) -> None:
-        """AlertSink: take alerts from the rules engine; invalid ones are counted and dropped."""
+        """AlertSink: take alerts from the rules engine; invalid ones are counted and dropped.
+
+        Safe to call from any thread: from outside the notifier's event loop the
+        alerts are handed to that loop.
+        """
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is not loop:
+                loop.call_soon_threadsafe(self._take, list(alerts))
+                return
+        self._take(alerts)
+
+    def _take(self, alerts: Sequence[Alert]) -> None:
         try:
             self.post(alerts)
         except ValidationError as exc:
@@ -190,7 +207,8 @@ class Notifier:
 
     async def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._loop())
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.create_task(self._run())
             log.info("notify: Alertmanager API and notifications running (%d receivers)",
                      len(self.receivers))
 
@@ -200,11 +218,12 @@ class Notifier:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
+        self._loop = None
         await self.dispatcher.stop()
         if self._own_client:
             await self.client.aclose()
 
-    async def _loop(self) -> None:
+    async def _run(self) -> None:
         while True:
             try:
                 await self.tick(wait=False)
