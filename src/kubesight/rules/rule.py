@@ -15,10 +15,12 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from kubesight.errors import KubesightError
 from kubesight.model.alerts import ALERT_NAME, Alert
 from kubesight.model.labels import METRIC_NAME, Labels
+from kubesight.promql import parse
 from kubesight.rules.files import RuleSpec
 from kubesight.rules.template import QueryFunc, expand_alert_text
 
@@ -194,7 +196,7 @@ class AlertingRule:
         """Prometheus' sendAlerts: firing alerts every resend delay, resolved ones until forgotten."""
         out: list[Alert] = []
         delta = max(resend_delay_ms, interval_ms)
-        url = self.external_url.rstrip("/") + table_link(self.spec.expr)
+        url = self.external_url.rstrip("/") + table_link(query_string(self.spec.expr))
         for a in self.active.values():
             if not a.needs_sending(t_ms, resend_delay_ms):
                 continue
@@ -203,6 +205,17 @@ class AlertingRule:
             ends = a.resolved_at_ms or a.valid_until_ms
             out.append(Alert(a.labels, a.annotations, a.fired_at_ms / 1000, ends / 1000, url))
         return out
+
+
+@lru_cache(maxsize=4096)
+def query_string(expr: str) -> str:
+    """The expression as Prometheus prints a rule's query (its String(): ``sum by (job) (up)``)."""
+    try:
+        text: str = parse(expr).prettify()
+    except Exception:  # validated at load; keep the text as written if printing fails
+        return expr.strip()
+    # the prettifier splits long expressions over lines; String() never does
+    return text if "\n" not in text else " ".join(expr.split())
 
 
 def table_link(expr: str) -> str:
