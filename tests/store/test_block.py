@@ -123,3 +123,34 @@ def test_series_search_is_searchsorted_per_series() -> None:
                 for a, p in zip(starts, parts, strict=True)
             ]
             assert got.tolist() == want, (t, side)
+
+
+def test_select_of_a_series_longer_than_a_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A page holds whole series, so one long series makes a page larger than
+    # _PAGE_SAMPLES: the output reserved per page must grow to take it.
+    monkeypatch.setattr(block_mod, "_PAGE_SAMPLES", 1000)
+    monkeypatch.setattr(block_mod, "_MASK_BELOW", 0)
+    lens = [10, 5000, 20, 3000]
+    series = {
+        sid: (np.arange(n, dtype=np.int64) * 10, np.arange(n, dtype=np.float64) + sid)
+        for sid, n in enumerate(lens)
+    }
+    w = BlockWriter(tmp_path, "000-1", window_start=0, level=0)
+    w.add(
+        [(("i", str(i)),) for i in range(len(lens))],
+        np.arange(len(lens), dtype=np.int64),
+        np.array(lens),
+        np.concatenate([t for t, _ in series.values()]),
+        np.concatenate([v for _, v in series.values()]),
+    )
+    p = w.finish()
+    assert p is not None
+    blk = Block(p)
+    for want in ([1], [1, 3], [0, 1, 2, 3]):
+        ids = np.array(want, np.int64)
+        for mint, maxt in ((0, 10**9), (15, 29_000)):
+            got = blk.select(ids, mint, maxt)
+            for g, e in zip(got, expected(series, ids, mint, maxt), strict=True):
+                assert np.array_equal(g, e), (want, mint, maxt)

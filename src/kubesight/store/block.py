@@ -329,14 +329,23 @@ class Block:
         page_of = np.searchsorted(self._page_first, local, side="right") - 1
         bounds = np.flatnonzero(np.r_[True, page_of[1:] != page_of[:-1]]).tolist()
         bounds.append(len(local))
-        parts: list[tuple[I64, F64, I64 | None, I64, I64, I64, bool]] = []
-        total = 0
+        # Sized for every page touched: np.empty only reserves address space and
+        # only what is written becomes resident, so memory follows the samples
+        # selected while each decoded page is dropped as soon as it is copied.
+        # (A page may exceed _PAGE_SAMPLES when one series does: then it grows.)
+        cap = min(self.meta.num_samples, (len(bounds) - 1) * _PAGE_SAMPLES)
+        out_s = np.empty(cap, np.int64)
+        out_t = np.empty(cap, np.int64)
+        out_v = np.empty(cap, np.float64)
+        at = 0
         for b, e in itertools.pairwise(bounds):
             p = int(page_of[b])
             offsets, ts, vals = self._page(p, use_cache)
             rel = local[b:e] - self._page_first[p]
             starts, ends = offsets[rel], offsets[rel + 1]
-            idx: I64 | None = None
+            if at + int(ends[-1] - starts[0]) > cap:
+                cap = max(2 * cap, at + int(ends[-1] - starts[0]))
+                out_s, out_t, out_v = (_grown(a, at, cap) for a in (out_s, out_t, out_v))
             if int(ends[-1] - starts[0]) <= _MASK_BELOW:
                 # Few samples: testing each beats the search's fixed cost per round.
                 idx = gather_ranges(starts, ends - starts)
@@ -346,46 +355,46 @@ class Block:
                 np.cumsum(keep, out=kept[1:])
                 seg_end = np.cumsum(ends - starts)
                 n = kept[seg_end] - kept[seg_end - (ends - starts)]
-                idx = idx[keep]
-                lo = starts
+                k = int(kept[-1])
+                dst = slice(at, at + k)
+                np.compress(keep, t, out=out_t[dst])
+                np.compress(keep, vals[idx], out=out_v[dst])
             else:
                 lo = series_search(ts, starts, ends, mint, side="left")
                 n = series_search(ts, lo, ends, maxt, side="right") - lo
-            k = int(n.sum())
-            if k:
-                whole = len(rel) == 1 or int(rel[-1] - rel[0]) == len(rel) - 1
-                parts.append((ts, vals, idx, lo, n, self.sids[local[b:e]], whole))
-                total += k
-        out_s = np.empty(total, np.int64)
-        out_t = np.empty(total, np.int64)
-        out_v = np.empty(total, np.float64)
-        at = 0
-        for ts, vals, idx, lo, n, sids, whole in parts:
-            k = int(n.sum())
-            dst = slice(at, at + k)
-            if idx is not None:
-                np.take(ts, idx, out=out_t[dst])
-                np.take(vals, idx, out=out_v[dst])
-            elif len(n) == 1 or bool((lo[1:] == lo[:-1] + n[:-1]).all()):
-                # Adjacent slices (whole series, or one): a plain copy.
-                a = int(lo[0])
-                out_t[dst] = ts[a : a + k]
-                out_v[dst] = vals[a : a + k]
-            elif whole:
-                # Neighbouring series, each cut in time: a mask over their span
-                # compresses straight into the output, no index array.
-                a, z = int(lo[0]), int(lo[-1] + n[-1])
-                span = ts[a:z]
-                keep = (span >= mint) & (span <= maxt)
-                np.compress(keep, span, out=out_t[dst])
-                np.compress(keep, vals[a:z], out=out_v[dst])
-            else:
-                idx = gather_ranges(lo, n)
-                np.take(ts, idx, out=out_t[dst])
-                np.take(vals, idx, out=out_v[dst])
-            out_s[dst] = np.repeat(sids, n)
+                k = int(n.sum())
+                dst = slice(at, at + k)
+                if not k:
+                    continue
+                if len(n) == 1 or bool((lo[1:] == lo[:-1] + n[:-1]).all()):
+                    # Adjacent slices (whole series, or one): a plain copy.
+                    a = int(lo[0])
+                    out_t[dst] = ts[a : a + k]
+                    out_v[dst] = vals[a : a + k]
+                elif int(rel[-1] - rel[0]) == len(rel) - 1:
+                    # Neighbouring series, each cut in time: a mask over their
+                    # span compresses straight into the output, no index array.
+                    a, z = int(lo[0]), int(lo[-1] + n[-1])
+                    span = ts[a:z]
+                    keep = (span >= mint) & (span <= maxt)
+                    np.compress(keep, span, out=out_t[dst])
+                    np.compress(keep, vals[a:z], out=out_v[dst])
+                else:
+                    idx = gather_ranges(lo, n)
+                    np.take(ts, idx, out=out_t[dst])
+                    np.take(vals, idx, out=out_v[dst])
+            out_s[dst] = np.repeat(self.sids[local[b:e]], n)
             at += k
-        return out_s, out_t, out_v
+        if at * 2 < cap and cap > _PAGE_SAMPLES:
+            # Much less than reserved: do not keep the address space.
+            return out_s[:at].copy(), out_t[:at].copy(), out_v[:at].copy()
+        return out_s[:at], out_t[:at], out_v[:at]
+
+
+def _grown(a: npt.NDArray[Any], used: int, cap: int) -> npt.NDArray[Any]:
+    out = np.empty(cap, a.dtype)
+    out[:used] = a[:used]
+    return out
 
 
 def series_search(ts: I64, lo: I64, hi: I64, t: int, side: str) -> I64:
