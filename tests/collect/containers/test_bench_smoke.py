@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from bench.collect_containers import fixture, main
+
 from kubesight.collect.containers import ContainerCollector, PodIndex
 from tests.collect.containers.helpers import ids, matching
 

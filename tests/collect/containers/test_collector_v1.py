@@ -107,3 +107,20 @@ def test_pressure_from_the_unified_tree_on_hybrid_hosts(tmp_path: Path) -> None:
     assert value(fams, "container_pressure_cpu_waiting_seconds_total", id="/") == 5.0
     plain = _collect(tmp_path / "plain", hybrid=False)
     assert not matching(plain, "container_pressure_cpu_waiting_seconds_total")
+
+
+def test_hybrid_pressure_for_cgroups_mirrored_in_the_unified_tree(tmp_path: Path) -> None:
+    # systemd mirrors its cgroups into the unified tree of a hybrid host.
+    cg = t.v1_host(tmp_path)
+    t.write(cg / "unified", {f"{APP}/cpu.pressure": t.psi(9_000_000, 1_000_000),
+                             f"{APP}/memory.pressure": t.psi(0, 0)})
+    fams = ContainerCollector(PodIndex(t.PODS), cgroup_root=str(cg),
+                              proc=str(t.proc_tree(tmp_path)),
+                              sys_root=str(t.sys_tree(tmp_path))).collect()
+    assert value(fams, "container_pressure_cpu_waiting_seconds_total", id=APP) == 9.0
+    assert value(fams, "container_pressure_cpu_stalled_seconds_total", id=APP) == 1.0
+    assert not matching(fams, "container_pressure_io_waiting_seconds_total", id=APP)
+    # a cgroup only in the unified tree is not a cgroup of the v1 hierarchy
+    assert f"{t.V1_POD}" in ids(fams, "container_last_seen")
+    assert ids(fams, "container_last_seen") == {
+        "/", "/kubepods", "/kubepods/burstable", t.V1_POD, SANDBOX, APP}

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
-from kubesight.collect.containers import Identity, NameResolver, PodIndex, classify
+from kubesight.collect.containers import (
+    DockerResolver,
+    Identity,
+    NameResolver,
+    PodIndex,
+    classify,
+    default_resolver,
+)
 from kubesight.collect.containers.resolve import pod_informer, summarize
 from kubesight.discovery.fake_kube import FakeKube
 from tests.collect.containers import cgtree as t
@@ -104,3 +113,39 @@ def test_a_watch_of_the_nodes_pods_keeps_the_index_current() -> None:
                     await asyncio.gather(task, return_exceptions=True)
 
     asyncio.run(main())
+
+
+def _docker_root(tmp_path: Path) -> Path:
+    root = tmp_path / "docker"
+    t.write(root, {
+        f"containers/{t.DOCKER}/config.v2.json": json.dumps({
+            "ID": t.DOCKER, "Name": "/redis", "Image": "sha256:" + "9" * 64,
+            "Config": {"Image": "redis:7", "Labels": {"maintainer": "x"}}}),
+        # a dockershim pod's container: the kubelet's labels on it
+        f"containers/{t.APP}/config.v2.json": json.dumps({
+            "ID": t.APP, "Name": "/k8s_nginx_web-7d9c_shop_" + t.POD_UID + "_0",
+            "Config": {"Image": "nginx:1.25", "Labels": {
+                "io.kubernetes.pod.name": "web-7d9c", "io.kubernetes.pod.namespace": "shop",
+                "io.kubernetes.container.name": "nginx"}}}),
+        f"containers/{t.SIDECAR}/config.v2.json": "{not json",
+    })
+    return root
+
+
+def test_docker_resolver_names_containers_from_dockers_state(tmp_path: Path) -> None:
+    r = DockerResolver(str(_docker_root(tmp_path)))
+    assert r.resolve(classify(f"/system.slice/docker-{t.DOCKER}.scope")) == Identity("redis", "redis:7")
+    assert r.resolve(classify(f"/docker/{t.DOCKER}")) == Identity("redis", "redis:7")
+    shim = r.resolve(classify(f"{t.V1_POD}/{t.APP}"))
+    assert shim == Identity("k8s_nginx_web-7d9c_shop_" + t.POD_UID + "_0", "nginx:1.25", "shop",
+                            "web-7d9c", "nginx")
+    # broken or absent state, other runtimes and units: the fallback
+    assert r.resolve(classify(f"{t.V1_POD}/{t.SIDECAR}")) == Identity(name=t.SIDECAR)
+    assert r.resolve(classify(f"{t.V1_POD}/{t.SANDBOX}")) == Identity(name=t.SANDBOX)
+    assert r.resolve(APP) == Identity(name=t.APP)  # cri-containerd: not docker's
+    assert r.resolve(UNIT) == Identity(name="containerd.service")
+
+
+def test_default_resolver_uses_docker_where_docker_keeps_state(tmp_path: Path) -> None:
+    assert isinstance(default_resolver(str(_docker_root(tmp_path))), DockerResolver)
+    assert isinstance(default_resolver(str(tmp_path / "nothing")), NameResolver)

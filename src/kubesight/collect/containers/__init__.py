@@ -10,11 +10,13 @@ from kubesight.collect.containers.collector import ContainerCollector, block_dev
 from kubesight.collect.containers.hierarchy import Hierarchy, NoCgroupsError, detect
 from kubesight.collect.containers.layout import CgroupRef, classify
 from kubesight.collect.containers.resolve import (
+    DockerResolver,
     Identity,
     NameResolver,
     PodIndex,
     PodSummary,
     Resolver,
+    default_resolver,
     pod_informer,
     summarize,
 )
@@ -22,6 +24,7 @@ from kubesight.collect.containers.resolve import (
 __all__ = [
     "CgroupRef",
     "ContainerCollector",
+    "DockerResolver",
     "Hierarchy",
     "Identity",
     "NameResolver",
@@ -31,6 +34,7 @@ __all__ = [
     "Resolver",
     "block_devices",
     "classify",
+    "default_resolver",
     "detect",
     "pod_informer",
     "summarize",

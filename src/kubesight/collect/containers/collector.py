@@ -22,7 +22,7 @@ from kubesight.collect.containers import _metrics
 from kubesight.collect.containers._read import Errors, Reader, Spec, Stats, VanishedError
 from kubesight.collect.containers.hierarchy import Hierarchy, detect, walk
 from kubesight.collect.containers.layout import CgroupRef, classify
-from kubesight.collect.containers.resolve import Identity, NameResolver, Resolver
+from kubesight.collect.containers.resolve import Identity, Resolver, default_resolver
 from kubesight.collect.family import Family
 from kubesight.model.labels import Labels
 
@@ -94,7 +94,7 @@ class ContainerCollector:
         ``spec_ttl``: seconds a cgroup's limits (``container_spec_*``, and whether
         it has a CFS quota) are kept before they are read again; 0 reads them
         on every collection."""
-        self.resolver: Resolver = resolver if resolver is not None else NameResolver()
+        self.resolver: Resolver = resolver if resolver is not None else default_resolver()
         self.hierarchy = hierarchy if hierarchy is not None else detect(cgroup_root)
         self.proc = proc
         self.clock = clock

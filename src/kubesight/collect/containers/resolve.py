@@ -7,6 +7,8 @@ collector:
 - :class:`NameResolver`, the no-Kubernetes fallback: containers are named by
   their container ID (as cAdvisor names containerd containers) and systemd
   services/scopes by their unit name; nothing else is known.
+- :class:`DockerResolver`: docker containers by their docker name and image
+  (docker's state files), the rest through a fallback.
 - :class:`PodIndex`, fed with pod objects (a list, or the events of a watch:
   :meth:`PodIndex.on_change` has the signature of the discovery informer's
   callback): a pod cgroup gets ``namespace`` and ``pod``, a container cgroup
@@ -19,6 +21,9 @@ collector:
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, Protocol
@@ -27,6 +32,8 @@ import httpx
 
 from kubesight.collect.containers.layout import CgroupRef
 from kubesight.discovery._kubeclient import RESOURCES, Informer
+
+log = logging.getLogger("kubesight.collect.containers")
 
 
 class Identity(NamedTuple):
@@ -53,6 +60,63 @@ class NameResolver:
         if ref.kind == "unit":
             return Identity(name=ref.unit)
         return NO_IDENTITY
+
+
+class DockerResolver:
+    """Docker containers by their docker name and image, read from docker's own state
+    (``<root>/containers/<id>/config.v2.json``, no API call), as cAdvisor's docker
+    handler names them; containers of dockershim/cri-dockerd pods also get their
+    ``namespace``, ``pod`` and ``container`` from the labels the kubelet put there.
+    Everything else goes to ``fallback``.
+    """
+
+    def __init__(self, root: str = "/var/lib/docker", fallback: Resolver | None = None) -> None:
+        self.root = root
+        self.fallback: Resolver = fallback if fallback is not None else NameResolver()
+        self._known: dict[str, Identity] = {}
+        self._bad: set[str] = set()
+
+    def resolve(self, ref: CgroupRef) -> Identity:
+        if ref.kind == "container" and ref.runtime in ("docker", ""):
+            ident = self._known.get(ref.container_id)
+            if ident is None:
+                ident = self._read(ref.container_id)
+            if ident is not None:
+                return ident
+        return self.fallback.resolve(ref)
+
+    def _read(self, cid: str) -> Identity | None:
+        # Not remembered when absent: a container's file may appear after its
+        # cgroup (and a non-docker container costs one failed open).
+        path = os.path.join(self.root, "containers", cid, "config.v2.json")
+        try:
+            with open(path, "rb") as fh:
+                doc = json.loads(fh.read())
+            config = doc.get("Config") or {}
+            labels = config.get("Labels") or {}
+            ident = Identity(str(doc.get("Name") or "").lstrip("/") or cid,
+                             str(config.get("Image") or ""),
+                             str(labels.get("io.kubernetes.pod.namespace") or ""),
+                             str(labels.get("io.kubernetes.pod.name") or ""),
+                             str(labels.get("io.kubernetes.container.name") or ""))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, AttributeError) as exc:
+            if cid not in self._bad:
+                self._bad.add(cid)
+                log.warning("containers: %s: %s (labelled by its cgroup path instead)", path, exc)
+            return None
+        if len(self._known) >= 4096:  # bounded: removed containers are not announced
+            self._known.clear()
+        self._known[cid] = ident
+        return ident
+
+
+def default_resolver(docker_root: str = "/var/lib/docker") -> Resolver:
+    """The no-Kubernetes resolver: docker's names where docker keeps state, else the paths."""
+    if os.path.isdir(os.path.join(docker_root, "containers")):
+        return DockerResolver(docker_root)
+    return NameResolver()
 
 
 class PodSummary(NamedTuple):
