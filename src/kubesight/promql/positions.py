@@ -25,6 +25,8 @@ def tokens(query: str) -> list[Tok]:
             out.append(t)
     except LexError:
         return []
+    except Exception:  # a lexer bug must cost the position, never the query
+        return []
 
 
 def line_col(query: str, pos: int) -> str:

@@ -44,6 +44,13 @@ def _tokens(query: str) -> list[Tok] | None:
 
 def accepted_rewrite(query: str) -> str | None:
     """The query respelled for promql-parser, or None when there is nothing to respell."""
+    try:
+        return _respell(query)
+    except Exception:  # a bug here must leave the original parse error, not raise another
+        return None
+
+
+def _respell(query: str) -> str | None:
     toks = _tokens(query)
     if toks is None:
         return None
