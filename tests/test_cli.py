@@ -30,3 +30,24 @@ def test_bad_flag_values_name_the_field(tmp_path: Path) -> None:
 def test_help_and_version() -> None:
     assert "kubesight server" in run("server", "--help").stdout.replace("usage: kubesight server", "kubesight server")
     assert run("--version").stdout.startswith("kubesight ")
+
+
+def test_collector_flags_map_onto_the_collectors_config(tmp_path: Path) -> None:
+    from kubesight.cli import _collector_overrides, _parser
+    from kubesight.collect.host import HostOptions
+    from kubesight.collect.setup import build_collectors
+    from kubesight.config import load_config
+
+    cfg_file = tmp_path / "k.yml"
+    cfg_file.write_text("collectors:\n  host:\n    sysfs: /from/file\n  containers:\n    enabled: false\n")
+    args = _parser().parse_args(
+        ["server", "--path.rootfs", "/host", "--no-collector.textfile", "--collector.cpu", "--no-collectors.kube-state"]
+    )
+    cfg = load_config(cfg_file, {"collectors": _collector_overrides(args)})
+    host = cfg.collectors.host.options
+    assert host == {"sysfs": "/from/file", "rootfs": "/host", "enable": ["cpu"], "disable": ["textfile"]}
+    assert cfg.collectors.containers.enabled is False and cfg.collectors.kube_state.enabled is False
+    (job, col), = build_collectors(cfg, kubernetes=True)
+    assert job == "node"
+    opts = col.options  # type: ignore[attr-defined]
+    assert isinstance(opts, HostOptions) and opts.rootfs == "/host" and opts.disable == frozenset({"textfile"})

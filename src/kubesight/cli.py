@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from kubesight import __version__
 from kubesight.errors import KubesightError
@@ -36,8 +37,45 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--kubernetes.kubeconfig", dest="k8s_kubeconfig", help="kubeconfig file")
     s.add_argument("--kubernetes.monitors", dest="k8s_monitors", action="store_true", default=None,
                    help="scrape what ServiceMonitor/PodMonitor objects select (Prometheus Operator style)")
+    c = s.add_argument_group("built-in collectors (node_exporter's flags where they exist)")
+    for name, job in (("host", "node"), ("containers", "cadvisor"), ("kube-state", "kube-state-metrics")):
+        c.add_argument(f"--collectors.{name}", dest=f"col_{name.replace('-', '_')}",
+                       action=argparse.BooleanOptionalAction, default=None,
+                       help=f"collect {job} series in-process (host, containers: on; kube-state: with --kubernetes)")
+    c.add_argument("--path.rootfs", dest="rootfs", help="host root filesystem (/host in a DaemonSet)")
+    c.add_argument("--path.procfs", dest="procfs", help="procfs mountpoint (default /proc)")
+    c.add_argument("--path.sysfs", dest="sysfs", help="sysfs mountpoint (default /sys)")
+    c.add_argument("--collector.textfile.directory", dest="textfile_directory",
+                   help="directory of *.prom files for the textfile collector")
+    from kubesight.collect.host.options import COLLECTORS
+
+    for name in COLLECTORS:
+        c.add_argument(f"--collector.{name}", dest=f"hc_{name}", action=argparse.BooleanOptionalAction,
+                       default=None, help=argparse.SUPPRESS)
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
+
+
+def _collector_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--collector.X``/``--no-collector.X`` (node_exporter's) and the path flags, as config."""
+    hc = {k[3:]: v for k, v in vars(args).items() if k.startswith("hc_") and v is not None}
+    host: dict[str, Any] = {
+        "enabled": args.col_host,
+        "rootfs": args.rootfs,
+        "procfs": args.procfs,
+        "sysfs": args.sysfs,
+        "textfile_directory": args.textfile_directory,
+    }
+    on, off = sorted(k for k, v in hc.items() if v), sorted(k for k, v in hc.items() if not v)
+    if on:
+        host["enable"] = on
+    if off:
+        host["disable"] = off
+    return {
+        "host": host,
+        "containers": {"enabled": args.col_containers},
+        "kube_state": {"enabled": args.col_kube_state},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 "kubeconfig": args.k8s_kubeconfig,
                 "monitors": args.k8s_monitors,
             },
+            "collectors": _collector_overrides(args),
             "query": {
                 "max_samples": args.max_samples,
                 "timeout": args.query_timeout,

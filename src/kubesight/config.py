@@ -123,6 +123,40 @@ class KubernetesConfig(_Strict):
     """Turn ServiceMonitor and PodMonitor objects into scrape jobs, as the Prometheus Operator does."""
 
 
+class CollectorConfig(BaseModel):
+    """One built-in collector: ``enabled`` plus its own options (checked by the collector).
+
+    ``enabled: null`` (the default for ``kube_state``) means "when a Kubernetes
+    API is reachable". Any other key is an option of the collector, e.g. for
+    ``host``: ``rootfs``, ``procfs``, ``sysfs``, ``enable``, ``disable``,
+    ``textfile_directory`` (see docs/collect-host.md).
+    """
+
+    model_config = ConfigDict(extra="allow")
+    enabled: bool | None = True
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class CollectorsConfig(_Strict):
+    """The built-in collectors, appended straight into the store (no HTTP round trip)."""
+
+    interval: str = ""
+    """How often they collect; empty: the global ``scrape_interval`` (15s by default)."""
+    host: CollectorConfig = Field(default_factory=CollectorConfig)
+    containers: CollectorConfig = Field(default_factory=CollectorConfig)
+    kube_state: CollectorConfig = Field(default_factory=lambda: CollectorConfig(enabled=None))
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, v: str) -> str:
+        if v and parse_duration_ms(v) <= 0:
+            raise ValueError("must be a positive duration")
+        return v
+
+
 class Config(_Strict):
     global_: dict[str, Any] = Field(default_factory=dict, alias="global")
     scrape_configs: list[dict[str, Any]] | None = None
@@ -135,11 +169,24 @@ class Config(_Strict):
     server: ServerConfig = Field(default_factory=ServerConfig)
     query: QueryConfig = Field(default_factory=QueryConfig)
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
+    collectors: CollectorsConfig = Field(default_factory=CollectorsConfig)
     source: str = Field("", exclude=True)
     """Where the config came from (a file path, or empty for defaults)."""
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(by_alias=True, mode="json"), sort_keys=False)
+
+
+def _merge(into: dict[str, Any], key: str, values: dict[str, Any], where: str) -> None:
+    """Put flag ``values`` under ``into[key]``; nested mappings merge, None means "not given"."""
+    sect = into.setdefault(key, {})
+    if not isinstance(sect, dict):
+        raise ConfigError(f"{where}: {key!r} must be a mapping")
+    for k, v in values.items():
+        if isinstance(v, dict):
+            _merge(sect, k, v, where)
+        elif v is not None:
+            sect[k] = v
 
 
 def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None = None) -> Config:
@@ -160,10 +207,7 @@ def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None =
             raise ConfigError(f"{path}: the top level must be a mapping, not {type(loaded).__name__}")
         data = loaded
     for section, values in (overrides or {}).items():
-        sect = data.setdefault(section, {})
-        if not isinstance(sect, dict):
-            raise ConfigError(f"{path}: {section!r} must be a mapping")
-        sect.update({k: v for k, v in values.items() if v is not None})
+        _merge(data, section, values, str(path))
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:

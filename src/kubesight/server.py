@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,12 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from kubesight import __version__
+from kubesight.api import collectors as collectors_api
 from kubesight.api import targets
 from kubesight.api.app import AppOptions, build_app
 from kubesight.api.status import ServerInfo
+from kubesight.collect.runner import CollectorRunner
+from kubesight.collect.setup import build_collectors
 from kubesight.config import Config
 from kubesight.discovery.config import build_discoverers
 from kubesight.discovery.monitors_watch import MonitorWatcher
@@ -178,6 +182,20 @@ def build(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
 
+    collectors = build_collectors(cfg, kubernetes_enabled(cfg))
+    every_ms = parse_duration_ms(cfg.collectors.interval) if cfg.collectors.interval else glob.scrape_interval_ms
+    # The node's name, as kube-prometheus labels node_exporter's series; the host name elsewhere.
+    instance = os.environ.get("NODE_NAME") or socket.gethostname()
+    runners = [CollectorRunner(c, store, job, instance, every_ms / 1000) for job, c in collectors]
+
+    async def start_collectors() -> None:
+        for r in runners:
+            r.start()
+
+    async def stop_collectors() -> None:
+        for r in runners:
+            await r.stop()
+
     registry = Registry()
     ingest_metrics = IngestMetrics(registry)
     push_registry = pushgateway.PushRegistry(data_dir / "pushgateway")
@@ -215,10 +233,11 @@ def build(
                 pushgateway.PushLimits(cfg.server.max_request_bytes, cfg.server.max_decoded_bytes),
                 ingest_metrics,
             ),
+            *collectors_api.routes(collectors),
             *landing.routes(store.stats, str(data_dir)),
         ],
-        after_open=[start_scraping, start_monitors, start_push_exporter],
-        before_close=[stop_monitors, stop_push_exporter, manager.stop],
+        after_open=[start_scraping, start_monitors, start_push_exporter, start_collectors],
+        before_close=[stop_collectors, stop_monitors, stop_push_exporter, manager.stop],
         reload=reload,
         ingest_metrics=ingest_metrics,
     )

@@ -242,3 +242,47 @@ def test_pushgateway_push_query_restart_delete(tmp_path: Path) -> None:
         assert q["data"]["result"] == []  # a stale marker ends the series at once
     finally:
         srv2.stop()
+
+
+def _query(url: str, q: str) -> list[dict[str, object]]:
+    r = httpx.get(f"{url}/api/v1/query", params={"query": q}, timeout=30)
+    assert r.status_code == 200, r.text
+    result: list[dict[str, object]] = r.json()["data"]["result"]
+    return result
+
+
+def test_host_collector_runs_by_default_and_serves_its_metrics(server: Server) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not _query(server.url, 'up{job="node"}'):
+        time.sleep(0.2)
+    (up,) = _query(server.url, 'up{job="node"}')
+    assert up["value"][1] == "1"  # type: ignore[index]
+    cpus = _query(server.url, 'count(count by (cpu) (node_cpu_seconds_total{job="node",mode="idle"}))')
+    assert int(cpus[0]["value"][1]) >= 1  # type: ignore[index]
+    assert _query(server.url, 'node_memory_MemTotal_bytes{job="node"}')
+    text = httpx.get(f"{server.url}/collectors/node/metrics", timeout=30)
+    assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert "# TYPE node_cpu_seconds_total counter" in text.text
+    missing = httpx.get(f"{server.url}/collectors/nope/metrics", timeout=30)
+    assert missing.status_code == 404 and "running: " in missing.text
+
+
+def test_collectors_can_be_switched_off(tmp_path: Path) -> None:
+    cfg = tmp_path / "k.yml"
+    cfg.write_text("collectors:\n  host:\n    enabled: false\n")
+    s = start_server(tmp_path / "data", "--config", str(cfg))
+    try:
+        assert httpx.get(f"{s.url}/collectors/node/metrics", timeout=30).status_code == 404
+    finally:
+        s.stop()
+
+
+def test_a_bad_collector_option_is_refused_at_start(tmp_path: Path) -> None:
+    cfg = tmp_path / "k.yml"
+    cfg.write_text("collectors:\n  host:\n    rootfss: /host\n")
+    try:
+        start_server(tmp_path / "data", "--config", str(cfg))
+    except RuntimeError as exc:
+        assert "collectors.host: unknown option(s) rootfss" in str(exc)
+    else:
+        raise AssertionError("the server started with a misspelt option")
