@@ -66,7 +66,7 @@ def test_alert_shapes_states_and_filters(am: tuple[str, Notifier]) -> None:
                          "updatedAt", "generatorURL", "labels"}
     assert crit["startsAt"] == iso(start) and crit["generatorURL"] == "http://prom/graph"
     assert crit["receivers"] == [{"name": "default"}] and warn["receivers"] == [{"name": "db"}]
-    assert crit["status"] == {"inhibitedBy": [], "mutedBy": [], "silencedBy": [], "state": "active"}
+    assert crit["status"] == {"inhibitedBy": [], "silencedBy": [], "state": "active"}
     assert warn["status"]["state"] == "suppressed"
     assert warn["status"]["inhibitedBy"] == [crit["fingerprint"]]
     assert len(crit["fingerprint"]) == 16

@@ -10,6 +10,7 @@ string with the message, and status 400, 404 or 500.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -25,9 +26,9 @@ from kubesight.model.alerts import Alert
 from kubesight.model.labels import labels_from_pairs
 from kubesight.model.matchers import Matcher
 from kubesight.notify.alertstore import StoredAlert
-from kubesight.notify.labels import parse_matchers
+from kubesight.notify.labels import compare_labels, parse_matchers
 from kubesight.notify.notifier import Notifier
-from kubesight.notify.payload import api_time
+from kubesight.notify.payload import api_time, sort_alerts
 from kubesight.notify.silences import (
     Silence,
     SilenceNotFoundError,
@@ -106,11 +107,11 @@ def routes(notifier: Notifier) -> list[Route]:
     def status_of(a: StoredAlert, now: float) -> dict[str, Any]:
         silenced = notifier.silenced_by(a.labels, now)
         inhibited = notifier.inhibited_by(a.labels, now)
-        return {"inhibitedBy": inhibited, "mutedBy": [], "silencedBy": silenced,
+        return {"inhibitedBy": inhibited, "silencedBy": silenced,
                 "state": "suppressed" if silenced or inhibited else "active"}
 
     def gettable(a: StoredAlert, st: Mapping[str, Any], receivers: list[str]) -> dict[str, Any]:
-        return {
+        out = {
             "annotations": dict(sorted(a.annotations.items())),
             "endsAt": api_time(a.ends_at),
             "fingerprint": a.fp_hex,
@@ -118,9 +119,11 @@ def routes(notifier: Notifier) -> list[Route]:
             "startsAt": api_time(a.starts_at),
             "status": st,
             "updatedAt": api_time(a.updated_at),
-            "generatorURL": a.generator_url,
-            "labels": dict(sorted(a.labels.items())),
         }
+        if a.generator_url:  # omitted when empty, as go-swagger does
+            out["generatorURL"] = a.generator_url
+        out["labels"] = dict(sorted(a.labels.items()))
+        return out
 
     def selector(request: Request) -> Callable[[StoredAlert, float], tuple[dict[str, Any], list[str]] | None]:
         active = _bool_param(request, "active")
@@ -197,19 +200,23 @@ def routes(notifier: Notifier) -> list[Route]:
         except ValidationError as exc:
             return _error(str(exc), 400)
         now = notifier.clock()
-        found: list[tuple[list[tuple[str, str]], str, list[dict[str, Any]]]] = []
+        found: list[tuple[dict[str, str], str, list[dict[str, Any]]]] = []
         for g in list(notifier.dispatcher.groups.values()):
             alerts = []
-            for a in g.alerts.values():
-                cur = notifier.store.get(a.fp) or a
+            current = [notifier.store.get(a.fp) or a for a in g.alerts.values()]
+            for cur in sort_alerts(current):
                 got = pick(cur, now)
                 if got is not None:
                     alerts.append(gettable(cur, got[0], got[1]))
             if alerts:
-                alerts.sort(key=lambda x: str(x["fingerprint"]))
-                found.append((sorted(g.labels.items()), g.route.opts.receiver, alerts))
-        found.sort(key=lambda x: (x[0], x[1]))
-        return _json([{"alerts": alerts, "labels": dict(labels), "receiver": {"name": recv}}
+                found.append((g.labels, g.route.opts.receiver, alerts))
+
+        def order(x: tuple[dict[str, str], str, Any], y: tuple[dict[str, str], str, Any]) -> int:
+            c = compare_labels(x[0], y[0])
+            return c if c else (x[1] > y[1]) - (x[1] < y[1])
+
+        found.sort(key=functools.cmp_to_key(order))
+        return _json([{"alerts": alerts, "labels": dict(sorted(labels.items())), "receiver": {"name": recv}}
                       for labels, recv, alerts in found])
 
     def silence_json(s: Silence, now: float) -> dict[str, Any]:

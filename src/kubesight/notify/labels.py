@@ -39,6 +39,24 @@ def fingerprint_hex(labels: Labels | Mapping[str, str]) -> str:
     return f"{fingerprint(labels):016x}"
 
 
+def labels_before(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
+    """prometheus/common's ``LabelSet.Before``: shorter sets first, then pair by pair."""
+    if len(a) != len(b):
+        return len(a) < len(b)
+    for name in sorted(set(a) | set(b)):
+        if name not in a:
+            return True
+        if name not in b:
+            return False
+        if a[name] != b[name]:
+            return a[name] < b[name]
+    return False
+
+
+def compare_labels(a: Mapping[str, str], b: Mapping[str, str]) -> int:
+    return -1 if labels_before(a, b) else 1 if labels_before(b, a) else 0
+
+
 def go_quote(s: str) -> str:
     """Go's ``strconv.Quote``: double quotes, escapes for controls and non-printables."""
     out = ['"']

@@ -10,6 +10,7 @@ a firing alert's end, HTML-sensitive characters escaped, and a final newline.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubesight.notify.alertstore import StoredAlert
+from kubesight.notify.labels import compare_labels
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 _META = re.compile(r"([\\.+*?()|\[\]{}^$])")
@@ -136,16 +138,20 @@ def go_json(obj: Any) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
+def _alert_cmp(a: StoredAlert, b: StoredAlert) -> int:
+    for name in ("job", "instance"):
+        x, y = a.labels.get(name), b.labels.get(name)
+        if x is None and y is None:
+            continue
+        if x is None:
+            return 1
+        if y is None:
+            return -1
+        if x != y:
+            return -1 if x < y else 1
+    return compare_labels(a.labels, b.labels)
+
+
 def sort_alerts(alerts: Sequence[StoredAlert]) -> list[StoredAlert]:
-    """Alertmanager's notification order: by job, then instance, then the whole label set."""
-
-    def key(a: StoredAlert) -> tuple[Any, ...]:
-        parts: list[Any] = []
-        for name in ("job", "instance"):
-            v = a.labels.get(name)
-            parts.append((0, v) if v is not None else (1, ""))
-        parts.append(sorted(a.labels.items()))
-        parts.append(len(a.labels))
-        return tuple(parts)
-
-    return sorted(alerts, key=key)
+    """Alertmanager's notification order: by job, then instance, then the label sets."""
+    return sorted(alerts, key=functools.cmp_to_key(_alert_cmp))
