@@ -115,7 +115,9 @@ def test_unreadable_files_skip_their_values_only(tmp_path: Path,
 GARBAGE = [
     # (file, content, family no longer reported for APP, family still reported)
     ("cpu.stat", "usage_usec lots\nuser_usec 1100000\nsystem_usec 400000\n",
-     "container_cpu_usage_seconds_total", "container_cpu_user_seconds_total"),
+     "container_cpu_usage_seconds_total", "container_memory_rss"),
+    ("cpu.stat", "usage_usec 1\nuser_usec 1\nsystem_usec 1\nnr_periods x\n",
+     "container_cpu_cfs_periods_total", "container_memory_rss"),
     ("cpu.stat", "usage_usec\n", "container_cpu_user_seconds_total", "container_memory_rss"),
     ("memory.stat", "anon 5\nfile\n", "container_memory_rss", "container_memory_usage_bytes"),
     ("memory.current", "-4\n", "container_memory_usage_bytes", "container_memory_rss"),

@@ -12,6 +12,9 @@ from kubesight.collect.containers import _parse as p
 GOOD: list[tuple[Callable[[bytes], Any], bytes, Any]] = [
     (p.flat_keyed, b"usage_usec 12\nuser_usec 7\n", {b"usage_usec": b"12", b"user_usec": b"7"}),
     (p.flat_keyed, b"", {}),
+    (lambda d: p.pick(d, (b"file", b"anon", b"file_mapped", b"inactive_file")),
+     b"anon 5\nfile 7\nfile_mapped 1\nactive_file 3\n", [7, 5, 1, None]),
+    (lambda d: p.pick(d, (b"usage_usec",)), b"usage_usec 12", [12]),
     (p.number, b"268435456\n", 268435456),
     (p.number, b"max\n", None),
     (p.cpu_max, b"max 100000\n", (0, 100000)),
@@ -48,6 +51,7 @@ def test_parses(parse: Callable[[bytes], Any], data: bytes, want: Any) -> None:
 
 BAD: list[tuple[Callable[[bytes], Any], bytes]] = [
     (p.flat_keyed, b"usage_usec\n"),
+    (lambda d: p.pick(d, (b"file",)), b"anon 5\nfile 7x\n"),
     (p.number, b""),
     (p.number, b"-5\n"),
     (p.number, b"12 13\n"),

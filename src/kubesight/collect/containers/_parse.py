@@ -111,16 +111,22 @@ def io_stat_v2(data: bytes) -> list[IoEntry]:
     """cgroup v2 ``io.stat``: ``MAJ:MIN rbytes=.. wbytes=.. rios=.. wios=.. dbytes=.. dios=..``."""
     out: list[IoEntry] = []
     for line in data.splitlines():
-        parts = line.split()
-        if not parts:
+        dev, _, rest = line.strip().partition(b" ")
+        if not dev:
             continue
-        maj, sep, mnr = parts[0].partition(b":")
+        maj, sep, mnr = dev.partition(b":")
         if not sep:
-            raise ValueError(f"io.stat device {parts[0]!r} is not MAJ:MIN")
-        kv = dict(p.split(b"=", 1) for p in parts[1:] if b"=" in p)
-        out.append((int(maj), int(mnr), int(kv.get(b"rbytes", 0)), int(kv.get(b"wbytes", 0)),
-                    int(kv.get(b"rios", 0)), int(kv.get(b"wios", 0))))
+            raise ValueError(f"io.stat device {dev!r} is not MAJ:MIN")
+        v = dict.fromkeys(_IO_KEYS, 0)
+        for item in rest.split():
+            k, eq, n = item.partition(b"=")
+            if eq and k in v:
+                v[k] = int(n)
+        out.append((int(maj), int(mnr), v[b"rbytes"], v[b"wbytes"], v[b"rios"], v[b"wios"]))
     return out
+
+
+_IO_KEYS = (b"rbytes", b"wbytes", b"rios", b"wios")
 
 
 def blkio_v1(data: bytes) -> dict[tuple[int, int], tuple[int, int]]:

@@ -163,9 +163,10 @@ class _Cg:
             self.errors.add("malformed", name, self.where, exc)
             return None
 
-    def pick(self, name: str, keys: tuple[bytes, ...],
-             optional: tuple[bytes, ...] = ()) -> list[int | None] | None:
-        """``keys`` (all required: one missing makes the file malformed), then ``optional``."""
+    def pick(self, name: str, keys: tuple[bytes, ...], optional: tuple[bytes, ...] = ()
+             ) -> tuple[list[int], list[int | None]] | None:
+        """The values of ``keys`` (all required: one missing makes the file malformed)
+        and of ``optional`` (None when absent); None when the file is absent or bad."""
         data = self.raw(name)
         if data is None:
             return None
@@ -174,11 +175,13 @@ class _Cg:
         except ValueError as exc:
             self.errors.add("malformed", name, self.where, exc)
             return None
+        required: list[int] = []
         for k, x in zip(keys, v, strict=False):
             if x is None:
                 self.errors.add("malformed", name, self.where, f"no {k.decode()}")
                 return None
-        return v
+            required.append(x)
+        return required, v[len(keys):]
 
     def num(self, name: str, default: int = 0) -> int:
         """A single number; ``max``/unlimited as 2**64-1 (cAdvisor's MaxUint64); ``default`` if absent."""
@@ -281,24 +284,21 @@ class Reader:
         return st
 
     def _cpu_v2(self, cg: _Cg, st: Stats) -> None:
-        d = cg.kv("cpu.stat")
-        if d is None:
+        # nr_periods and the rest are there only where the cpu controller is enabled.
+        v = cg.pick("cpu.stat", (b"usage_usec", b"user_usec", b"system_usec"),
+                    optional=(b"nr_periods", b"nr_throttled", b"throttled_usec"))
+        if v is None:
             return
-        f = "cpu.stat"
-        for key, attr in ((b"usage_usec", "cpu_total"), (b"user_usec", "cpu_user"),
-                          (b"system_usec", "cpu_system")):
-            v = _int(d, key, cg, f)
-            if v is not None:
-                setattr(st, attr, (v * 1000) / _NS)
-        st.cfs_periods = _int(d, b"nr_periods", cg, f)
-        st.cfs_throttled = _int(d, b"nr_throttled", cg, f)
-        t = _int(d, b"throttled_usec", cg, f)
-        st.cfs_throttled_s = None if t is None else (t * 1000) / _NS
+        (total, user, system), (st.cfs_periods, st.cfs_throttled, throttled) = v
+        st.cpu_total = (total * 1000) / _NS
+        st.cpu_user = (user * 1000) / _NS
+        st.cpu_system = (system * 1000) / _NS
+        st.cfs_throttled_s = None if throttled is None else (throttled * 1000) / _NS
 
     def _memory_v2(self, cg: _Cg, st: Stats, root: bool) -> None:
         v = cg.pick("memory.stat", (b"file", b"anon", b"file_mapped", b"inactive_file"))
         if v is not None:
-            st.mem_cache, st.mem_rss, st.mem_mapped, st.mem_inactive_file = v
+            st.mem_cache, st.mem_rss, st.mem_mapped, st.mem_inactive_file = v[0]
         usage = cg.opt_num("memory.current")
         if usage is None and root:
             # The root has no memory.current: runc emulates it as anon + file,
@@ -409,8 +409,8 @@ class Reader:
         if v is not None:
             # The working set always subtracts the hierarchical inactive file
             # (as cAdvisor); swap is absent without swap accounting: 0.
-            st.mem_cache, st.mem_rss, st.mem_mapped, st.mem_inactive_file, swap = v
-            st.mem_swap = swap or 0
+            st.mem_cache, st.mem_rss, st.mem_mapped, st.mem_inactive_file = v[0]
+            st.mem_swap = v[1][0] or 0
         st.mem_usage = cg.opt_num("memory.usage_in_bytes")
         st.mem_failcnt = cg.opt_num("memory.failcnt")
         oc = cg.kv("memory.oom_control")
