@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import math
+from datetime import UTC, datetime
 from typing import Any
 
+from kubesight.collect.kube_state import _cron as cron
 from kubesight.collect.kube_state._rows import (
     ANNOTATIONS_HELP,
     CREATED_HELP,
@@ -311,6 +313,11 @@ CRONJOB = _common("cronjob", (
     gauge("kube_cronjob_spec_suspend", "Suspend flag tells the controller to suspend subsequent executions."),
     gauge("kube_cronjob_spec_starting_deadline_seconds", "Deadline in seconds for starting the job if it misses "
           "scheduled time for any reason."),
+    gauge("kube_cronjob_next_schedule_time", "Next time the cronjob should be scheduled. The time after "
+          "lastScheduleTime, or after the cron job's creation time if it's never been scheduled. Use this to "
+          "determine if the job is delayed."),
+    gauge("kube_cronjob_schedule_invalid", "Emitted with value 1 for cronjobs whose schedule, in its configured "
+          "timezone, cannot be parsed."),
     gauge("kube_cronjob_metadata_resource_version", "Resource version representing a specific version of the "
           "cronjob."),
     gauge("kube_cronjob_spec_successful_job_history_limit", "Successful job history limit tells the controller "
@@ -332,6 +339,21 @@ def cronjob(obj: Any, opts: Options) -> Rows:
     out.maybe("kube_cronjob_status_last_successful_time", unix(status.get("lastSuccessfulTime")))
     out.add("kube_cronjob_spec_suspend", boolean(spec.get("suspend") is True))
     out.maybe("kube_cronjob_spec_starting_deadline_seconds", number(spec, "startingDeadlineSeconds"))
+    try:
+        sched: cron.Schedule | None = cron.parse(text(spec, "schedule"), tz if isinstance(tz, str) else None)
+    except cron.CronError:
+        sched = None
+        out.add("kube_cronjob_schedule_invalid", ONE)
+    if sched is not None and spec.get("suspend") is not True:
+        # After the last run, or after creation if it never ran; kube-state-metrics'
+        # "local" zone is taken as UTC, the zone of its container image.
+        since = unix(status.get("lastScheduleTime"))
+        if since is None:
+            since = unix(meta.get("creationTimestamp"))
+        if since is not None:
+            nxt = sched.next_after(datetime.fromtimestamp(since, UTC))
+            if nxt is not None:
+                out.add("kube_cronjob_next_schedule_time", float(int(nxt.timestamp())))
     with contextlib.suppress(ValueError):  # an opaque resourceVersion has no number to report
         out.add("kube_cronjob_metadata_resource_version", float(text(meta, "resourceVersion")))
     out.maybe("kube_cronjob_spec_successful_job_history_limit", number(spec, "successfulJobsHistoryLimit"))
