@@ -120,3 +120,10 @@ def test_bad_matchers(text: str) -> None:
 
     with pytest.raises(ValidationError):
         parse_matchers(text)
+
+
+def test_regex_dot_does_not_match_newline_as_in_alertmanager() -> None:
+    (m,) = parse_matchers('a=~"x.y"')
+    assert m.matches("x-y") and not m.matches("x\ny")
+    (n,) = parse_matchers('a!~"x.*"')
+    assert n.matches("y") and not n.matches("xyz")

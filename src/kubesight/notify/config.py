@@ -29,7 +29,7 @@ import yaml
 from kubesight.errors import ConfigError, ValidationError
 from kubesight.model.durations import parse_duration_ms
 from kubesight.model.matchers import Matcher
-from kubesight.notify.labels import go_quote, parse_matchers, sort_matchers
+from kubesight.notify.labels import go_quote, new_matcher, parse_matchers, sort_matchers
 from kubesight.notify.timeintervals import TimeInterval, parse_intervals
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -267,11 +267,11 @@ def _matchers(raw: Any, where: str) -> list[Matcher]:
 def _old_matchers(eq: Any, rx: Any, where: str, eq_key: str, rx_key: str) -> list[Matcher]:
     out: list[Matcher] = []
     for k, v in _map(eq, f"{where}.{eq_key}", None, "").items():
-        out.append(Matcher.of(_label_name(str(k), f"{where}.{eq_key}"), "=", _str(v, f"{where}.{eq_key}.{k}")))
+        out.append(new_matcher(_label_name(str(k), f"{where}.{eq_key}"), "=", _str(v, f"{where}.{eq_key}.{k}")))
     for k, v in _map(rx, f"{where}.{rx_key}", None, "").items():
         w = f"{where}.{rx_key}.{k}"
         try:
-            out.append(Matcher.of(_label_name(str(k), w), "=~", _str(v, w)))
+            out.append(new_matcher(_label_name(str(k), w), "=~", _str(v, w)))
         except ValidationError as exc:
             raise _FieldError(w, str(exc)) from None
     return out

@@ -16,11 +16,27 @@ from collections.abc import Iterable, Mapping
 from kubesight.errors import ValidationError
 from kubesight.model.labels import Labels
 from kubesight.model.matchers import Matcher, MatchOp
+from kubesight.model.re2 import RegexError, compile_go_regex
 
 _FNV_OFFSET = 14695981039346656037
 _FNV_PRIME = 1099511628211
 _MASK = (1 << 64) - 1
 _SEP = 0xFF  # prometheus/common's SeparatorByte: never valid UTF-8, so pairs cannot run together
+
+
+def new_matcher(name: str, op: str | MatchOp, value: str) -> Matcher:
+    """A matcher with Alertmanager's regex semantics: anchored, and ``.`` not matching newlines.
+
+    (Prometheus' matchers, which ``Matcher.of`` builds, let ``.`` match newlines.)
+    """
+    mop = op if isinstance(op, MatchOp) else MatchOp(op)
+    if mop not in (MatchOp.RE, MatchOp.NRE):
+        return Matcher(name, mop, value)
+    try:
+        rx = compile_go_regex(f"(?-s:{value})").pattern
+    except RegexError as exc:
+        raise ValidationError(f"invalid regex {value!r} for label {name!r}: {exc}") from exc
+    return Matcher(name, mop, value, rx)
 
 
 def fingerprint(labels: Labels | Mapping[str, str]) -> int:
@@ -185,4 +201,4 @@ def parse_matcher(token: str) -> Matcher:
         i += 1
     if quoted:
         raise ValidationError(f"matcher value contains unescaped double quote: {m.group(3)}")
-    return Matcher.of(name, op, "".join(out))
+    return new_matcher(name, op, "".join(out))

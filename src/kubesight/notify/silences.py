@@ -18,6 +18,7 @@ from typing import Any
 
 from kubesight.errors import KubesightError, ValidationError
 from kubesight.model.matchers import Matcher, MatchOp
+from kubesight.notify.labels import new_matcher
 from kubesight.notify.persist import read_json, write_json
 
 RETENTION = 120 * 3600.0  # 120h: Alertmanager's --data.retention default
@@ -59,7 +60,7 @@ def matcher_from_json(d: Any, where: str = "matcher") -> Matcher:
     regex = bool(d.get("isRegex", False))
     equal = bool(d.get("isEqual", True))
     op = {(False, True): "=", (False, False): "!=", (True, True): "=~", (True, False): "!~"}[(regex, equal)]
-    return Matcher.of(d["name"], op, d["value"])
+    return new_matcher(d["name"], op, d["value"])
 
 
 def validate(s: Silence) -> None:
