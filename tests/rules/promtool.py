@@ -123,6 +123,7 @@ def _minutes(text: str) -> int:
 def query_with_promtool(
     tmp: Path, rules_yaml: str, series: list[tuple[str, str]], queries: list[str],
     times_s: list[int], interval: str = "1m", external_labels: dict[str, str] | None = None,
+    input_interval: str | None = None,
 ) -> dict[tuple[str, int], Vec]:
     """Evaluate a rule file in Prometheus' own rule engine (promtool test rules) and run
     instant ``queries`` at each of ``times_s`` (seconds from 0); the results by (query, time).
@@ -140,7 +141,7 @@ def query_with_promtool(
         "evaluation_interval": interval,
         "group_eval_order": [g["name"] for g in yaml.safe_load(rules_yaml)["groups"]],
         "tests": [{
-            "interval": interval,
+            "interval": input_interval or interval,
             "external_labels": external_labels or {},
             "input_series": [{"series": s, "values": v} for s, v in series],
             "promql_expr_test": cases,
