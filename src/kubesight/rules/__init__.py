@@ -9,6 +9,7 @@ Public surface:
 - :class:`AlertmanagerSender` (see :mod:`.alertmanager`): an AlertSink posting to Alertmanagers.
 """
 
+from kubesight.rules.config import RulesConfig, check_config, parse_rules_config
 from kubesight.rules.files import (
     GroupSpec,
     RuleFileError,
@@ -32,10 +33,13 @@ __all__ = [
     "RuleManager",
     "RuleManagerOptions",
     "RuleSpec",
+    "RulesConfig",
     "State",
+    "check_config",
     "check_rules",
     "engine_query_func",
     "expand_globs",
     "load_rule_files",
     "parse_rule_file",
+    "parse_rules_config",
 ]
