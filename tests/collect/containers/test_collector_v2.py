@@ -232,3 +232,31 @@ def test_without_swap_space_swap_is_zero_and_not_read(tmp_path: Path) -> None:
     fams = c.collect()
     assert value(fams, "container_memory_swap", id=APP_PATH) == 0
     assert value(fams, "container_scrape_error") == 0
+
+
+def test_collections_from_several_threads_run_one_at_a_time(tmp_path: Path) -> None:
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kubesight.collect.containers import Identity, NameResolver
+
+    c = _collector(tmp_path, pods=False)
+    inside = [0, 0]  # now, most at once
+    lock = threading.Lock()
+
+    class Slow:
+        def resolve(self, ref: object) -> Identity:
+            with lock:
+                inside[0] += 1
+                inside[1] = max(inside)
+            time.sleep(0.001)  # leave room for another collection to interleave
+            with lock:
+                inside[0] -= 1
+            return NameResolver().resolve(ref)  # type: ignore[arg-type]
+
+    c.resolver = Slow()  # type: ignore[assignment]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: c.collect(), range(4)))
+    assert inside[1] == 1
+    assert all(value(fams, "kubesight_container_collector_cgroups") == 12 for fams in results)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -108,6 +109,7 @@ class ContainerCollector:
         self._specs: dict[str, tuple[float, Spec]] = {}
         self._sandbox: dict[str, bool] = {}
         self.reported = 0
+        self._lock = threading.Lock()
         if self.hierarchy.version == 1 and "memory" in self.hierarchy.v1:
             try:
                 with open(self.hierarchy.v1["memory"] + "/memory.use_hierarchy", "rb") as fh:
@@ -171,6 +173,11 @@ class ContainerCollector:
 
     # -- one collection --------------------------------------------------
     def collect(self) -> list[Family]:
+        """All cgroups' families; calls from several threads run one at a time (shared caches)."""
+        with self._lock:
+            return self._collect()
+
+    def _collect(self) -> list[Family]:
         self.errors.failed = False
         now = self.clock()
         fams = _metrics.Families()
