@@ -466,28 +466,48 @@ class Storage:
         sorted among themselves and inserted by binary search, so a few new
         series (a pod restarting, a new histogram bucket) cost O(k log n)
         comparisons instead of re-sorting every label set at the next flush.
-        Removals (retention) and big batches of new series sort everything.
+        Removals (retention) and big batches of new series sort everything,
+        outside the store lock: appends go on meanwhile (a full sort of 500k
+        label sets takes seconds, and appends come from the event loop).
         """
-        with self._lock:
-            n = self.index.next_id
-            rank, order = self._rank, self._rank_order
-            if rank is not None and len(rank) >= n:
-                return rank
-            if rank is not None and order is not None:
-                new = range(len(rank), n)
-                fresh = sorted(
-                    (lbls, sid) for sid, lbls in zip(new, self.index.labels_many(np.arange(len(rank), n)), strict=True)
-                    if lbls is not None
-                )
-                if len(fresh) * 8 <= len(order):
-                    key = self.index.labels_of
-                    at = [bisect.bisect_left(order, lbls, key=key) for lbls, _ in fresh]
-                    order = np.insert(order, at, np.asarray([sid for _, sid in fresh], np.int64))
-                    return self._set_rank(order, n)
-            ids = self.index.all_ids()
-            lbls = self.index.labels_many(ids)
+        while True:
+            with self._lock:
+                rank = self._rank_add_new()
+                if rank is not None:
+                    return rank
+                epoch = self._epoch
+                ids = self.index.all_ids()
+                lbls = self.index.labels_many(ids)
+                n = self.index.next_id
             pos = sorted(range(len(ids)), key=lbls.__getitem__)
-            return self._set_rank(ids[np.asarray(pos, np.int64)].astype(np.int64), n)
+            order = ids[np.asarray(pos, np.int64)].astype(np.int64)
+            with self._lock:
+                if self._epoch != epoch:
+                    continue  # series were removed meanwhile: start over
+                self._set_rank(order, n)
+                rank = self._rank_add_new(force=True)  # series created during the sort
+                assert rank is not None
+                return rank
+
+    def _rank_add_new(self, force: bool = False) -> I64 | None:
+        """The rank with series created since it was computed inserted; None: sort afresh. Under the lock."""
+        n = self.index.next_id
+        rank, order = self._rank, self._rank_order
+        if rank is None or order is None:
+            return None
+        if len(rank) >= n:
+            return rank
+        fresh = sorted(
+            (lbls, sid)
+            for sid, lbls in zip(range(len(rank), n), self.index.labels_many(np.arange(len(rank), n)), strict=True)
+            if lbls is not None
+        )
+        if not force and len(fresh) * 8 > len(order):
+            return None
+        key = self.index.labels_of
+        at = [bisect.bisect_left(order, lbls, key=key) for lbls, _ in fresh]
+        order = np.insert(order, at, np.asarray([sid for _, sid in fresh], np.int64))
+        return self._set_rank(order, n)
 
     def _set_rank(self, order: I64, n: int) -> I64:
         rank = np.full(n, -1, np.int64)
