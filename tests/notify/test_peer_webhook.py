@@ -52,6 +52,12 @@ receivers:
         title: '{{ len .Alerts.Firing }}/{{ len .Alerts }} {{ .CommonLabels.alertname | toLower }}'
         text: '{{ template "__text_alert_list" .Alerts }}'
         footer: '{{ range .CommonLabels.SortedPairs }}{{ .Name }}:{{ .Value }},{{ end }}'
+        short_fields: true
+        fields:
+          - {title: 'Status', value: '{{ .Status }}'}
+          - {title: 'Count', value: '{{ len .Alerts }}', short: false}
+        actions:
+          - {type: button, text: 'Runbook {{ .CommonLabels.alertname }}', url: 'http://rb/{{ .GroupLabels.alertname }}', style: primary}
   - name: mail
     email_configs:
       - to: 'ops@example.org'

@@ -373,6 +373,47 @@ SLACK_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _slack_fields(raw: Any, where: str, short_default: bool) -> list[dict[str, Any]]:
+    out = []
+    if raw is not None and not isinstance(raw, list):
+        raise _FieldError(where, "expected a list")
+    for i, f in enumerate(raw or []):
+        w = f"{where}[{i}]"
+        f = _map(f, w, {"title", "value", "short"}, "config.SlackField")
+        if not f.get("title"):
+            raise _FieldError(w, "missing title in Slack field configuration")
+        if not f.get("value"):
+            raise _FieldError(w, "missing value in Slack field configuration")
+        out.append({"title": _str(f["title"], f"{w}.title"), "value": _str(f["value"], f"{w}.value"),
+                    "short": _bool(f.get("short"), f"{w}.short", short_default)})
+    return out
+
+
+_ACTION_TEXT = ("type", "text", "url", "style", "name", "value")
+
+
+def _slack_actions(raw: Any, where: str) -> list[dict[str, Any]]:
+    out = []
+    if raw is not None and not isinstance(raw, list):
+        raise _FieldError(where, "expected a list")
+    for i, a in enumerate(raw or []):
+        w = f"{where}[{i}]"
+        a = _map(a, w, {*_ACTION_TEXT, "confirm"}, "config.SlackAction")
+        if not a.get("type"):
+            raise _FieldError(w, "missing type in Slack action configuration")
+        if not a.get("text"):
+            raise _FieldError(w, "missing text in Slack action configuration")
+        if not a.get("url") and not a.get("name"):
+            raise _FieldError(w, "missing name or url in Slack action configuration")
+        action: dict[str, Any] = {k: _str(a[k], f"{w}.{k}") for k in _ACTION_TEXT if a.get(k)}
+        if a.get("confirm") is not None:
+            conf = _map(a["confirm"], f"{w}.confirm", {"title", "text", "ok_text", "dismiss_text"},
+                        "config.SlackConfirmationField")
+            action["confirm"] = {k: _str(v, f"{w}.confirm.{k}") for k, v in conf.items()}
+        out.append(action)
+    return out
+
+
 def _receiver(raw: Any, where: str, g: GlobalConfig, base: Path) -> ReceiverConfig:
     known = {"name", *DELIVERED, *NOT_DELIVERED}
     r = _map(raw, where, known, "config.Receiver")
@@ -412,9 +453,11 @@ def _receiver(raw: Any, where: str, g: GlobalConfig, base: Path) -> ReceiverConf
         for k in SLACK_DEFAULTS:
             if k in c and c[k] is not None:
                 fields[k] = c[k] if isinstance(SLACK_DEFAULTS[k], bool) else _str(c[k], f"{w}.{k}")
-        for k in ("fields", "actions", "mrkdwn_in", "image_url", "thumb_url"):
+        for k in ("mrkdwn_in", "image_url", "thumb_url"):
             if k in c:
                 fields[k] = c[k]
+        fields["fields"] = _slack_fields(c.get("fields"), f"{w}.fields", bool(fields["short_fields"]))
+        fields["actions"] = _slack_actions(c.get("actions"), f"{w}.actions")
         slacks.append(SlackConfig(api, _bool(c.get("send_resolved"), f"{w}.send_resolved", False), fields))
     emails = []
     for i, c in enumerate(r.get("email_configs") or []):

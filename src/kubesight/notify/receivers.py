@@ -61,7 +61,7 @@ class Slack:
                 ("title", title, False), ("title_link", t("title_link"), False),
                 ("pretext", t("pretext"), False), ("text", t("text"), True),
                 ("fallback", t("fallback"), True), ("callback_id", t("callback_id"), True),
-                ("fields", f.get("fields"), False), ("actions", f.get("actions"), False),
+                ("fields", self._fields(ctx), False), ("actions", self._actions(ctx), False),
                 ("image_url", t("image_url"), False), ("thumb_url", t("thumb_url"), False),
                 ("footer", t("footer"), True), ("color", t("color"), False)):
             if value or always:
@@ -76,6 +76,24 @@ class Slack:
             req["link_names"] = True
         req["attachments"] = [att]
         return req
+
+    def _fields(self, ctx: Context) -> list[dict[str, Any]]:
+        return [{"title": _render(self.renderer, f["title"], ctx.data, "slack field title"),
+                 "value": _render(self.renderer, f["value"], ctx.data, "slack field value"),
+                 "short": f["short"]} for f in self.cfg.fields.get("fields") or []]
+
+    def _actions(self, ctx: Context) -> list[dict[str, Any]]:
+        out = []
+        for a in self.cfg.fields.get("actions") or []:
+            act: dict[str, Any] = {}
+            for k in ("type", "text", "url", "style", "name", "value"):
+                if k in a:
+                    act[k] = _render(self.renderer, a[k], ctx.data, f"slack action {k}")
+            if "confirm" in a:
+                act["confirm"] = {k: _render(self.renderer, v, ctx.data, f"slack action confirm {k}")
+                                  for k, v in a["confirm"].items()}
+            out.append(act)
+        return out
 
     async def notify(self, ctx: Context) -> None:
         await post(self.client, self.cfg.api_url, go_json(self.payload(ctx)), "slack")
@@ -169,6 +187,9 @@ def check_templates(rc: ReceiverConfig, templates: Templates) -> None:
         for k, v in s.fields.items():
             if isinstance(v, str):
                 templates.check(v, f"receivers {rc.name!r}: slack_configs[{i}].{k}")
+        for j, f in enumerate(s.fields.get("fields") or []):
+            for k in ("title", "value"):
+                templates.check(f[k], f"receivers {rc.name!r}: slack_configs[{i}].fields[{j}].{k}")
     for i, e in enumerate(rc.emails):
         for k, v in (("html", e.html), ("text", e.text), *e.headers.items()):
             templates.check(v, f"receivers {rc.name!r}: email_configs[{i}].{k}")
