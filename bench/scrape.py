@@ -144,7 +144,12 @@ class ScrapingKubesight(Kubesight):
         self.config = config
 
     def command(self) -> list[str]:
-        return [*super().command(), "--config", str(self.config)]
+        # Only the scraping is compared: kubesight's built-in collectors (a
+        # node_exporter and a cAdvisor in-process) stay off, as Prometheus has none.
+        return [
+            *super().command(), "--config", str(self.config),
+            "--no-collectors.host", "--no-collectors.containers", "--no-collectors.kube-state",
+        ]
 
 
 # --- the fake targets ------------------------------------------------------------------------------
