@@ -183,3 +183,24 @@ def test_a_failing_resolver_costs_its_cgroups_only(tmp_path: Path) -> None:
     assert _all_ids(fams) == set()
     assert _errors(fams) == {("error", "RuntimeError"): 12}
     assert value(fams, "container_scrape_error") == 1
+
+
+def test_v1_a_cgroup_removed_from_a_controller_tree_mid_read_is_dropped_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cg = t.v1_host(tmp_path)
+    c = ContainerCollector(PodIndex(t.PODS), cgroup_root=str(cg), proc=str(t.proc_tree(tmp_path)),
+                           sys_root=str(t.sys_tree(tmp_path)))
+    app = f"{t.V1_POD}/{t.APP}"
+    real_raw = _read._Cg.raw
+
+    def raw(self: _read._Cg, name: str) -> bytes | None:
+        # cpu,cpuacct was read; the runtime removes the memory cgroup next.
+        if self.where.endswith("memory" + app) and name == "memory.stat" and os.path.isdir(self.where):
+            shutil.rmtree(self.where)
+        return real_raw(self, name)
+
+    monkeypatch.setattr(_read._Cg, "raw", raw)
+    fams = c.collect()
+    assert app not in _all_ids(fams)
+    assert f"{t.V1_POD}/{t.SANDBOX}" in _all_ids(fams)
+    assert _errors(fams) == {("vanished", "(cgroup)"): 1}

@@ -80,3 +80,45 @@ def test_detection_matches_the_mounts() -> None:
             if os.path.exists("/sys/fs/cgroup/unified/cpu.pressure"):
                 fams = ContainerCollector().collect()
                 assert value(fams, "container_pressure_cpu_waiting_seconds_total", id="/") >= 0
+
+
+def _writable_tree() -> str | None:
+    try:
+        h = detect()
+    except Exception:
+        return None
+    tree = h.unified if h.version == 2 else h.v1.get("memory", "")
+    return tree if tree and os.access(tree, os.W_OK) else None
+
+
+@pytest.mark.skipif(_writable_tree() is None, reason="cannot create cgroups here")
+def test_a_real_cgroup_removed_mid_read_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the kernel's cgroupfs (not a fixture): an empty cgroup made for the test, removed
+    after its directory was opened: ENOENT on its files, the cgroup dropped whole."""
+    from kubesight.collect.containers import _read
+
+    tree = _writable_tree()
+    assert tree is not None
+    name = f"/kubesight-test-{os.getpid()}"
+    os.mkdir(tree + name)
+    try:
+        fams = ContainerCollector().collect()
+        assert name in {dict(lb)["id"] for f in fams if f.name == "container_last_seen"
+                        for lb, _ in f.samples}
+        real_raw = _read._Cg.raw
+
+        def raw(self: _read._Cg, file: str) -> bytes | None:
+            if self.where == tree + name and os.path.isdir(self.where):
+                os.rmdir(self.where)
+            return real_raw(self, file)
+
+        monkeypatch.setattr(_read._Cg, "raw", raw)
+        fams = ContainerCollector().collect()
+        assert name not in {dict(lb).get("id") for f in fams for lb, _ in f.samples}
+        errors = {(dict(lb)["reason"], dict(lb)["file"]): v for f in fams
+                  if f.name == "kubesight_container_collector_errors_total" for lb, v in f.samples}
+        assert errors.get(("vanished", "(cgroup)")) == 1
+        assert value(fams, "container_scrape_error") == 0
+    finally:
+        if os.path.isdir(tree + name):
+            os.rmdir(tree + name)

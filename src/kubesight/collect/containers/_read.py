@@ -361,6 +361,8 @@ class Reader:
             try:
                 for fn in fns:
                     fn(cg, st)
+                if cg.missing and not os.path.isdir(cg.where):
+                    raise VanishedError()  # removed while read: being torn down everywhere
             finally:
                 cg.close()
         if present == 0:
