@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -299,6 +300,45 @@ class _GoTime:
         return math.floor(self.seconds)
 
 
+class _Context(threading.local):
+    """What the functions of a cached template read: set for each expansion."""
+
+    query: QueryFunc | None = None
+    time_ms: int = 0
+    external_url: str = ""
+
+
+_CTX = _Context()
+
+
+def _ctx_query(q: str, t_ms: int) -> list[tuple[Labels, float]]:
+    if _CTX.query is None:
+        raise ValueError("queries are not available here")
+    return _CTX.query(q, t_ms)
+
+
+def _context_funcs() -> dict[str, Callable[..., Any]]:
+    """Prometheus' functions reading the time, query and URL of the current expansion."""
+    base = template_funcs(_ctx_query)
+    base["query"] = lambda q: [{"Labels": dict(lb), "Value": v} for lb, v in _ctx_query(q, _CTX.time_ms)]
+    base["now"] = lambda: _CTX.time_ms / 1000.0
+    base["externalURL"] = lambda: _CTX.external_url
+    base["pathPrefix"] = lambda: urllib.parse.urlsplit(_CTX.external_url).path
+    return base
+
+
+_FUNCS = _context_funcs()
+
+
+@lru_cache(maxsize=4096)
+def _compiled(name: str, text: str) -> Template | str:
+    """The parsed template, or the parse error's text (parsing dominates expansion time)."""
+    try:
+        return Template.parse(ALERT_DEFS + text, name, _FUNCS, missing_key="zero")
+    except TemplateError as exc:
+        return str(exc)
+
+
 def expand_alert_text(
     text: str,
     alert_name: str,
@@ -313,24 +353,25 @@ def expand_alert_text(
     """One label or annotation value of an alert, as Prometheus expands it."""
     if "{{" not in text:
         return text
+    name = "__alert_" + alert_name
+    tmpl = _compiled(name, text)
+    if isinstance(tmpl, str):
+        return f"<error expanding template: error parsing template {name}: {tmpl}>"
     data = {
         "Labels": dict(labels),
         "ExternalLabels": dict(external_labels or {}),
         "ExternalURL": external_url,
         "Value": value,
     }
-    name = "__alert_" + alert_name
-    try:
-        tmpl = Template.parse(ALERT_DEFS + text, name, template_funcs(query, time_ms, external_url),
-                              missing_key="zero")
-    except TemplateError as exc:
-        return f"<error expanding template: error parsing template {name}: {exc}>"
+    _CTX.query, _CTX.time_ms, _CTX.external_url = query, time_ms, external_url
     try:
         return tmpl.execute(data)
     except TemplateError as exc:
         return f"<error expanding template: error executing template {name}: {exc}>"
     except RecursionError:
         return f"<error expanding template: error executing template {name}: too deeply nested>"
+    finally:
+        _CTX.query = None
 
 
 def expand_labels_annotations(
