@@ -122,3 +122,51 @@ def test_a_real_cgroup_removed_mid_read_is_dropped(monkeypatch: pytest.MonkeyPat
     finally:
         if os.path.isdir(tree + name):
             os.rmdir(tree + name)
+
+
+@pytest.mark.skipif(_writable_tree() is None, reason="cannot create cgroups here")
+def test_a_real_container_cgroup_with_a_process() -> None:
+    """A cgroup named like a container, with a child process moved in that then
+    touches 64 MiB: the kernel charges them to the cgroup, the collector reports them,
+    and the container's network is its process' (here the host's) interfaces."""
+    import subprocess
+    import sys
+
+    tree = _writable_tree()
+    assert tree is not None
+    cid = f"{os.getpid():064x}"
+    path = tree + "/" + cid
+    os.mkdir(path)
+    child = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; sys.stdin.readline(); b = bytearray(64 << 20); "
+         "b[::4096] = b'x' * len(b[::4096]); print('ok', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert child.stdin is not None and child.stdout is not None
+        if not os.path.exists(path + "/memory.current") and not os.path.exists(
+                path + "/memory.usage_in_bytes"):
+            pytest.skip("no memory controller in the new cgroup")
+        with open(path + "/cgroup.procs", "w") as fh:
+            fh.write(str(child.pid))
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+        assert child.stdout.readline() == b"ok\n"
+        fams = ContainerCollector().collect()
+        cg = "/" + cid
+        assert value(fams, "container_memory_usage_bytes", id=cg) >= 64 << 20
+        assert value(fams, "container_memory_rss", id=cg) >= 60 << 20
+        assert value(fams, "container_memory_working_set_bytes", id=cg) >= 60 << 20
+        labels = next(dict(lb) for f in fams if f.name == "container_memory_usage_bytes"
+                      for lb, _ in f.samples if dict(lb)["id"] == cg)
+        assert labels == {"__name__": "container_memory_usage_bytes", "id": cg, "name": cid}
+        with open(f"/proc/{child.pid}/net/dev") as fh:
+            ifaces = {line.split(":")[0].strip() for line in fh.readlines()[2:]}
+        want = {i for i in ifaces if not i.lower().startswith(("lo", "veth", "docker", "nerdctl"))}
+        got = {dict(lb)["interface"] for f in fams if f.name == "container_network_receive_bytes_total"
+               for lb, _ in f.samples if dict(lb)["id"] == cg}
+        assert got == want
+    finally:
+        child.kill()
+        child.wait()
+        os.rmdir(path)
