@@ -205,9 +205,26 @@ class AlertmanagerSender:
             reg.gauge("kubesight_notifications_alertmanagers_discovered", "Alertmanagers alerts go to.",
                       lambda: float(sum(len(s.urls) for s in self.config.alertmanagers)))
 
+    async def update(self, config: AlertingConfig, external_labels: Mapping[str, str] | None = None) -> None:
+        """Apply a reloaded ``alerting:`` block (queued alerts stay queued)."""
+        self.config = config
+        self.external_labels = dict(external_labels or {})
+        old, self._clients = self._clients, {}
+        for client in old.values():
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
     # -- AlertSink -------------------------------------------------------------
     def send(self, alerts: Sequence[Alert]) -> None:
-        prepared = [a for a in (self._prepare(a) for a in alerts) if a is not None]
+        self.enqueue(self.prepare(alerts))
+
+    def prepare(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """External labels added and ``alert_relabel_configs`` applied (dropped ones counted)."""
+        return [a for a in (self._prepare(a) for a in alerts) if a is not None]
+
+    def enqueue(self, prepared: Sequence[Alert]) -> None:
+        """Queue prepared alerts for every Alertmanager (the oldest go when the queue is full)."""
+        prepared = list(prepared)
         with self._lock:
             if len(prepared) > self.capacity:
                 self.dropped += len(prepared) - self.capacity

@@ -97,9 +97,10 @@ class RuleManager:
         if failed and self._fails is not None:
             self._fails.inc(1.0, name)
 
-    def reload(self, files: Sequence[str | Path]) -> None:
-        """Load rule files (already glob-expanded); on error the running groups stay (raises RuleFileError)."""
-        self.update(load_rule_files(files))
+    def reload(self, files: Sequence[str | Path], extra: Sequence[GroupSpec] = ()) -> None:
+        """Load rule files (already glob-expanded) plus ``extra`` groups (the defaults, PrometheusRule
+        objects); on error the running groups stay (raises RuleFileError)."""
+        self.update([*extra, *load_rule_files(files)])
 
     def update(self, specs: Iterable[GroupSpec]) -> None:
         """Replace the groups, carrying state over for groups of the same file and name."""
