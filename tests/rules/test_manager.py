@@ -260,3 +260,50 @@ def test_start_and_stop_run_in_the_background(tmp_path: Path) -> None:
 
     asyncio.run(asyncio.wait_for(run(), 30))
     assert len(next(iter(series(store, "r").values()))) >= 3
+
+
+def test_query_offset_group_labels_and_alert_limit(tmp_path: Path) -> None:
+    store = MemoryStore()
+    lbls = labels_from_dict({"__name__": "g", "job": "x"})
+    store.append(SampleBatch.from_series([(lbls, [((T0 + 60 * k) * 1000, float(k)) for k in range(10)])]))
+    up(store, "a", [0.0] * 40, start=T0)
+    up(store, "b", [0.0] * 40, start=T0)
+    clock = Clock(T0)
+    m = manager(tmp_path, """
+groups:
+- name: offset
+  query_offset: 2m
+  labels: {team: infra, tier: group}
+  rules:
+  - record: g:late
+    expr: g
+    labels: {tier: rule}
+- name: limited
+  limit: 1
+  rules:
+  - alert: TooMany
+    expr: up == 0
+""", store, clock, restore=False)
+    offset, limited = m.groups
+    offset.eval((T0 + 300) * 1000)
+    ((labels, samples),) = series(store, "g:late").items()
+    # evaluated as of 2 minutes earlier, and stamped with that time, as Prometheus does
+    assert samples == [(T0 + 180, 3.0)]
+    assert dict(labels) == {"__name__": "g:late", "job": "x", "team": "infra", "tier": "rule"}
+    limited.eval((T0 + 60) * 1000)
+    rule = m.alerting_rules()[0]
+    assert rule.status.last_error == "exceeded limit of 1 with 2 alerts" and not rule.active
+
+
+def test_resolved_alerts_are_forgotten_after_15_minutes(tmp_path: Path) -> None:
+    store = MemoryStore()
+    up(store, "a", [0.0] * 2 + [1.0] * 60, start=T0, step=60)
+    m = manager(tmp_path, "groups: [{name: g, rules: [{alert: Down, expr: up == 0}]}]", store, Clock(T0),
+                restore=False)
+    g, rule = m.groups[0], m.alerting_rules()[0]
+    kept = []
+    for k in range(0, 20):
+        g.eval((T0 + 60 * k) * 1000)
+        kept.append(len(rule.active))
+    # firing at 0 and 60, resolved at 120, kept while 15 minutes have not passed since
+    assert kept == [1] * 18 + [0] * 2
