@@ -17,6 +17,7 @@
       expect fail <regex>           # the query must fail with a matching message
     eval instant at 5m <expr>
       expect warn <regex>           # the result must carry a matching warning
+      expect info <regex>           # ... a matching info annotation
 
 An instant result that is a scalar is written as a bare value line.
 Values compare with NaN == NaN and 1e-9 relative tolerance.
@@ -103,6 +104,7 @@ class Eval:
     )
     fail: str | None = None
     warn: str | None = None
+    info: str | None = None
 
 
 @dataclass
@@ -167,6 +169,9 @@ def parse_file(text: str) -> list[Command]:
                 if body.startswith("expect warn"):
                     ev.warn = body[len("expect warn") :].strip()
                     continue
+                if body.startswith("expect info"):
+                    ev.info = body[len("expect info") :].strip()
+                    continue
                 if re.fullmatch(r"[-+]?([\d.eE+-]+|Inf|NaN)", body):
                     ev.expected.append((None, [_num(body)]))
                     continue
@@ -210,6 +215,8 @@ def run_eval(engine: Engine, ev: Eval, rel_tol: float = 1e-9) -> str | None:
         return f"expected failure /{ev.fail}/, got {res.value}"
     if ev.warn is not None and not any(re.search(ev.warn, w) for w in res.warnings):
         return f"expected warning /{ev.warn}/, got {res.warnings}"
+    if ev.info is not None and not any(re.search(ev.info, w) for w in res.infos):
+        return f"expected info /{ev.info}/, got {res.infos}"
     got: list[tuple[tuple[tuple[str, str], ...] | None, list[float | None]]] = []
     v = res.value
     if isinstance(v, Scalar):

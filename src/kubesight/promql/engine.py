@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -257,6 +258,7 @@ class Engine:
             )
         try:
             val = ev.eval(expr, times)
+            ev.finish()
         except PromQLError:
             raise
         except (MemoryError, RecursionError) as exc:
@@ -363,6 +365,25 @@ def _union(parts: list[SeriesData]) -> SeriesData:
     return SeriesData(labels, offs, np.concatenate(ts_parts), np.concatenate(v_parts))
 
 
+@dataclass
+class _Monotonicity:
+    """histogram_quantile's forced-monotonicity info, merged as Prometheus merges it."""
+
+    pos: str
+    count: int = 0
+    min_ts: int = 2**63 - 1
+    max_ts: int = -(2**63)
+    min_bucket: float = float("inf")
+    max_bucket: float = float("-inf")
+    max_diff: float = 0.0
+
+
+def _rfc3339(t_ms: int) -> str:
+    # Go: time.Unix(ms/1000, 0).UTC().Format(time.RFC3339); the division truncates toward zero.
+    secs = int(t_ms / 1000) if t_ms < 0 else t_ms // 1000
+    return datetime.fromtimestamp(secs, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _unwrap(e: Any) -> Any:
     while isinstance(e, pp.ParenExpr):
         e = e.expr
@@ -375,6 +396,7 @@ class _Evaluator:
         self.subquery_step = subquery_step
         self.sort_calls = 0
         self.sort_positions: list[str] | None = None
+        self.monotonicity: _Monotonicity | None = None
 
     # --- dispatch ---------------------------------------------------------------
 
@@ -724,8 +746,10 @@ class _Evaluator:
         if name == "histogram_quantile":
             q = self._scalar_arg(args[0], times)
             vec = self._vec_arg(args[1], times)
-            out, warns = functions.fn_histogram_quantile(q, vec)
-            self.ctx.warnings.extend(warns)
+            fixups = functions.Fixups.of(t)
+            out, warns = functions.fn_histogram_quantile(q, vec, fixups)
+            self._note_fixups(fixups, times, 1)
+            self._bucket_warnings(warns, name, 1)
             if len(out.labels):
                 self._quantile_warning(q, name)
             return out
@@ -735,8 +759,10 @@ class _Evaluator:
             parts: list[IVec] = []
             for a in args[2:]:
                 q = self._scalar_arg(a, times)
-                out, warns = functions.fn_histogram_quantile(q, vec)
-                self.ctx.warnings.extend(warns)
+                fixups = functions.Fixups.of(t)
+                out, warns = functions.fn_histogram_quantile(q, vec, fixups)
+                self._note_fixups(fixups, times, 0, name)
+                self._bucket_warnings(warns, name, 0)
                 # The label value is the literal quantile, OpenMetrics-style.
                 qs = format_openmetrics_float(float(q.values[0]))
                 parts.append(IVec([set_label(lb, label, qs) for lb in out.labels], out.values, out.present))
@@ -754,7 +780,7 @@ class _Evaluator:
             upper = self._scalar_arg(args[1], times)
             vec = self._vec_arg(args[2], times)
             out, warns = functions.fn_histogram_fraction(lower, upper, vec)
-            self.ctx.warnings.extend(warns)
+            self._bucket_warnings(warns, name, 2)
             return out
         if name == "start_timestamp":
             # Prometheus answers empty unless started with use-start-timestamps;
@@ -801,6 +827,46 @@ class _Evaluator:
             )
             if msg not in self.ctx.warnings:
                 self.ctx.warnings.append(msg)
+
+    def _note_fixups(self, f: functions.Fixups, times: I64, arg: int, name: str = "histogram_quantile") -> None:
+        """Merge one call's monotonicity fix-ups into the query's single info (see :meth:`finish`)."""
+        hit = f.count > 0
+        if not hit.any():
+            return
+        m = self.monotonicity
+        if m is None:
+            where = positions.argument_positions(self.ctx.query, name, arg)
+            # promql-parser gives no positions: point only when the query has one such call.
+            m = self.monotonicity = _Monotonicity(pos=where[0] if len(where) == 1 else "")
+        m.count += int(f.count.sum())
+        m.min_ts = min(m.min_ts, int(times[hit].min()))
+        m.max_ts = max(m.max_ts, int(times[hit].max()))
+        m.min_bucket = min(m.min_bucket, f.min_bucket)
+        m.max_bucket = max(m.max_bucket, f.max_bucket)
+        m.max_diff = max(m.max_diff, f.max_diff)
+
+    def _bucket_warnings(self, warns: list[str], name: str, arg: int) -> None:
+        """Malformed-le warnings, positioned at the function's bucket argument."""
+        if not warns:
+            return
+        where = positions.argument_positions(self.ctx.query, name, arg)
+        # promql-parser gives no positions: point only when the query has one such call.
+        pos = where[0] if len(where) == 1 else ""
+        for w in warns:
+            if w + pos not in self.ctx.warnings:
+                self.ctx.warnings.append(w + pos)
+
+    def finish(self) -> None:
+        """Annotations merged over the whole evaluation, added once it is done."""
+        m = self.monotonicity
+        if m is not None:
+            self.ctx.infos.append(
+                "PromQL info: input to histogram_quantile needed to be fixed for monotonicity "
+                "(see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile), "
+                f"from buckets {format_go_g(m.min_bucket)} to {format_go_g(m.max_bucket)}, "
+                f"with a max diff of {format_go_g(m.max_diff, 2)}, over {m.count} samples "
+                f"from {_rfc3339(m.min_ts)} to {_rfc3339(m.max_ts)}{m.pos}"
+            )
 
     def _sort_warning(self, steps: int) -> None:
         """Prometheus 3.x warns of a sort evaluated over more than one step.

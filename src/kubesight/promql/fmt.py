@@ -53,12 +53,17 @@ def _expand_exponent(r: str) -> str:
     return sign + out
 
 
-def format_go_g(v: float) -> str:
-    """Go's ``%g`` (shortest digits; exponent form below 1e-4 and from 1e6 on), as annotations print numbers."""
+def format_go_g(v: float, precision: int | None = None) -> str:
+    """Go's ``%g`` (shortest digits; exponent form below 1e-4 and from 1e6 on), as annotations print numbers.
+
+    With ``precision``, Go's ``%.<precision>g``, which C's ``%g`` matches for finite values.
+    """
     if v != v:
         return "NaN"
     if v in (float("inf"), float("-inf")):
         return "+Inf" if v > 0 else "-Inf"
+    if precision is not None:
+        return f"%.{precision}g" % v
     if v == 0:
         return "-0" if str(v).startswith("-") else "0"
     sign, digits, exp = Decimal(repr(v)).normalize().as_tuple()

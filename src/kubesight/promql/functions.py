@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from kubesight.model import METRIC_NAME, Labels
 from kubesight.model.re2 import RegexError, compile_go_regex, expand, parse_template
 from kubesight.model.samples import F64
 from kubesight.promql.errors import ExecutionError
 from kubesight.promql.labelset import drop_name, group_ids, merge_same_labels, set_label
+from kubesight.promql.syntax.lexer import _go_quote
 from kubesight.promql.types import IVec, SVal
 
 
@@ -266,13 +269,14 @@ def _bucket_groups(vec: IVec) -> tuple[list[Labels], np.ndarray, F64, list[str]]
     keep: list[int] = []
     for i, lb in enumerate(vec.labels):
         d = dict(lb)
-        le = d.get("le")
-        if le is None:
-            continue
+        # A missing le reads as "", which does not parse either: Prometheus warns of both.
+        le = d.get("le", "")
         try:
             bound = _parse_go_float(le)
         except ValueError:
-            warnings.append(f"bucket label \"le\" is missing or has a malformed value of \"{le}\"")
+            msg = f"PromQL warning: bucket label \"le\" is missing or has a malformed value of {_go_quote(le)}"
+            if msg not in warnings:
+                warnings.append(msg)
             continue
         keys.append(tuple(p for p in lb if p[0] not in ("le", METRIC_NAME)))
         les.append(bound)
@@ -295,9 +299,28 @@ def _parse_go_float(s: str) -> float:
     return float(t)
 
 
-def fn_histogram_quantile(q: SVal, vec: IVec) -> tuple[IVec, list[str]]:
+@dataclass
+class Fixups:
+    """Where histogram_quantile forced bucket counts to be monotonic, per step.
+
+    Prometheus reports it once per query (an info annotation merged over
+    every bucket group and step): how many (group, step) pairs needed it, the
+    smallest and largest bucket bound fixed and the largest decrease removed.
+    """
+
+    count: npt.NDArray[np.int64]  # (T,) groups fixed at each step
+    min_bucket: float = np.inf
+    max_bucket: float = -np.inf
+    max_diff: float = 0.0
+
+    @staticmethod
+    def of(steps: int) -> Fixups:
+        return Fixups(np.zeros(steps, np.int64))
+
+
+def fn_histogram_quantile(q: SVal, vec: IVec, fixups: Fixups | None = None) -> tuple[IVec, list[str]]:
     def per_pattern(cols: np.ndarray, bounds: F64, counts: F64) -> F64:
-        return _bucket_quantile(q.values[cols], bounds, counts)
+        return _bucket_quantile(q.values[cols], bounds, counts, fixups, cols)
 
     return _per_bucket_group(vec, per_pattern)
 
@@ -394,8 +417,14 @@ def _bucket_fraction(lower: F64, upper: F64, bounds: F64, counts: F64) -> F64:
     return np.where((count == 0) | np.isnan(lower) | np.isnan(upper), np.nan, res)
 
 
-def _bucket_quantile(q: F64, bounds: F64, counts: F64) -> F64:
-    """Prometheus' BucketQuantile for sorted bounds; counts is (buckets, steps)."""
+def _bucket_quantile(
+    q: F64, bounds: F64, counts: F64, fixups: Fixups | None = None, cols: np.ndarray | None = None
+) -> F64:
+    """Prometheus' BucketQuantile for sorted bounds; counts is (buckets, steps).
+
+    ``fixups`` collects where counts were forced to be monotonic, at the step
+    columns ``cols`` (only for valid quantiles: Prometheus returns before).
+    """
     nsteps = counts.shape[1]
     res = np.full(nsteps, np.nan)
     if not np.isposinf(bounds[-1]):
@@ -403,14 +432,24 @@ def _bucket_quantile(q: F64, bounds: F64, counts: F64) -> F64:
     bounds, counts = _coalesce(bounds, counts)
     counts = counts.copy()
     prev = counts[0].copy()
+    valid = (q >= 0) & (q <= 1)
+    forced = np.zeros(nsteps, np.bool_)
     for i in range(1, counts.shape[0]):
         cur = counts[i]
         same = cur == prev
         close = _almost_equal(prev, cur, _SMALL_DELTA) & ~same
         lower = (cur < prev) & ~same & ~close
+        if fixups is not None and (lower & valid).any():
+            hit = lower & valid
+            forced |= hit
+            fixups.min_bucket = min(fixups.min_bucket, float(bounds[i]))
+            fixups.max_bucket = max(fixups.max_bucket, float(bounds[i]))
+            fixups.max_diff = max(fixups.max_diff, float((prev - cur)[hit].max()))
         fix = close | lower
         counts[i] = np.where(fix, prev, cur)
         prev = np.where(fix | same, prev, cur)
+    if fixups is not None and cols is not None and forced.any():
+        fixups.count[cols[forced]] += 1
     nb = counts.shape[0]
     if nb < 2:
         return _q_special(q, res)

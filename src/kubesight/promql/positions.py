@@ -73,3 +73,31 @@ def first_argument_positions(query: str, name: str) -> list[str]:
         for i in range(len(toks) - 2)
         if toks[i].val == name and toks[i + 1].typ == "LEFT_PAREN"
     ]
+
+
+def argument_positions(query: str, name: str, index: int) -> list[str]:
+    """Positions of argument ``index`` of every call of ``name``, in text order."""
+    toks = tokens(query)
+    out: list[str] = []
+    for i in range(len(toks) - 1):
+        if toks[i].val != name or toks[i + 1].typ != "LEFT_PAREN":
+            continue
+        depth, arg, at_start = 0, 0, False
+        for k in range(i + 1, len(toks)):
+            typ = toks[k].typ
+            if at_start:
+                if arg == index:
+                    out.append(line_col(query, toks[k].pos))
+                    break
+                at_start = False
+            if typ in ("LEFT_PAREN", "LEFT_BRACE", "LEFT_BRACKET"):
+                depth += 1
+                at_start = depth == 1  # the call's own "(": its first argument follows
+            elif typ in ("RIGHT_PAREN", "RIGHT_BRACE", "RIGHT_BRACKET"):
+                depth -= 1
+                if depth == 0:
+                    break
+            elif typ == "COMMA" and depth == 1:
+                arg += 1
+                at_start = True
+    return out
