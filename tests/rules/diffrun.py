@@ -42,6 +42,14 @@ def parse_series(text: str) -> dict[str, str]:
     return labels
 
 
+def load_series(store: MemoryStore, series: list[tuple[str, str]], input_s: int) -> None:
+    items = []
+    for s, v in series:
+        samples = [(k * input_s * 1000, x) for k, x in enumerate(expand_values(v)) if x is not None]
+        items.append((labels_from_dict(parse_series(s)), samples))
+    store.append(SampleBatch.from_series(items))
+
+
 def run_kubesight(
     groups: list[GroupSpec], series: list[tuple[str, str]], queries: list[str], times_s: list[int],
     eval_s: int = 60, input_s: int = 60,
@@ -49,11 +57,7 @@ def run_kubesight(
     """Evaluate every group at every multiple of ``eval_s`` (as promtool does) and answer
     ``queries`` at each of ``times_s``."""
     store = MemoryStore()
-    items = []
-    for s, v in series:
-        samples = [(k * input_s * 1000, x) for k, x in enumerate(expand_values(v)) if x is not None]
-        items.append((labels_from_dict(parse_series(s)), samples))
-    store.append(SampleBatch.from_series(items))
+    load_series(store, series, input_s)
     engine = Engine(store)
     mgr = RuleManager(RuleManagerOptions(
         appender=store, querier=store, query=engine_query_func(engine), restore=False, clock=lambda: 0.0,

@@ -164,3 +164,49 @@ def query_with_promtool(
             raise AssertionError(f"promtool could not run {expr!r} at {t}s: {body.strip()}")
         results[(expr, t)] = _vector(got.split("\n", 1)[0])
     return results
+
+
+_ALERT_CASE = re.compile(r"alertname: ([^,]+), time: ([^,]+), \n")
+_GOT_ALERT = re.compile(r"Labels:\{(.*)\}\n\s*Annotations:\{(.*)\}")
+
+AlertSet = set[tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]]
+
+
+def firing_alerts_with_promtool(
+    tmp: Path, rules_yaml: str, series: list[tuple[str, str]], alertnames: list[str], times_s: list[int],
+    interval: str = "1m",
+) -> dict[tuple[str, int], AlertSet]:
+    """The firing alerts (labels, annotations) of each alert rule at each time, from promtool."""
+    promtool = require_peer("promtool", "prometheus")
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "rules.yml").write_text(rules_yaml)
+    test = {
+        "rule_files": ["rules.yml"],
+        "evaluation_interval": interval,
+        "group_eval_order": [g["name"] for g in yaml.safe_load(rules_yaml)["groups"]],
+        "tests": [{
+            "interval": interval,
+            "input_series": [{"series": s, "values": v} for s, v in series],
+            # a label no alert has: every check fails and promtool prints what it got
+            "alert_rule_test": [{"eval_time": f"{t}s", "alertname": n,
+                                 "exp_alerts": [{"exp_labels": {"__never__": "x"}}]}
+                                for t in times_s for n in alertnames],
+        }],
+    }
+    (tmp / "test.yml").write_text(yaml.safe_dump(test))
+    proc = subprocess.run([promtool, "test", "rules", "test.yml"], cwd=tmp, capture_output=True,
+                          text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    blocks = _ALERT_CASE.split(out)
+    assert len(blocks) > 1, out
+    results: dict[tuple[str, int], AlertSet] = {}
+    for i in range(1, len(blocks) - 2, 3):
+        name, t, body = blocks[i], _minutes(blocks[i + 1]), blocks[i + 2]
+        got = body.split("got:", 1)[1]
+        results[(name, t)] = {
+            (frozenset((k, _go_unquote(v)) for k, v in _LABEL.findall(m.group(1))),
+             frozenset((k, _go_unquote(v)) for k, v in _LABEL.findall(m.group(2))))
+            for m in _GOT_ALERT.finditer(got)
+        }
+    assert len(results) == len(times_s) * len(alertnames), out[:2000]
+    return results

@@ -20,9 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from kubesight.rules import parse_rule_file
-from tests.rules.diffrun import differences, run_kubesight
-from tests.rules.promtool import query_with_promtool
+from kubesight.promql import Engine
+from kubesight.rules import (
+    RuleManager,
+    RuleManagerOptions,
+    State,
+    engine_query_func,
+    parse_rule_file,
+)
+from kubesight.store.memory import MemoryStore
+from tests.rules.diffrun import differences, load_series, run_kubesight
+from tests.rules.promtool import firing_alerts_with_promtool, query_with_promtool
 
 pytestmark = pytest.mark.peer
 
@@ -91,4 +99,27 @@ def test_recorded_series_and_alerts_match_prometheus(tmp_path: Path) -> None:
     assert any(prom[(QUERIES[0], t)] for t in times)  # the comparison is not vacuous
     assert any(k for t in times for k in prom[(QUERIES[0], t)] if ("__name__", "ALERTS") in k)
     diffs = differences(prom, ours)
+    assert not diffs, "\n".join(diffs)
+
+
+def test_firing_alerts_and_their_annotations_match_prometheus(tmp_path: Path) -> None:
+    names = ["InstanceDown", "KeepsFiring", "NoFor", "HighErrorRate", "UsesRecorded", "SlowGroup"]
+    times = [m * 60 for m in range(MINUTES)]
+    prom = firing_alerts_with_promtool(tmp_path, RULES, SERIES, names, times)
+    store = MemoryStore()
+    load_series(store, SERIES, 60)
+    mgr = RuleManager(RuleManagerOptions(appender=store, querier=store, query=engine_query_func(Engine(store)),
+                                         restore=False, clock=lambda: 0.0))
+    mgr.update(parse_rule_file(RULES, "rules.yml"))
+    ours = {}
+    for t in times:
+        for g in mgr.groups:
+            g.eval(t * 1000)
+        for r in mgr.alerting_rules():
+            ours[(r.name, t)] = {(frozenset(a.labels), frozenset(a.annotations)) for a in r.active.values()
+                                 if a.state is State.FIRING and not a.resolved_at_ms}
+    assert any(prom.values())
+    assert any(dict(ann).get("summary") for v in prom.values() for _, ann in v)
+    diffs = [f"{k}: prometheus {sorted(map(sorted, prom[k]))} kubesight {sorted(map(sorted, ours[k]))}"
+             for k in sorted(prom, key=lambda k: (k[1], k[0])) if prom[k] != ours[k]]
     assert not diffs, "\n".join(diffs)
