@@ -204,3 +204,18 @@ def test_v1_a_cgroup_removed_from_a_controller_tree_mid_read_is_dropped_whole(
     assert app not in _all_ids(fams)
     assert f"{t.V1_POD}/{t.SANDBOX}" in _all_ids(fams)
     assert _errors(fams) == {("vanished", "(cgroup)"): 1}
+
+
+def test_no_cgroups_at_start_is_not_fatal_and_is_looked_for_again(tmp_path: Path) -> None:
+    root = tmp_path / "cg"
+    c = ContainerCollector(cgroup_root=str(root), proc=str(t.proc_tree(tmp_path)),
+                           sys_root=str(t.sys_tree(tmp_path)))
+    fams = c.collect()
+    assert value(fams, "container_scrape_error") == 1
+    assert _errors(fams) == {("unreadable", "(hierarchy)"): 1}
+    assert _all_ids(fams) == set()
+    t.v2_host(tmp_path)  # mounted later (here: written where the collector looks)
+    (tmp_path / "cgroup").rename(root)
+    fams = c.collect()
+    assert value(fams, "container_scrape_error") == 0
+    assert "/" in ids(fams, "container_last_seen") and c.hierarchy.version == 2

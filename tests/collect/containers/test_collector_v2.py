@@ -260,3 +260,32 @@ def test_collections_from_several_threads_run_one_at_a_time(tmp_path: Path) -> N
         results = list(pool.map(lambda _: c.collect(), range(4)))
     assert inside[1] == 1
     assert all(value(fams, "kubesight_container_collector_cgroups") == 12 for fams in results)
+
+
+def test_from_options(tmp_path: Path) -> None:
+    from kubesight.collect.containers import ContainerOptions
+
+    cg = t.v2_host(tmp_path)
+    o = ContainerOptions(cgroupfs=str(cg), procfs=str(t.proc_tree(tmp_path)),
+                         sysfs=str(t.sys_tree(tmp_path)), prefixes=frozenset({"/kubepods.slice"}),
+                         spec_ttl=0)
+    c = ContainerCollector.from_options(o, PodIndex(t.PODS))
+    fams = c.collect()
+    assert ids(fams, "container_last_seen") == {"/"} | {
+        p for p in ids(fams, "container_last_seen") if p.startswith("/kubepods.slice")}
+    assert label_sets(fams, "container_memory_rss", APP_PATH)[0]["container"] == "nginx"
+    assert c.spec_ttl == 0
+
+
+@pytest.mark.parametrize(("kw", "msg"), [
+    ({"spec_ttl": -1}, "spec_ttl must be a number of seconds >= 0"),
+    ({"spec_ttl": "1m"}, "spec_ttl must be a number"),
+    ({"prefixes": frozenset({"kubepods"})}, "prefixes must be cgroup paths starting with '/'"),
+    ({"cgroupfs": ""}, "cgroupfs must be a non-empty path"),
+])
+def test_bad_options_say_what(kw: dict[str, object], msg: str) -> None:
+    from kubesight.collect.containers import ContainerOptions
+    from kubesight.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=msg):
+        ContainerOptions(**kw)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ See docs/collect-containers.md.
 from kubesight.collect.containers.collector import ContainerCollector, block_devices
 from kubesight.collect.containers.hierarchy import Hierarchy, NoCgroupsError, detect
 from kubesight.collect.containers.layout import CgroupRef, classify
+from kubesight.collect.containers.options import ContainerOptions
 from kubesight.collect.containers.resolve import (
     DockerResolver,
     Identity,
@@ -24,6 +25,7 @@ from kubesight.collect.containers.resolve import (
 __all__ = [
     "CgroupRef",
     "ContainerCollector",
+    "ContainerOptions",
     "DockerResolver",
     "Hierarchy",
     "Identity",

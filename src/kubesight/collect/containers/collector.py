@@ -21,8 +21,9 @@ from collections.abc import Callable
 
 from kubesight.collect.containers import _metrics
 from kubesight.collect.containers._read import Errors, Reader, Spec, Stats, VanishedError
-from kubesight.collect.containers.hierarchy import Hierarchy, detect, walk
+from kubesight.collect.containers.hierarchy import Hierarchy, NoCgroupsError, detect, walk
 from kubesight.collect.containers.layout import CgroupRef, classify
+from kubesight.collect.containers.options import ContainerOptions
 from kubesight.collect.containers.resolve import Identity, Resolver, default_resolver
 from kubesight.collect.family import Family
 from kubesight.model.labels import Labels
@@ -96,12 +97,12 @@ class ContainerCollector:
         it has a CFS quota) are kept before they are read again; 0 reads them
         on every collection."""
         self.resolver: Resolver = resolver if resolver is not None else default_resolver()
-        self.hierarchy = hierarchy if hierarchy is not None else detect(cgroup_root)
+        self.cgroup_root = cgroup_root
         self.proc = proc
+        self.sys_root = sys_root
         self.clock = clock
         self.prefixes = tuple(p.rstrip("/") for p in prefixes)
         self.errors = Errors()
-        self.reader = Reader(self.hierarchy, self.errors, proc, block_devices(sys_root))
         self.boot_time = _boot_time(proc, clock())
         self._refs: dict[str, CgroupRef] = {}
         self._starts: dict[str, float] = {}
@@ -110,13 +111,40 @@ class ContainerCollector:
         self._sandbox: dict[str, bool] = {}
         self.reported = 0
         self._lock = threading.Lock()
-        if self.hierarchy.version == 1 and "memory" in self.hierarchy.v1:
+        self._no_cgroups = ""
+        self._setup(hierarchy if hierarchy is not None else self._detect())
+
+    @classmethod
+    def from_options(cls, options: ContainerOptions | None = None,
+                     resolver: Resolver | None = None) -> ContainerCollector:
+        """A collector from the config block (``resolver``: e.g. a :class:`PodIndex`)."""
+        o = options or ContainerOptions()
+        return cls(resolver if resolver is not None else default_resolver(o.docker_root),
+                   cgroup_root=o.cgroupfs, proc=o.procfs, sys_root=o.sysfs,
+                   prefixes=tuple(sorted(o.prefixes)), spec_ttl=float(o.spec_ttl))
+
+    def _detect(self) -> Hierarchy:
+        try:
+            return detect(self.cgroup_root)
+        except NoCgroupsError as exc:
+            # Not fatal: the server runs on without container metrics, says so
+            # in container_scrape_error, and looks again at each collection.
+            self._no_cgroups = str(exc)
+            return Hierarchy(0)
+
+    def _setup(self, h: Hierarchy) -> None:
+        self.hierarchy = h
+        self.reader = Reader(h, self.errors, self.proc, block_devices(self.sys_root))
+        if h.version == 0:
+            log.warning("containers: %s", self._no_cgroups)
+            return
+        if h.version == 1 and "memory" in h.v1:
             try:
-                with open(self.hierarchy.v1["memory"] + "/memory.use_hierarchy", "rb") as fh:
+                with open(h.v1["memory"] + "/memory.use_hierarchy", "rb") as fh:
                     self.reader.v1_use_hierarchy = fh.read().strip() == b"1"
             except OSError:
                 pass  # kernels without the knob are always hierarchical
-        log.info("containers: %s", self.hierarchy.describe())
+        log.info("containers: %s", h.describe())
 
     # -- the walk --------------------------------------------------------
     def _paths(self) -> tuple[list[str], set[str]]:
@@ -179,6 +207,13 @@ class ContainerCollector:
 
     def _collect(self) -> list[Family]:
         self.errors.failed = False
+        if self.hierarchy.version == 0:
+            h = self._detect()
+            if h.version == 0:
+                self.errors.add("unreadable", "(hierarchy)", self.cgroup_root, self._no_cgroups)
+                self.reported = 0
+                return self._self_families(0)
+            self._setup(h)
         now = self.clock()
         fams = _metrics.Families()
         paths, unified = self._paths()

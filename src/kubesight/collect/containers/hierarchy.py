@@ -21,7 +21,7 @@ V1_CONTROLLERS = ("cpu", "cpuacct", "memory", "blkio", "pids")
 
 @dataclass(frozen=True)
 class Hierarchy:
-    version: int  # 1 or 2
+    version: int  # 1 or 2; 0: none found
     unified: str = ""  # v2: the tree; v1: the hybrid unified tree, "" if none
     v1: dict[str, str] = field(default_factory=dict)  # controller -> tree (v1)
 
@@ -29,6 +29,8 @@ class Hierarchy:
         """The distinct directories to walk for the set of cgroups."""
         if self.version == 2:
             return [self.unified]
+        if self.version == 0:
+            return []
         seen: list[str] = []
         for c in ("memory", "cpuacct", "cpu", "blkio", "pids"):
             p = self.v1.get(c)
