@@ -7,11 +7,9 @@ not T of them. An instant query is the one-step case.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -21,8 +19,9 @@ from kubesight.errors import ValidationError
 from kubesight.model import METRIC_NAME, Labels, Matcher, MatchOp, SeriesData
 from kubesight.model.samples import F64, I64, is_stale_nan
 from kubesight.promql import aggregate as agg
-from kubesight.promql import binop, functions, positions
+from kubesight.promql import binop, functions
 from kubesight.promql import info as info_fn
+from kubesight.promql.annotations import SORT_FUNCTIONS, Annotator
 from kubesight.promql.errors import (
     BadDataError,
     ExecutionError,
@@ -30,11 +29,13 @@ from kubesight.promql.errors import (
     QueryTimeoutError,
     TooManySamplesError,
 )
-from kubesight.promql.fmt import format_go_g, format_openmetrics_float
+from kubesight.promql.fmt import format_openmetrics_float
 from kubesight.promql.labelset import drop_name, merge_same_labels, set_label
+from kubesight.promql.parsing import duration_ms as _ms
+from kubesight.promql.parsing import (
+    parse as parse,  # re-exported: api and tests import it from here
+)
 from kubesight.promql.rangefns import KEEP_NAME, RANGE_FUNCTIONS
-from kubesight.promql.syntax.rewrite import accepted_rewrite
-from kubesight.promql.syntax_errors import locate as locate_syntax_error
 from kubesight.promql.types import IVec, RangeArg, SStr, SVal, Val
 from kubesight.promql.value import Matrix, QueryResult, QueryStats, Scalar, String, Value, Vector
 from kubesight.promql.windows import count_le, seg_ids
@@ -46,87 +47,11 @@ DEFAULT_SUBQUERY_STEP_MS = 60_000
 
 _MATCH_OPS = {"=": MatchOp.EQ, "!=": MatchOp.NE, "=~": MatchOp.RE, "!~": MatchOp.NRE}
 
-SORT_FUNCTIONS = frozenset({"sort", "sort_desc", "sort_by_label", "sort_by_label_desc"})
 NATIVE_HISTOGRAM_FUNCTIONS = frozenset(
     {"histogram_count", "histogram_sum", "histogram_avg", "histogram_stddev", "histogram_stdvar"}
 )
 
 
-def parse(query: str) -> pp.Expr:
-    """Parse as Prometheus 3.x does, or raise :class:`BadDataError` with its ``parse error``.
-
-    promql-parser decides; where it refuses what Prometheus accepts, the
-    query is respelled (:mod:`.syntax.rewrite`) and parsed again, and where it
-    accepts what Prometheus refuses, the locator's error is raised.
-    """
-    try:
-        expr = _parse_or_panic(query)
-    except ValueError as exc:
-        respelled = accepted_rewrite(query)
-        fixed: pp.Expr | None = None
-        if respelled is not None:
-            try:
-                fixed = _parse_or_panic(respelled)
-            except ValueError:
-                fixed = None
-        if fixed is None:
-            # promql-parser's message has no position; say it as Prometheus does.
-            raise BadDataError(f"invalid parameter \"query\": {locate_syntax_error(query, str(exc))}") from exc
-        expr = fixed
-    _refuse_what_prometheus_refuses(query, expr)
-    return expr
-
-
-def _has_fill(node: Any) -> bool:
-    fill = node.modifier.fill_values if node.modifier is not None else None
-    return fill is not None and (fill.lhs is not None or fill.rhs is not None)
-
-
-def _zero_duration(node: Any) -> bool:
-    if isinstance(node, pp.MatrixSelector):
-        return _ms(node.range) <= 0
-    if isinstance(node, pp.SubqueryExpr):
-        return _ms(node.range) <= 0 or (node.step is not None and _ms(node.step) <= 0)
-    return False
-
-
-def _parse_or_panic(query: str) -> pp.Expr:
-    try:
-        return pp.parse(query)
-    except ValueError:
-        raise
-    except BaseException as exc:  # the Rust parser panics on a few inputs (pyo3 PanicException)
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
-            raise
-        raise BadDataError(f"invalid parameter \"query\": parse error: {exc}") from exc
-
-
-def _refuse_what_prometheus_refuses(query: str, expr: pp.Expr) -> None:
-    """Prometheus' checks promql-parser does not make: info()'s selector, zero ranges and
-    steps, fill modifiers (behind a feature flag kubesight leaves off)."""
-    suspect: list[str] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, pp.Call) and str(node.func.name) == "info" and len(node.args) > 1:
-            arg = node.args[1]
-            if not isinstance(arg, pp.VectorSelector) or arg.name:
-                suspect.append("expected label selectors only")
-        elif isinstance(node, pp.BinaryExpr) and _has_fill(node):
-            suspect.append("binop fill modifiers are experimental and not enabled")
-        elif _zero_duration(node):
-            suspect.append("duration must be greater than 0")
-
-    pp.walk(expr, visit)
-    if suspect:
-        # The locator words and positions the error; our own words if it cannot.
-        msg = locate_syntax_error(query, suspect[0])
-        raise BadDataError(f"invalid parameter \"query\": {msg}")
-
-
-def _ms(td: Any) -> int:
-    if td is None:
-        return 0
-    return int(td.total_seconds() * 1000 + (0.5 if td.total_seconds() >= 0 else -0.5))
 
 
 def _op(tok: Any) -> str:
@@ -258,7 +183,7 @@ class Engine:
             )
         try:
             val = ev.eval(expr, times)
-            ev.finish()
+            ev.notes.finish()
         except PromQLError:
             raise
         except (MemoryError, RecursionError) as exc:
@@ -326,22 +251,6 @@ def _reorder_matrix(m: Matrix, order: np.ndarray) -> Matrix:
     )
 
 
-def _position(query: str, name: str) -> str:
-    """`` (line:col)`` of the selector of ``name`` in the query, as annotations show it.
-
-    promql-parser does not expose positions; the first occurrence of the name
-    followed by a selector's ``{`` or ``[`` is where Prometheus points.
-    """
-    for m in re.finditer(re.escape(name), query):
-        rest = query[m.end() :].lstrip()
-        before = query[m.start() - 1] if m.start() else " "
-        if rest[:1] in ("{", "[") and not (before.isalnum() or before in "_:"):
-            line = query.count("\n", 0, m.start()) + 1
-            col = m.start() - (query.rfind("\n", 0, m.start()) + 1) + 1
-            return f" ({line}:{col})"
-    return ""
-
-
 def _union(parts: list[SeriesData]) -> SeriesData:
     """Series matched by any of several selects, each once, in label order."""
     seen: dict[Labels, tuple[int, int]] = {}
@@ -365,25 +274,6 @@ def _union(parts: list[SeriesData]) -> SeriesData:
     return SeriesData(labels, offs, np.concatenate(ts_parts), np.concatenate(v_parts))
 
 
-@dataclass
-class _Monotonicity:
-    """histogram_quantile's forced-monotonicity info, merged as Prometheus merges it."""
-
-    pos: str
-    count: int = 0
-    min_ts: int = 2**63 - 1
-    max_ts: int = -(2**63)
-    min_bucket: float = float("inf")
-    max_bucket: float = float("-inf")
-    max_diff: float = 0.0
-
-
-def _rfc3339(t_ms: int) -> str:
-    # Go: time.Unix(ms/1000, 0).UTC().Format(time.RFC3339); the division truncates toward zero.
-    secs = int(t_ms / 1000) if t_ms < 0 else t_ms // 1000
-    return datetime.fromtimestamp(secs, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _unwrap(e: Any) -> Any:
     while isinstance(e, pp.ParenExpr):
         e = e.expr
@@ -394,9 +284,7 @@ class _Evaluator:
     def __init__(self, ctx: _Ctx, subquery_step: int) -> None:
         self.ctx = ctx
         self.subquery_step = subquery_step
-        self.sort_calls = 0
-        self.sort_positions: list[str] | None = None
-        self.monotonicity: _Monotonicity | None = None
+        self.notes = Annotator(ctx.query, ctx.warnings, ctx.infos)
 
     # --- dispatch ---------------------------------------------------------------
 
@@ -630,9 +518,9 @@ class _Evaluator:
         v = self.eval(e.expr, times)
         assert isinstance(v, IVec)
         if op == "quantile" and isinstance(param, SVal):
-            self._quantile_warning(param, "quantile")
+            self.notes.quantile(param, "quantile")
         if op == "limit_ratio" and isinstance(param, SVal):
-            self._ratio_warnings(param)
+            self.notes.ratio(param)
         return agg.aggregate(op, v, by, without, param, instant=len(times) == 1)
 
     # --- functions ------------------------------------------------------------------------
@@ -642,7 +530,7 @@ class _Evaluator:
         args = list(e.args.args) if hasattr(e.args, "args") else list(e.args)
         t = len(times)
         if name in SORT_FUNCTIONS:
-            self._sort_warning(t)
+            self.notes.sort(t)
         if name in RANGE_FUNCTIONS or name in ("absent_over_time",):
             mi = next(
                 i for i, a in enumerate(args) if isinstance(_unwrap(a), pp.MatrixSelector | pp.SubqueryExpr)
@@ -656,9 +544,9 @@ class _Evaluator:
                 return IVec([lbls], np.ones((1, t)), ~present[None, :]).compact()
             vals, ok = RANGE_FUNCTIONS[name](ra, others)
             if name == "quantile_over_time" and np.asarray(ok).any():
-                self._quantile_warning(others[0], name)
+                self.notes.quantile(others[0], name)
             if name in ("rate", "increase"):
-                self._counter_infos(ra.labels, np.asarray(ok, np.bool_))
+                self.notes.not_counter(ra.labels, np.asarray(ok, np.bool_))
             # Held at once: the loaded samples and the output points.
             self.ctx.account(int(ra.timestamps.size) + int(np.count_nonzero(ok)), 0)
             labels = ra.labels if name in KEEP_NAME else [drop_name(lb) for lb in ra.labels]
@@ -748,10 +636,10 @@ class _Evaluator:
             vec = self._vec_arg(args[1], times)
             fixups = functions.Fixups.of(t)
             out, warns = functions.fn_histogram_quantile(q, vec, fixups)
-            self._note_fixups(fixups, times, 1)
-            self._bucket_warnings(warns, name, 1)
+            self.notes.fixups(fixups, times, 1)
+            self.notes.buckets(warns, name, 1)
             if len(out.labels):
-                self._quantile_warning(q, name)
+                self.notes.quantile(q, name)
             return out
         if name == "histogram_quantiles":
             vec = self._vec_arg(args[0], times)
@@ -761,8 +649,8 @@ class _Evaluator:
                 q = self._scalar_arg(a, times)
                 fixups = functions.Fixups.of(t)
                 out, warns = functions.fn_histogram_quantile(q, vec, fixups)
-                self._note_fixups(fixups, times, 0, name)
-                self._bucket_warnings(warns, name, 0)
+                self.notes.fixups(fixups, times, 0, name)
+                self.notes.buckets(warns, name, 0)
                 # The label value is the literal quantile, OpenMetrics-style.
                 qs = format_openmetrics_float(float(q.values[0]))
                 parts.append(IVec([set_label(lb, label, qs) for lb in out.labels], out.values, out.present))
@@ -780,7 +668,7 @@ class _Evaluator:
             upper = self._scalar_arg(args[1], times)
             vec = self._vec_arg(args[2], times)
             out, warns = functions.fn_histogram_fraction(lower, upper, vec)
-            self._bucket_warnings(warns, name, 2)
+            self.notes.buckets(warns, name, 2)
             return out
         if name == "start_timestamp":
             # Prometheus answers empty unless started with use-start-timestamps;
@@ -807,116 +695,6 @@ class _Evaluator:
                 raise ExecutionError('info(): "or" in the data-label selector is not supported by kubesight')
             selector = sets[0]
         return info_fn.enrich(base, selector, lambda ms: self.select_instant(ms, eff, times))
-
-    def _quantile_warning(self, q: SVal, where: str = "") -> None:
-        """``where``: the aggregation or function whose quantile argument to point at."""
-        bad = q.values[(q.values < 0) | (q.values > 1) | np.isnan(q.values)]
-        if bad.size:
-            pos = ""
-            if where:
-                found = (
-                    positions.aggregation_param_positions(self.ctx.query, where)
-                    if where == "quantile"
-                    else positions.first_argument_positions(self.ctx.query, where)
-                )
-                # promql-parser gives no positions: point only when there is one such call.
-                pos = found[0] if len(found) == 1 else ""
-            msg = (
-                "PromQL warning: quantile value should be between 0 and 1, got "
-                f"{format_go_g(float(bad[0]))}{pos}"
-            )
-            if msg not in self.ctx.warnings:
-                self.ctx.warnings.append(msg)
-
-    def _note_fixups(self, f: functions.Fixups, times: I64, arg: int, name: str = "histogram_quantile") -> None:
-        """Merge one call's monotonicity fix-ups into the query's single info (see :meth:`finish`)."""
-        hit = f.count > 0
-        if not hit.any():
-            return
-        m = self.monotonicity
-        if m is None:
-            where = positions.argument_positions(self.ctx.query, name, arg)
-            # promql-parser gives no positions: point only when the query has one such call.
-            m = self.monotonicity = _Monotonicity(pos=where[0] if len(where) == 1 else "")
-        m.count += int(f.count.sum())
-        m.min_ts = min(m.min_ts, int(times[hit].min()))
-        m.max_ts = max(m.max_ts, int(times[hit].max()))
-        m.min_bucket = min(m.min_bucket, f.min_bucket)
-        m.max_bucket = max(m.max_bucket, f.max_bucket)
-        m.max_diff = max(m.max_diff, f.max_diff)
-
-    def _bucket_warnings(self, warns: list[str], name: str, arg: int) -> None:
-        """Malformed-le warnings, positioned at the function's bucket argument."""
-        if not warns:
-            return
-        where = positions.argument_positions(self.ctx.query, name, arg)
-        # promql-parser gives no positions: point only when the query has one such call.
-        pos = where[0] if len(where) == 1 else ""
-        for w in warns:
-            if w + pos not in self.ctx.warnings:
-                self.ctx.warnings.append(w + pos)
-
-    def finish(self) -> None:
-        """Annotations merged over the whole evaluation, added once it is done."""
-        m = self.monotonicity
-        if m is not None:
-            self.ctx.infos.append(
-                "PromQL info: input to histogram_quantile needed to be fixed for monotonicity "
-                "(see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile), "
-                f"from buckets {format_go_g(m.min_bucket)} to {format_go_g(m.max_bucket)}, "
-                f"with a max diff of {format_go_g(m.max_diff, 2)}, over {m.count} samples "
-                f"from {_rfc3339(m.min_ts)} to {_rfc3339(m.max_ts)}{m.pos}"
-            )
-
-    def _sort_warning(self, steps: int) -> None:
-        """Prometheus 3.x warns of a sort evaluated over more than one step.
-
-        Calls are entered in pre-order, which is their order in the text, so
-        the n-th sort call entered is the n-th one written.
-        """
-        n = self.sort_calls
-        self.sort_calls += 1
-        if steps <= 1:
-            return
-        if self.sort_positions is None:
-            self.sort_positions = positions.call_positions(self.ctx.query, SORT_FUNCTIONS)
-        pos = self.sort_positions[n] if n < len(self.sort_positions) else ""
-        msg = (
-            "PromQL warning: sort is ineffective for range queries since results are "
-            f"always ordered by labels{pos}"
-        )
-        if msg not in self.ctx.warnings:
-            self.ctx.warnings.append(msg)
-
-    def _ratio_warnings(self, r: SVal) -> None:
-        """limit_ratio's capping warnings (none when it fails on NaN or keeps nothing)."""
-        v = r.values
-        if np.isnan(v).any() or (v == 0).all():
-            return
-        where = positions.aggregation_param_positions(self.ctx.query, "limit_ratio")
-        # promql-parser gives no positions: point only when the query has one limit_ratio.
-        pos = where[0] if len(where) == 1 else ""
-        for bad, to in ((float(v.max()), 1.0), (float(v.min()), -1.0)):
-            if (to > 0 and bad > to) or (to < 0 and bad < to):
-                msg = (
-                    "PromQL warning: ratio value should be between -1 and 1, got "
-                    f"{format_go_g(bad)}, capping to {format_go_g(to)}{pos}"
-                )
-                if msg not in self.ctx.warnings:
-                    self.ctx.warnings.append(msg)
-
-    def _counter_infos(self, labels: list[Labels], ok: Any) -> None:
-        """Prometheus' info when rate/increase run over a name that is not a counter's."""
-        for lb, has in zip(labels, ok.any(axis=1).tolist(), strict=True):
-            name = dict(lb).get(METRIC_NAME, "")
-            if not name or not has or name.endswith(("_total", "_sum", "_count", "_bucket")):
-                continue
-            msg = (
-                "PromQL info: metric might not be a counter, name does not end in "
-                f'_total/_sum/_count/_bucket: "{name}"{_position(self.ctx.query, name)}'
-            )
-            if msg not in self.ctx.infos:
-                self.ctx.infos.append(msg)
 
     def _absent_labels(self, a: Any) -> Labels:
         vs = a.vector_selector if isinstance(a, pp.MatrixSelector) else a
