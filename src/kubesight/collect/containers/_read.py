@@ -101,13 +101,6 @@ class Stats:
         (self.has_cpu, self.cpu_period, self.cpu_quota, self.cpu_shares,
          self.has_memory, self.mem_limit, self.mem_swap_limit, self.mem_reservation) = spec
 
-    @property
-    def working_set(self) -> int | None:
-        """Usage minus inactive file cache, floored at 0 (what the kubelet evicts on)."""
-        if self.mem_usage is None or self.mem_inactive_file is None:
-            return None
-        return max(self.mem_usage - self.mem_inactive_file, 0)
-
 
 class _Cg:
     """Reading the files of one cgroup directory."""
