@@ -307,3 +307,20 @@ def test_resolved_alerts_are_forgotten_after_15_minutes(tmp_path: Path) -> None:
         kept.append(len(rule.active))
     # firing at 0 and 60, resolved at 120, kept while 15 minutes have not passed since
     assert kept == [1] * 18 + [0] * 2
+
+
+def test_a_store_that_refuses_marks_the_rule_unhealthy(tmp_path: Path) -> None:
+    store = MemoryStore()
+    up(store, "a", [1.0] * 40)
+
+    class Refusing:
+        def append(self, batch: SampleBatch) -> None:
+            raise RuntimeError("store is closing")
+
+    clock = Clock(T0)
+    m = manager(tmp_path, "groups: [{name: g, rules: [{record: r, expr: count(up)}, {record: s, expr: up}]}]",
+                store, clock)
+    m.groups[0].opts.appender = Refusing()  # type: ignore[assignment]
+    m.groups[0].eval(T0 * 1000)
+    assert [(r.status.health, r.status.last_error) for r in m.groups[0].rules] == [
+        (Health.ERR, "appending the results failed: store is closing")] * 2

@@ -138,7 +138,12 @@ class Group:
                 rule.status.last_error = ""
                 if isinstance(rule, AlertingRule):
                     self._send(rule.alerts_to_send(t_ms, self.opts.resend_delay_ms, self.interval_ms))
-                self._append(i, rule, samples, query_t)
+                try:
+                    self._append(i, rule, samples, query_t)
+                except Exception as exc:  # the store refused (overloaded, closing): say so on the rule
+                    rule.status.health = Health.ERR
+                    rule.status.last_error = f"appending the results failed: {exc}"
+                    log.warning("appending results of rule %s failed: %s", rule.name, exc)
                 failed = rule.status.health is Health.ERR
             rule.status.last_evaluation_ms = t_ms
             rule.status.evaluation_seconds = time.perf_counter() - r_start

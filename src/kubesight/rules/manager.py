@@ -102,6 +102,11 @@ class RuleManager:
         objects); on error the running groups stay (raises RuleFileError)."""
         self.update([*extra, *load_rule_files(files)])
 
+    async def reload_async(self, files: Sequence[str | Path], extra: Sequence[GroupSpec] = ()) -> None:
+        """:meth:`reload`, never while an evaluation is running (use this from the event loop)."""
+        async with self._lock:
+            self.reload(files, extra)
+
     def update(self, specs: Iterable[GroupSpec]) -> None:
         """Replace the groups, carrying state over for groups of the same file and name."""
         restored = self._loaded_once or not self.opts.restore

@@ -75,7 +75,7 @@ class RulesRuntime:
         o.evaluation_interval_ms, o.rule_query_offset_ms = cfg.evaluation_interval_ms, cfg.rule_query_offset_ms
         o.external_labels = dict(cfg.external_labels)
         try:
-            self.manager.reload(cfg.rule_files, self.groups())
+            await self.manager.reload_async(cfg.rule_files, self.groups())
         except Exception:
             o.evaluation_interval_ms, o.rule_query_offset_ms, o.external_labels = old
             raise
