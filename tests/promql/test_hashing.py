@@ -23,6 +23,13 @@ def test_xxh64_vectors(data: bytes, seed: int, want: int) -> None:
     assert xxh64(data, seed) == want
 
 
+def test_same_xxhash_as_prometheus() -> None:
+    # Values Prometheus pins for labels.StableHash (cespare/xxhash over
+    # name 0xff value 0xff ...), so our XXH64 is the Go library's.
+    assert xxh64(b"hello\xffworld\xff") == 0x347C8EE7A9E29708
+    assert xxh64(b"__name__\xffmetric\xfflabel\xffvalue\xff") == 0xCBAB40540F26097D
+
+
 def test_stringlabels_encoding() -> None:
     lbls = labels_from_dict({"job": "a", "__name__": "up"})
     # Sorted by name; each name and value preceded by its one-byte length.
