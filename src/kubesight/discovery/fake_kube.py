@@ -108,6 +108,8 @@ class FakeKube:
         self.requests: list[Request] = []
         self.gone_on_watch = False
         self._watches: list[_Watch] = []
+        self._list_memo: dict[tuple[str, str, str, str], tuple[int, list[Obj]]] = {}
+        self._mutations = 0  # bumped by every add/update/delete: invalidates _list_memo
         self._server: asyncio.Server | None = None
         self._conns: set[asyncio.Task[None]] = set()
 
@@ -209,6 +211,7 @@ class FakeKube:
         return obj
 
     def _emit(self, resource: str, kind: str, obj: Obj) -> None:
+        self._mutations += 1
         rv = int(obj["metadata"]["resourceVersion"])
         self.history.append(Event(rv, kind, resource, obj))
         for w in self._watches:
@@ -276,8 +279,18 @@ class FakeKube:
         if query.get("watch") in ("1", "true"):
             await self._watch(writer, kind, ns, label, field, query)
             return False
-        items = [o for o in self.objects[kind.resource].values() if _selected(o, ns, label, field)]
-        items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+        # A paged list asks again for every page: while nothing changed through this
+        # API, later pages reuse the first page's sorted selection (10,000 pods in
+        # pages of 100 would otherwise sort 100 times). A first page always looks
+        # afresh, so tests that edit self.objects directly see their edit.
+        memo_key = (kind.resource, ns, label, field)
+        memo = self._list_memo.get(memo_key)
+        if memo is not None and memo[0] == self._mutations and query.get("continue"):
+            items = memo[1]
+        else:
+            items = [o for o in self.objects[kind.resource].values() if _selected(o, ns, label, field)]
+            items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+            self._list_memo[memo_key] = (self._mutations, items)
         meta: Obj = {"resourceVersion": str(self.resource_version)}
         # Paging: the continue token is "<resourceVersion>/<offset>"; a token from
         # before expire() is answered 410 Gone, as an expired etcd snapshot is.

@@ -42,6 +42,13 @@ RUNNING_POD: Obj = {
             {"name": "envoy", "image": "envoyproxy/envoy:v1.29.1",
              "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}},
         ],
+        "volumes": [
+            {"name": "data", "persistentVolumeClaim": {"claimName": "web-cache", "readOnly": True}},
+            {"name": "scratch", "ephemeral": {"volumeClaimTemplate": {"spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}}},
+            {"name": "kube-api-access-7xq2m", "projected": {"defaultMode": 420, "sources": [
+                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}]}},
+        ],
         "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
         "serviceAccountName": "web", "nodeName": "node-a", "schedulerName": "default-scheduler",
         "priority": 0, "enableServiceLinks": True, "preemptionPolicy": "PreemptLowerPriority",
@@ -105,6 +112,7 @@ CRASHLOOP_POD: Obj = {
                           "limits": {"memory": "1Gi", "nvidia.com/gpu": "1"}},
         }],
         "restartPolicy": "OnFailure", "nodeName": "node-b", "priorityClassName": "batch-low",
+        "runtimeClassName": "nvidia",
         "priority": 100, "schedulerName": "default-scheduler",
     },
     "status": {
@@ -360,6 +368,10 @@ HPA: Obj = {
                  "creationTimestamp": "2024-04-01T00:00:00Z"},
     "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web", "apiVersion": "apps/v1"},
              "minReplicas": 3, "maxReplicas": 10,
+             "behavior": {"scaleUp": {"stabilizationWindowSeconds": 0, "tolerance": "50m",
+                                      "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]},
+                          "scaleDown": {"stabilizationWindowSeconds": 300,
+                                        "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]}},
              "metrics": [
                  {"type": "Resource", "resource": {"name": "cpu",
                                                    "target": {"type": "Utilization", "averageUtilization": 70}}},

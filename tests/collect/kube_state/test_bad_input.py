@@ -128,3 +128,14 @@ def test_an_unreadable_object_is_counted_and_the_rest_served(monkeypatch: pytest
                 kube.add("pods", fixed)
                 await eventually(lambda: len(samples(c, "kube_pod_info")) == 2)
     asyncio.run(main())
+
+
+def test_missing_times_read_as_go_zero_time() -> None:
+    """Where Go's field is a plain time.Time, kube-state-metrics reports its zero value."""
+    pod = {"metadata": {"name": "p", "namespace": "n", "uid": "u"},
+           "status": {"conditions": [{"type": "Ready", "status": "True"}],
+                      "containerStatuses": [{"name": "c", "state": {"running": {}}}]}}
+    rows = KINDS["pods"].build(pod, ALL)
+    assert [v for _, v in rows["kube_pod_status_ready_time"]] == [-62135596800.0]
+    assert [v for _, v in rows["kube_pod_container_state_started"]] == [-62135596800.0]
+    assert "kube_pod_created" not in rows and "kube_pod_start_time" not in rows  # pointers / IsZero checks

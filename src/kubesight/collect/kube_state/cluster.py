@@ -27,6 +27,7 @@ from kubesight.collect.kube_state._values import (
     number,
     q_float,
     q_value,
+    quantity,
     strings,
     sub,
     text,
@@ -264,6 +265,11 @@ HPA = (
     gauge("kube_horizontalpodautoscaler_status_condition", "The condition of this autoscaler."),
     gauge("kube_horizontalpodautoscaler_created", CREATED_HELP),
     gauge("kube_horizontalpodautoscaler_deletion_timestamp", DELETION_HELP),
+    gauge("kube_horizontalpodautoscaler_spec_behavior_scale_up_tolerance",
+          "The tolerance on the ratio between the current and desired metric value below which no scale up occurs."),
+    gauge("kube_horizontalpodautoscaler_spec_behavior_scale_down_tolerance",
+          "The tolerance on the ratio between the current and desired metric value below which no scale down "
+          "occurs."),
 )
 
 # metric source type -> (field holding it, where its name is)
@@ -309,6 +315,13 @@ def hpa(obj: Any, opts: Options) -> Rows:
     out.add("kube_horizontalpodautoscaler_status_desired_replicas", count(status, "desiredReplicas"))
     for c in items(status, "conditions"):
         conditions_status(out, "kube_horizontalpodautoscaler_status_condition", text(c, "type"), text(c, "status"))
+    behavior = sub(spec, "behavior")
+    for direction, key in (("up", "scaleUp"), ("down", "scaleDown")):
+        rules = sub(behavior, key)
+        if "tolerance" in rules:
+            q = quantity(rules["tolerance"])
+            if q is not None:
+                out.add(f"kube_horizontalpodautoscaler_spec_behavior_scale_{direction}_tolerance", float(q))
     return out.rows_()
 
 

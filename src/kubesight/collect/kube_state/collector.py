@@ -36,6 +36,11 @@ from kubesight.discovery._kubeclient import RESOURCES as API_RESOURCES
 
 log = logging.getLogger("kubesight.collect.kube_state")
 
+# Objects per list page. A page's decoded JSON is garbage once its objects are
+# turned into samples, but the allocator keeps the memory it spanned: smaller
+# pages than client-go's 500 keep the process ~15 MB smaller at 10,000 pods.
+LIST_PAGE = 100
+
 _ROWS = "rows"  # the key under which an informer holds an object's samples
 _LAYOUT = "layout"  # ... and how many of them each family has
 # Distinct layouts, shared; bounded against a cluster where every object differs.
@@ -105,7 +110,7 @@ class KubeStateCollector:
             self.informers[kind.resource] = [
                 Informer(self._client, self.access.base_url, res, ns, transform=self._transform(kind),
                          on_error=self._on_error(kind.resource),
-                         log_name="kube-state", backoff_start=self._backoff_start,
+                         log_name="kube-state", backoff_start=self._backoff_start, page_size=LIST_PAGE,
                          backoff_max=self._backoff_max)
                 for ns in scopes]
         self._tasks = [asyncio.create_task(inf.run(), name=f"kube-state {inf.url}")

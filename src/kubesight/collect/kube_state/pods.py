@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -77,19 +78,49 @@ FAMILIES: tuple[Spec, ...] = (
     gauge("kube_pod_deletion_timestamp", DELETION_HELP),
     gauge("kube_pod_info", "Information about pod."),
     *_container_specs(_I, init=True),
+    gauge("kube_pod_ips", "Pod IP addresses"),
     gauge("kube_pod_annotations", ANNOTATIONS_HELP),
     gauge("kube_pod_labels", LABELS_HELP),
     gauge("kube_pod_owner", "Information about the Pod's owner."),
+    gauge("kube_pod_restart_policy", "Describes the restart policy in use by this pod."),
+    gauge("kube_pod_runtimeclass_name_info", "The runtimeclass associated with the pod."),
+    gauge("kube_pod_spec_volumes_persistentvolumeclaims_info",
+          "Information about persistentvolumeclaim and ephemeral volumes in a pod."),
+    gauge("kube_pod_spec_volumes_persistentvolumeclaims_readonly",
+          "Describes whether a persistentvolumeclaim is mounted read only. Ephemeral volumes always report 0 "
+          "since the ephemeral volume source does not support a read-only flag."),
     gauge("kube_pod_start_time", "Start time in unix timestamp for a pod."),
     gauge("kube_pod_status_phase", "The pods current phase."),
+    gauge("kube_pod_status_initialized_time", "Initialized time in unix timestamp for a pod."),
+    gauge("kube_pod_status_container_ready_time", "Readiness achieved time in unix timestamp for a pod containers."),
+    gauge("kube_pod_status_ready_time", "Readiness achieved time in unix timestamp for a pod."),
     gauge("kube_pod_status_qos_class", "The pods current qosClass."),
     gauge("kube_pod_status_ready", "Describes whether the pod is ready to serve requests."),
     gauge("kube_pod_status_reason", "The pod status reasons"),
+    gauge("kube_pod_status_disruption_reason", "The pod disruption condition reason"),
     gauge("kube_pod_status_scheduled", "Describes the status of the scheduling process for the pod."),
+    gauge("kube_pod_status_scheduled_time", "Unix timestamp when pod moved into scheduled status"),
+    gauge("kube_pod_status_unschedulable", "Describes the unschedulable status for the pod."),
+    gauge("kube_pod_status_unscheduled_time", "Unix timestamp when pod moved into unscheduled status"),
+    gauge("kube_pod_tolerations", "Information about the pod tolerations"),
+    gauge("kube_pod_service_account", "The service account for a pod."),
+    gauge("kube_pod_scheduler", "The scheduler for a pod."),
 )
+
+# Go's zero time.Time, as Unix seconds: what kube-state-metrics reports for a
+# time field that is absent where Go's type has no pointer (a condition's
+# lastTransitionTime, a container state's startedAt).
+GO_ZERO_TIME = -62135596800.0
+
+
+def go_unix(value: Any) -> float:
+    t = unix(value)
+    return GO_ZERO_TIME if t is None else t
 
 PHASES = ("Pending", "Succeeded", "Failed", "Unknown", "Running")
 QOS_CLASSES = ("BestEffort", "Burstable", "Guaranteed")
+DISRUPTION_REASONS = ("PreemptionByScheduler", "DeletionByTaintManager", "EvictionByEvictionAPI",
+                      "DeletionByPodGC", "TerminationByKubelet")
 STATUS_REASONS = ("Evicted", "NodeAffinity", "NodeLost", "PreemptionByScheduler", "SchedulingGated",
                   "Shutdown", "TerminationByKubelet", "UnexpectedAdmissionError")
 
@@ -165,13 +196,13 @@ def _containers(out: Out, p: str, spec: Any, status: Any, init: bool) -> None:
                                         for k in ("running", "terminated", "waiting"))
         started = running if running is not None else terminated
         if started is not None:
-            out.maybe(f"{p}_state_started", unix(started.get("startedAt")), name)
+            out.add(f"{p}_state_started", go_unix(started.get("startedAt")), name)
         last = sub(cs, "lastState")
         last_t = sub(last, "terminated") if isinstance(last.get("terminated"), dict) else None
         if last_t is not None:
             out.add(f"{p}_status_last_terminated_reason", ONE, name, ("reason", text(last_t, "reason")))
             out.add(f"{p}_status_last_terminated_exitcode", count(last_t, "exitCode"), name)
-            out.maybe(f"{p}_status_last_terminated_timestamp", unix(last_t.get("finishedAt")), name)
+            out.add(f"{p}_status_last_terminated_timestamp", go_unix(last_t.get("finishedAt")), name)
         out.add(f"{p}_status_ready", boolean(cs.get("ready") is True), name)
         out.add(f"{p}_status_restarts_total", count(cs, "restartCount"), name)
         out.add(f"{p}_status_running", boolean(running is not None), name)
@@ -203,11 +234,30 @@ def build(obj: Any, opts: Options) -> Rows:
             ("host_network", "true" if spec.get("hostNetwork") is True else "false"))
     _containers(out, _I, spec, status, init=True)
     meta_labels(out, obj, "pods", "pod", opts.labels, opts.annotations)
+    for ip in items(status, "podIPs"):
+        family = _ip_family(text(ip, "ip"))
+        if family:
+            out.add("kube_pod_ips", ONE, ("ip", text(ip, "ip")), ("ip_family", family))
     if not owners:
         out.add("kube_pod_owner", ONE)
     for o in owners:
         out.add("kube_pod_owner", ONE, ("owner_kind", text(o, "kind")), ("owner_name", text(o, "name")),
                 ("owner_is_controller", "true" if o.get("controller") is True else "false"))
+    out.add("kube_pod_restart_policy", ONE, ("type", text(spec, "restartPolicy")))
+    if isinstance(spec.get("runtimeClassName"), str):
+        out.add("kube_pod_runtimeclass_name_info", ONE, ("runtimeclass_name", spec["runtimeClassName"]))
+    for v in items(spec, "volumes"):
+        claim: tuple[str, str, bool] | None = None
+        if isinstance(v.get("persistentVolumeClaim"), dict):
+            pvc = v["persistentVolumeClaim"]
+            claim = (text(pvc, "claimName"), "false", pvc.get("readOnly") is True)
+        elif isinstance(v.get("ephemeral"), dict):
+            # The claim of a generic ephemeral volume is named <pod>-<volume>.
+            claim = (f"{text(meta, 'name')}-{text(v, 'name')}", "true", False)
+        if claim is not None:
+            lbl = (("volume", text(v, "name")), ("persistentvolumeclaim", claim[0]), ("ephemeral", claim[1]))
+            out.add("kube_pod_spec_volumes_persistentvolumeclaims_info", ONE, *lbl)
+            out.add("kube_pod_spec_volumes_persistentvolumeclaims_readonly", boolean(claim[2]), *lbl)
     out.maybe("kube_pod_start_time", unix(status.get("startTime")))
     phase = text(status, "phase")
     if phase:
@@ -219,10 +269,19 @@ def build(obj: Any, opts: Options) -> Rows:
             out.add("kube_pod_status_qos_class", boolean(qos == q), ("qos_class", q))
     conds = items(status, "conditions")
     for c in conds:
-        if text(c, "type") == "Ready":
-            out.conditions("kube_pod_status_ready", text(c, "status"))
-        elif text(c, "type") == "PodScheduled":
-            out.conditions("kube_pod_status_scheduled", text(c, "status"))
+        typ, st = text(c, "type"), text(c, "status")
+        if typ == "Ready":
+            out.conditions("kube_pod_status_ready", st)
+        elif typ == "PodScheduled":
+            out.conditions("kube_pod_status_scheduled", st)
+        when = (("Initialized", "True", "kube_pod_status_initialized_time"),
+                ("ContainersReady", "True", "kube_pod_status_container_ready_time"),
+                ("Ready", "True", "kube_pod_status_ready_time"),
+                ("PodScheduled", "True", "kube_pod_status_scheduled_time"),
+                ("PodScheduled", "False", "kube_pod_status_unscheduled_time"))
+        for want_type, want_status, fam in when:
+            if typ == want_type and st == want_status:
+                out.add(fam, go_unix(c.get("lastTransitionTime")))
     reason = text(status, "reason")
     term_reasons = {text(sub(cs, "state", "terminated"), "reason")
                     for cs in items(status, "containerStatuses")}
@@ -232,7 +291,35 @@ def build(obj: Any, opts: Options) -> Rows:
             out.add("kube_pod_status_reason", ONE, ("reason", r))
     if reason and reason not in STATUS_REASONS:
         out.add("kube_pod_status_reason", ONE, ("reason", "Other"))
+    for c in conds:
+        if text(c, "type") == "DisruptionTarget":
+            r = text(c, "reason")
+            out.add("kube_pod_status_disruption_reason", ONE,
+                    ("reason", r if r in DISRUPTION_REASONS else "Other"))
+        elif text(c, "type") == "PodScheduled" and text(c, "status") == "False":
+            out.add("kube_pod_status_unschedulable", ONE)
+    seen: set[tuple[str, ...]] = set()
+    for tl in items(spec, "tolerations"):
+        secs = tl.get("tolerationSeconds")
+        tol = (text(tl, "key"), text(tl, "operator"), text(tl, "value"), text(tl, "effect"),
+               str(secs) if isinstance(secs, int) and not isinstance(secs, bool) else "")
+        if tol not in seen:  # duplicates are reported once
+            seen.add(tol)
+            out.add("kube_pod_tolerations", ONE, *zip(("key", "operator", "value", "effect", "toleration_seconds"),
+                                                      tol, strict=True))
+    out.add("kube_pod_service_account", ONE, ("service_account", text(spec, "serviceAccountName")))
+    out.add("kube_pod_scheduler", ONE, ("name", text(spec, "schedulerName")))
     return out.rows_()
+
+
+def _ip_family(ip: str) -> str:
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return "4"
+    return str(addr.version)
 
 
 KIND = Kind("pods", FAMILIES, build)
