@@ -117,6 +117,8 @@ def test_rules_and_alerts(tmp_path: Path) -> None:
             ("first", ["Never"]), ("second", ["two"])]
         assert [g["name"] for g in get(client, "/api/v1/rules", **{"rule_group[]": "second"})["groups"]] == ["second"]
         assert get(client, "/api/v1/rules", **{"file[]": "other.yml"})["groups"] == []
+        by_label = get(client, "/api/v1/rules", **{"match[]": '{severity="page"}'})
+        assert [r["name"] for g in by_label["groups"] for r in g["rules"]] == ["AlwaysFiring"]
         assert "alerts" not in get(client, "/api/v1/rules", exclude_alerts="true")["groups"][0]["rules"][1]
         page = get(client, "/api/v1/rules", group_limit="1")
         assert [g["name"] for g in page["groups"]] == ["first"] and page["groupNextToken"] == "rules.yml;second"

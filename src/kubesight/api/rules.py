@@ -1,8 +1,9 @@
 """``/api/v1/rules`` and ``/api/v1/alerts``, in Prometheus' JSON shape.
 
 Filters of ``/api/v1/rules``: ``type=alert|record``, ``rule_name[]``,
-``rule_group[]``, ``file[]``, ``exclude_alerts=true``, and ``group_limit``
-with ``group_next_token`` to page through groups.
+``rule_group[]``, ``file[]``, ``match[]`` (selectors on the rules' configured
+labels), ``exclude_alerts=true``, and ``group_limit`` with
+``group_next_token`` to page through groups.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from kubesight.api.envelope import ApiError, Params, bad_data, error, success
+from kubesight.api.envelope import ApiError, Params, bad_data, error, parse_selector, success
 from kubesight.rules.group import Group
 from kubesight.rules.rule import ActiveAlert, AlertingRule, State, query_string
 from kubesight.wire.gotemplate import format_float
@@ -82,10 +83,11 @@ def routes(manager: RuleGroups) -> list[Route]:
                 raise bad_data(f"invalid parameter exclude_alerts: parsing {exclude!r}: invalid syntax")
             exclude_alerts = exclude in ("true", "1", "t")
             limit = _int(p.get("group_limit"), "group_limit")
+            matcher_sets = [parse_selector(m) for m in p.getlist("match[]")]
             token = p.get("group_next_token") or ""
         except ApiError as exc:
             return error(exc)
-        filtered = bool(typ or names)
+        filtered = bool(typ or names or matcher_sets)
         out: list[dict[str, Any]] = []
         next_token = ""
         started = not token
@@ -100,6 +102,10 @@ def routes(manager: RuleGroups) -> list[Route]:
             rules_json = []
             for r in g.rules:
                 if names and r.name not in names:
+                    continue
+                if matcher_sets and not any(
+                    all(m.matches_labels(r.labels) for m in ms) for sets in matcher_sets for ms in sets
+                ):
                     continue
                 st = r.status
                 common = {"health": st.health.value, "lastError": st.last_error,
