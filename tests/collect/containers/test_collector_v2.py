@@ -289,3 +289,28 @@ def test_bad_options_say_what(kw: dict[str, object], msg: str) -> None:
 
     with pytest.raises(ConfigError, match=msg):
         ContainerOptions(**kw)  # type: ignore[arg-type]
+
+
+def test_devices_without_a_name_are_summed_into_one_series(tmp_path: Path) -> None:
+    c = _collector(tmp_path)
+    (Path(c.hierarchy.unified + APP_PATH) / "io.stat").write_text(
+        "8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n"
+        "7:0 rbytes=100 wbytes=200 rios=10 wios=20 dbytes=0 dios=0\n"  # loop0: not named
+        "7:1 rbytes=1000 wbytes=2000 rios=100 wios=200 dbytes=0 dios=0\n")
+    fams = c.collect()
+    reads = matching(fams, "container_fs_reads_bytes_total", id=APP_PATH)
+    assert sorted((dict(lb).get("device", ""), v) for lb, v in reads.items()) == [
+        ("", 1100), ("/dev/sda", 10)]
+    assert value(fams, "container_fs_writes_total", id=APP_PATH, device="/dev/sda") == 2
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_collection_has_no_duplicate_series(tmp_path: Path, version: int) -> None:
+    from kubesight.collect.family import to_batch
+
+    cg = t.v2_host(tmp_path) if version == 2 else t.v1_host(tmp_path)
+    fams = ContainerCollector(PodIndex(t.PODS), cgroup_root=str(cg), proc=str(t.proc_tree(tmp_path)),
+                              sys_root=str(t.sys_tree(tmp_path))).collect()
+    batch = to_batch(fams, 1_000, (("instance", "node-a"), ("job", "cadvisor")))
+    assert len(set(batch.series)) == len(batch.series) > 100
+    assert all(v for lb in batch.series for _, v in lb)  # no empty label values

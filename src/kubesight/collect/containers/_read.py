@@ -255,8 +255,26 @@ class Reader:
                 groups.setdefault(tree, []).append(fn)
         self._v1_groups = list(groups.items())
 
-    def _device(self, maj: int, mnr: int) -> str:
-        return self.devices.get((maj, mnr), "")
+    def _named(self, entries: list[_parse.IoEntry]) -> list[tuple[str, int, int, int, int]]:
+        """Entries by device name; devices without one (loop, ram: cAdvisor names only
+        disks) are summed into one entry without a name, so that no two series
+        of a cgroup share their labels."""
+        out: list[tuple[str, int, int, int, int]] = []
+        rest = [0, 0, 0, 0]
+        unnamed = False
+        for maj, mnr, rb, wb, r, w in entries:
+            name = self.devices.get((maj, mnr), "")
+            if name:
+                out.append((name, rb, wb, r, w))
+            else:
+                unnamed = True
+                rest[0] += rb
+                rest[1] += wb
+                rest[2] += r
+                rest[3] += w
+        if unnamed:
+            out.append(("", rest[0], rest[1], rest[2], rest[3]))
+        return out
 
     # -- v2 --------------------------------------------------------------
     def read_v2(self, path: str, spec: bool = True) -> Stats:
@@ -319,7 +337,7 @@ class Reader:
     def _io_v2(self, cg: _Cg, st: Stats) -> None:
         v = cg.parsed("io.stat", _parse.io_stat_v2)
         if v is not None:
-            st.io = [(self._device(maj, mnr), rb, wb, r, w) for maj, mnr, rb, wb, r, w in v]
+            st.io = self._named([(maj, mnr, rb, wb, r, w) for maj, mnr, rb, wb, r, w in v])
 
     def _spec_v2(self, cg: _Cg, st: Stats) -> None:
         st.has_cpu = True  # cAdvisor: the cpu directory exists
@@ -432,8 +450,7 @@ class Reader:
             if o is None:
                 st.io = None  # bytes without operations: leave the cgroup's I/O out
                 return
-            st.io = [(self._device(*dev), rb, wb, *o.get(dev, (0, 0)))
-                     for dev, (rb, wb) in b.items()]
+            st.io = self._named([(*dev, rb, wb, *o.get(dev, (0, 0))) for dev, (rb, wb) in b.items()])
             return
         st.io = []
 
