@@ -314,3 +314,19 @@ def test_a_collection_has_no_duplicate_series(tmp_path: Path, version: int) -> N
     batch = to_batch(fams, 1_000, (("instance", "node-a"), ("job", "cadvisor")))
     assert len(set(batch.series)) == len(batch.series) > 100
     assert all(v for lb in batch.series for _, v in lb)  # no empty label values
+
+
+def test_a_disk_attached_later_is_named_once_the_names_are_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubesight.collect.containers import _read
+
+    c = _collector(tmp_path)
+    (Path(c.hierarchy.unified + APP_PATH) / "io.stat").write_text(
+        "8:16 rbytes=5 wbytes=6 rios=1 wios=2 dbytes=0 dios=0\n")
+    t.write(tmp_path / "sys", {"block/sdb/dev": "8:16\n"})
+    clock = [1000.0]
+    monkeypatch.setattr(_read.time, "monotonic", lambda: clock[0])
+    c.reader._devices_at = clock[0]
+    assert not matching(c.collect(), "container_fs_reads_total", id=APP_PATH, device="/dev/sdb")
+    clock[0] += 61
+    assert value(c.collect(), "container_fs_reads_total", id=APP_PATH, device="/dev/sdb") == 1

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import TypeVar
@@ -237,11 +238,15 @@ class Reader:
     """Reads cgroups of one :class:`Hierarchy` (v1, hybrid or v2)."""
 
     def __init__(self, hierarchy: Hierarchy, errors: Errors, proc: str = "/proc",
-                 devices: dict[tuple[int, int], str] | None = None) -> None:
+                 load_devices: Callable[[], dict[tuple[int, int], str]] | None = None) -> None:
+        """``load_devices``: (major, minor) -> device name, called now and when an
+        unknown device shows up (at most once a minute)."""
         self.h = hierarchy
         self.errors = errors
         self.proc = proc
-        self.devices = devices if devices is not None else {}
+        self.load_devices = load_devices
+        self.devices = load_devices() if load_devices is not None else {}
+        self._devices_at = time.monotonic()
         self.v1_use_hierarchy = True
         self._spec = True  # read the limits (cpu.max, memory.max...) in this read
         self.no_swap = False  # the host has no swap space (set per collection)
@@ -264,6 +269,14 @@ class Reader:
         unnamed = False
         for maj, mnr, rb, wb, r, w in entries:
             name = self.devices.get((maj, mnr), "")
+            if not name and self.load_devices is not None:
+                # A disk attached since the names were read? Read them again,
+                # at most once a minute (loop devices are never named).
+                now = time.monotonic()
+                if now - self._devices_at >= 60:
+                    self._devices_at = now
+                    self.devices = self.load_devices()
+                    name = self.devices.get((maj, mnr), "")
             if name:
                 out.append((name, rb, wb, r, w))
             else:

@@ -134,7 +134,7 @@ class ContainerCollector:
 
     def _setup(self, h: Hierarchy) -> None:
         self.hierarchy = h
-        self.reader = Reader(h, self.errors, self.proc, block_devices(self.sys_root))
+        self.reader = Reader(h, self.errors, self.proc, lambda: block_devices(self.sys_root))
         if h.version == 0:
             log.warning("containers: %s", self._no_cgroups)
             return
