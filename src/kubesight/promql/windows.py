@@ -45,13 +45,17 @@ def count_le(offsets: I64, timestamps: I64, q: I64) -> I64:
         # series with one bincount and a cumulative sum along the steps.
         step = int(q[1] - q[0]) if t > 1 else 0
         if step > 0 and bool(np.all(np.diff(q) == step)):
-            # A regular grid: the bucket (number of steps before a sample)
-            # is arithmetic, no search needed.
-            bucket = np.clip(-((q[0] - timestamps) // step), 0, t)
+            # A regular grid: the bucket (number of steps before a sample,
+            # ceil((ts - q0) / step)) is arithmetic, no search needed. In place:
+            # this runs over every sample of large selections.
+            bucket = timestamps - (q[0] - step + 1)
+            bucket //= step
+            np.clip(bucket, 0, t, out=bucket)
         else:
             bucket = np.searchsorted(q, timestamps, side="left")
-        seg = seg_ids(offsets)
-        counts = np.bincount(seg * (t + 1) + bucket, minlength=s * (t + 1)).reshape(s, t + 1)
+        # bucket + series * (t + 1): one bin per (series, step), series-major.
+        bucket += np.repeat(np.arange(0, s * (t + 1), t + 1, dtype=np.int64), np.diff(offsets))
+        counts = np.bincount(bucket, minlength=s * (t + 1)).reshape(s, t + 1)
         out = np.cumsum(counts[:, :t], axis=1)
         out += offsets[:-1, None]
         return out.astype(np.int64, copy=False)
