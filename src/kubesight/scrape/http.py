@@ -211,7 +211,8 @@ class TargetClient:
         self.follow_redirects = follow_redirects
         self._conn: _Exchange | None = None
         self._origin: _Origin | None = None
-        self._requests: dict[tuple[str, _Origin, str], bytes] = {}
+        self._requests: dict[tuple[str, _Origin, tuple[tuple[str, str], ...], bool], bytes] = {}
+        self._urls: dict[str, tuple[_Origin, str]] = {}
         self.connections_opened = 0
 
     async def aclose(self) -> None:
@@ -226,7 +227,12 @@ class TargetClient:
 
     async def get(self, url: str, headers: Mapping[str, str], limit: int) -> Response:
         """GET ``url`` with ``headers`` (plus the client's own), following redirects."""
-        origin, target = _split(url)
+        split = self._urls.get(url)
+        if split is None:
+            if len(self._urls) > 16:  # one URL per target; redirects add a few
+                self._urls.clear()
+            split = self._urls[url] = _split(url)
+        origin, target = split
         first = origin
         for _ in range(_MAX_REDIRECTS + 1):
             # Credentials set on the client go to the target's own host only.
@@ -242,7 +248,7 @@ class TargetClient:
         raise FetchError(f"stopped after {_MAX_REDIRECTS} redirects")
 
     def _render(self, origin: _Origin, target: str, headers: Mapping[str, str], send_own: bool) -> bytes:
-        key = (target, origin, repr(sorted(headers.items())) + str(send_own))
+        key = (target, origin, tuple(headers.items()), send_own)
         req = self._requests.get(key)
         if req is None:
             if len(self._requests) > 16:  # only redirects add entries; keep it bounded
