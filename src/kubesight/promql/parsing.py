@@ -76,7 +76,8 @@ def _parse_or_panic(query: str) -> pp.Expr:
 
 def _refuse_what_prometheus_refuses(query: str, expr: pp.Expr) -> None:
     """Prometheus' checks promql-parser does not make: info()'s selector, zero ranges and
-    steps, fill modifiers (behind a feature flag kubesight leaves off)."""
+    steps, fill modifiers (behind a feature flag kubesight leaves off), and "or"
+    between matchers (a promql-parser extension Prometheus' grammar does not have)."""
     suspect: list[str] = []
 
     def visit(node: Any) -> None:
@@ -84,6 +85,9 @@ def _refuse_what_prometheus_refuses(query: str, expr: pp.Expr) -> None:
             arg = node.args[1]
             if not isinstance(arg, pp.VectorSelector) or arg.name:
                 suspect.append("expected label selectors only")
+        elif isinstance(node, pp.VectorSelector) and list(node.matchers.or_matchers):
+            # A promql-parser extension; Prometheus' grammar has no "or" between matchers.
+            suspect.append('unexpected identifier "or" in label matching, expected "," or "}"')
         elif isinstance(node, pp.BinaryExpr) and _has_fill(node):
             suspect.append("binop fill modifiers are experimental and not enabled")
         elif _zero_duration(node):
