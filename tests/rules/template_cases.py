@@ -104,4 +104,21 @@ CASES: list[tuple[str, str]] = [
     ("{{ (1 }}", "ERROR:template: __alert_T:1: unclosed left paren"),
     ("{{ 1) }}", 'ERROR:template: __alert_T:1: unexpected ")" in command'),
     ("{{ $x := 1 }}{{ $x }} {{ $x := 2 }}{{ $x }}", "1 2"),
+    ("{{ $x := 1 }}{{ range $labels }}{{ $x = 2 }}{{ end }}{{ $x }}", "2"),
+    ("a\n  {{- if true -}}\n  b\n  {{- else -}}\n  c\n  {{- end -}}\n  d", "abd"),
+    ('{{ define "a" }}A{{ template "b" . }}{{ end }}{{ define "b" }}B{{ . }}{{ end }}{{ template "a" 1 }}', "AB1"),
+    ('{{ printf "%v|%6.2v|%-8v|%08.3f|%+.2e|%x" 3.14159 2.5 "ab" -3.14159 12345.678 -255 }}',
+     "3.14159|   2.5|ab      |-003.142|+1.23e+04|-ff"),
+    ('{{ printf "%s %d" }} {{ printf "%z" 1 }} {{ printf "%" }} {{ printf "%d %d" 1 }}',
+     "%!s(MISSING) %!d(MISSING) %!z(int=1) %!(NOVERB) 1 %!d(MISSING)"),
+    ('{{ print 1.0 2.5 1e21 1e-7 }} {{ print true nil }}', "1 2.5 1e+21 1e-07 true <nil>"),
+    ('{{ printf "%d" 3.0 }} {{ printf "%s" true }} {{ printf "%x" 3.5 }}', "%!d(float64=3) %!s(bool=true) 0x1.cp+01"),
+    ('{{ printf "%05s|%.0f|%.0f|%.0f" "ab" 0.5 1.5 2.5 }}', "000ab|0|2|2"),
+    ("{{ not 1 2 }}", 'ERROR:template: __alert_T:1:115: executing "__alert_T" at <not>: wrong number of args for '
+     "not: want 1 got 2"),
+    ("{{ 1e400 }}", 'ERROR:template: __alert_T:1: illegal number syntax: "1e400"'),
+    ("{{ 9223372036854775808 }}", 'ERROR:template: __alert_T:1:115: executing "__alert_T" at '
+     "<9223372036854775808>: 9223372036854775808 overflows int"),
+    ('{{ eq "a" 1 }}', 'ERROR:template: __alert_T:1:115: executing "__alert_T" at <eq "a" 1>: error calling eq: '
+     "incompatible types for comparison"),
 ]

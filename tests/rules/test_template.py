@@ -48,6 +48,11 @@ CASES: list[tuple[str, str]] = [
     ("{{ humanize $labels }}", 'ERROR:template: __alert_T:1:115: executing "__alert_T" at <humanize $labels>: '
      "error calling humanize: can't convert map[string]string to float"),
     ("{{ nosuch }}", 'ERROR:template: __alert_T:1: function "nosuch" not defined'),
+    ("{{ .Nope }}", 'ERROR:template: __alert_T:1:115: executing "__alert_T" at <.Nope>: can\'t evaluate field '
+     "Nope in type struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; "
+     "Value float64 }"),
+    ("{{ . }}", "{map[instance:node-1:9100 job:node] map[cluster:c1] http://prom.example:9090/prefix 1234.5}"),
+    ("{{ .Labels.job }} {{ .Value }} {{ len .ExternalLabels }}", "node 1234.5 1"),
 ]
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from kubesight.model import re2
 from kubesight.model.durations import parse_duration_ms
 from kubesight.model.labels import Labels
-from kubesight.wire.gotemplate import Template, TemplateError, sprintf
+from kubesight.wire.gotemplate import Template, TemplateError, sprintf, value_str
 
 ALERT_DEFS = (
     "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
@@ -300,6 +300,27 @@ class _GoTime:
         return math.floor(self.seconds)
 
 
+class AlertTemplateData:
+    """What an alert's template runs on: a Go struct in Prometheus, so ``.Nope`` is an error
+    (not "<no value>") and ``{{ . }}`` prints as a struct."""
+
+    __slots__ = ("ExternalLabels", "ExternalURL", "Labels", "Value")
+    __go_type__ = ("struct { Labels map[string]string; ExternalLabels map[string]string; "
+                   "ExternalURL string; Value float64 }")
+
+    def __init__(self, labels: dict[str, str], external_labels: dict[str, str], external_url: str,
+                 value: float) -> None:
+        # Go's field names, since templates read .Labels, .Value...
+        self.Labels = labels
+        self.ExternalLabels = external_labels
+        self.ExternalURL = external_url
+        self.Value = value
+
+    def __str__(self) -> str:
+        return "{" + " ".join(value_str(v) for v in (self.Labels, self.ExternalLabels, self.ExternalURL,
+                                                     self.Value)) + "}"
+
+
 class _Context(threading.local):
     """What the functions of a cached template read: set for each expansion."""
 
@@ -357,12 +378,7 @@ def expand_alert_text(
     tmpl = _compiled(name, text)
     if isinstance(tmpl, str):
         return f"<error expanding template: error parsing template {name}: {tmpl}>"
-    data = {
-        "Labels": dict(labels),
-        "ExternalLabels": dict(external_labels or {}),
-        "ExternalURL": external_url,
-        "Value": value,
-    }
+    data = AlertTemplateData(dict(labels), dict(external_labels or {}), external_url, value)
     _CTX.query, _CTX.time_ms, _CTX.external_url = query, time_ms, external_url
     try:
         return tmpl.execute(data)

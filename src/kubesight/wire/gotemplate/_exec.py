@@ -252,7 +252,7 @@ class State:
         if isinstance(first, p.Nil):
             raise self.error("nil is not a command")
         if isinstance(first, p.Number):
-            return first.value
+            return self.number(first)
         if isinstance(first, p.String):
             return first.text
         raise self.error(f"can't evaluate command {_q(str(first))}")
@@ -332,11 +332,13 @@ class State:
         return values
 
     def call(self, dot: Any, fn: Func, node: p.Node, name: str, args: Sequence[p.Node], final: Any) -> Any:
-        values = self.eval_args(dot, args[1:], final)
-        self.at(node)
-        problem = _arity_problem(fn, len(values))
+        # Go checks the count before evaluating, positioned at the function's name
+        self.at(args[0] if args else node)
+        problem = _arity_problem(fn, max(len(args) - 1, 0) + (final is not _MISSING))
         if problem:
             raise self.error(f"wrong number of args for {name}: {problem}")
+        values = self.eval_args(dot, args[1:], final)
+        self.at(node)
         try:
             return fn(*values)
         except (TemplateError, _Break, _Continue):
@@ -364,10 +366,16 @@ class State:
         if isinstance(n, p.Nil):
             return None
         if isinstance(n, p.Number):
-            return n.value
+            return self.number(n)
         if isinstance(n, p.String):
             return n.text
         raise self.error(f"can't handle {n} for arg")
+
+    def number(self, n: p.Number) -> int | float:
+        if isinstance(n.value, int) and not -(2**63) <= n.value < 2**63:
+            self.at(n)
+            raise self.error(f"{n.text} overflows int")  # Go finds out when it runs, as here
+        return n.value
 
 
 def _map_key(k: Any) -> tuple[int, Any]:
@@ -444,13 +452,15 @@ def _wrap(fn: Callable[..., Any], lo: int, hi: int = -2) -> Builtin:
     hi = lo if hi == -2 else hi
 
     def run(st: State, dot: Any, cmd: p.Command, name: str, args: Sequence[p.Node], final: Any) -> Any:
-        values = st.eval_args(dot, args, final)
-        st.at(cmd)
-        n = len(values)
+        # Go checks the count before evaluating, positioned at the function's name
+        n = len(args) + (final is not _MISSING)
+        st.at(cmd.args[0])
         if hi == -1 and n < lo:
             raise st.error(f"wrong number of args for {name}: want at least {lo} got {n}")
         if hi >= 0 and n != lo and not lo <= n <= hi:
             raise st.error(f"wrong number of args for {name}: want {lo} got {n}")
+        values = st.eval_args(dot, args, final)
+        st.at(cmd)
         try:
             return fn(*values)
         except _Fail as exc:

@@ -29,7 +29,7 @@ def type_name(v: Any) -> str:
         return "map[string]interface {}"
     if isinstance(v, list | tuple):
         return "[]interface {}"
-    return type(v).__name__
+    return str(getattr(type(v), "__go_type__", type(v).__name__))  # a class may name its Go type
 
 
 def _shortest(v: float) -> tuple[str, int]:
@@ -232,8 +232,22 @@ def _fmt_int(n: int, verb: str, spec: _Spec) -> str:
     return _pad(_sign(s, neg, spec), spec, numeric=True)
 
 
+def _hex_float(x: float, upper: bool) -> str:
+    """Go's %x of a float: ``0x1.cp+01`` (shortest hex mantissa, two-digit exponent)."""
+    if math.isnan(x) or math.isinf(x):
+        return format_float(x)
+    h = float.hex(abs(x))  # 0x1.c000000000000p+1
+    mant, _, exp = h.partition("p")
+    mant = mant.rstrip("0").rstrip(".")
+    e = int(exp)
+    out = f"{'-' if math.copysign(1, x) < 0 else ''}{mant}p{'-' if e < 0 else '+'}{abs(e):02d}"
+    return out.upper().replace("0X", "0X") if upper else out
+
+
 def _fmt_float(x: float, verb: str, spec: _Spec) -> str:
     v = "g" if verb == "v" else verb
+    if v in "xX" and spec.prec < 0:
+        return _pad(_hex_float(x, v == "X"), spec)
     if v not in "eEfFgG":
         return _bad(verb, x)
     s = format_float(x, v, spec.prec if spec.prec >= 0 else (-1 if v in "gG" else 6))

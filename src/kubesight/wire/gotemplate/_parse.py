@@ -7,6 +7,7 @@ template and block; break and continue), with its error messages.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
@@ -602,7 +603,10 @@ def _number(text: str, fail: Callable[[str], TemplateSyntaxError]) -> int | floa
         if ("." in lower or "p" in lower) and is_hex:
             return float.fromhex(clean)
         if not is_hex and any(c in lower for c in ".e"):
-            return float(clean)
+            f = float(clean)
+            if math.isinf(f):
+                raise ValueError(text)  # Go: out of range is a syntax error
+            return f
         if lower.startswith(("0o", "0b", "0x")):
             return int(clean, 0)
         if len(lower) > 1 and lower.startswith("0"):
@@ -610,9 +614,9 @@ def _number(text: str, fail: Callable[[str], TemplateSyntaxError]) -> int | floa
         value = int(clean, 10)
     except ValueError:
         raise fail(f"illegal number syntax: {_q(text)}") from None
-    if not -(2**63) <= value < 2**63:
-        raise fail(f"{text} overflows int")
-    return value
+    if not -(2**64) <= value < 2**64:  # beyond uint64 Go cannot read it at all
+        raise fail(f"illegal number syntax: {_q(text)}")
+    return value  # beyond int64: Go says "overflows int" when it runs
 
 
 def parse_trees(name: str, text: str, funcs: Container[str]) -> dict[str, Tree]:
