@@ -83,3 +83,18 @@ def alertmanager(tmp: Path, config: str, *flags: str) -> Iterator[str]:
             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", *flags]
     with run_process(args, tmp / "alertmanager.log", f"{url}/-/ready"):
         yield url
+
+
+@contextmanager
+def alertmanager_at_prefix(tmp: Path, config: str, prefix: str) -> Iterator[str]:
+    """Debian's Alertmanager serving under ``--web.route-prefix=prefix``; yields its URL with the prefix."""
+    binary = require_peer("prometheus-alertmanager", "prometheus-alertmanager")
+    port = free_port()
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "alertmanager.yml").write_text(config)
+    url = f"http://127.0.0.1:{port}/{prefix.strip('/')}"
+    args = [binary, f"--config.file={tmp / 'alertmanager.yml'}", f"--storage.path={tmp / 'am-data'}",
+            f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+            f"--web.route-prefix=/{prefix.strip('/')}"]
+    with run_process(args, tmp / "alertmanager.log", f"{url}/-/ready"):
+        yield url

@@ -180,3 +180,34 @@ def test_sender_is_an_alert_sink() -> None:
 
     sink: AlertSink = AlertmanagerSender(AlertingConfig())
     sink.send([alert("A")])  # no Alertmanager configured: queued, nothing raised
+
+
+@pytest.mark.peer
+def test_real_alertmanager_under_a_path_prefix_with_relabelling(tmp_path: Path) -> None:
+    from tests.peers import alertmanager_at_prefix
+
+    am_config = "route: {receiver: 'null', group_wait: 1h}\nreceivers: [{name: 'null'}]\n"
+    with alertmanager_at_prefix(tmp_path / "am", am_config, "/am") as url:
+        host = url.removeprefix("http://").split("/", 1)[0]
+        cfg = parse_alerting_config({
+            "alert_relabel_configs": [{"source_labels": ["severity"], "regex": "debug", "action": "drop"},
+                                      {"target_label": "via", "replacement": "kubesight"}],
+            "alertmanagers": [{"static_configs": [{"targets": [host]}], "path_prefix": "/am/"}],
+        }, tmp_path, parse_relabel)
+        sender = AlertmanagerSender(cfg, {"cluster": "c1"})
+        now = time.time()
+        # still firing: ends in the future (an endsAt in the past would arrive resolved)
+        kept, dropped = (Alert(a.labels, a.annotations, now - 60, now + 240, a.generator_url)
+                         for a in (alert("Kept", severity="page"), alert("Dropped", severity="debug")))
+        sender.send([kept, dropped])
+
+        async def deliver() -> None:
+            await sender.start()
+            await sender.stop()
+
+        asyncio.run(deliver())
+        got = httpx.get(f"{url}/api/v2/alerts", timeout=10).json()
+    assert [a["labels"] for a in got] == [{"alertname": "Kept", "cluster": "c1", "severity": "page",
+                                           "via": "kubesight"}]
+    assert got[0]["annotations"] == {"summary": "Kept happened"}
+    assert sender.dropped == 1 and sender.sent == {f"{url}/api/v2/alerts": 1}
