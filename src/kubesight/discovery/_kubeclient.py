@@ -163,7 +163,9 @@ class _GoneError(Exception):
 
 
 def object_key(obj: Obj) -> str:
-    meta = obj.get("metadata") or {}
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(meta, dict):
+        meta = {}  # an object of an unexpected shape gets the key "", never an exception
     ns = meta.get("namespace")
     return f"{ns}/{meta.get('name', '')}" if ns else str(meta.get("name", ""))
 
@@ -258,7 +260,8 @@ class Informer:
                 raise RuntimeError(f"list: HTTP {resp.status_code}: {_status_message(resp.content)}")
             body = json.loads(resp.content)
             tf = self.transform
-            new.update((object_key(o), tf(o) if tf else o) for o in body.get("items") or [])
+            new.update((object_key(o), tf(o) if tf else o) for o in body.get("items") or []
+                       if isinstance(o, dict))
             meta = body.get("metadata") or {}
             token = str(meta.get("continue") or "")
             if not token:
@@ -294,13 +297,18 @@ class Informer:
         return got
 
     def _event(self, event: Obj) -> None:
+        if not isinstance(event, dict):
+            raise RuntimeError(f"watch: not an event: {str(event)[:200]}")
         kind = event.get("type")
-        obj = event.get("object") or {}
+        obj = event.get("object")
+        if not isinstance(obj, dict):
+            obj = {}
         if kind == "ERROR":
             if obj.get("code") == 410:
                 raise _GoneError()
             raise RuntimeError(f"watch error: {obj.get('message') or obj}")
-        rv = (obj.get("metadata") or {}).get("resourceVersion")
+        meta = obj.get("metadata")
+        rv = meta.get("resourceVersion") if isinstance(meta, dict) else None
         if kind == "BOOKMARK":
             if rv:
                 self.resource_version = str(rv)

@@ -139,3 +139,47 @@ def test_missing_times_read_as_go_zero_time() -> None:
     assert [v for _, v in rows["kube_pod_status_ready_time"]] == [-62135596800.0]
     assert [v for _, v in rows["kube_pod_container_state_started"]] == [-62135596800.0]
     assert "kube_pod_created" not in rows and "kube_pod_start_time" not in rows  # pointers / IsZero checks
+
+
+def test_informer_survives_objects_of_the_wrong_shape() -> None:
+    """A list and a watch carrying items that are not objects, or have no usable metadata."""
+    import json
+
+    import httpx
+
+    from kubesight.collect.kube_state import KubeStateCollector, KubeStateOptions
+    from kubesight.discovery._kubeclient import RESOURCES, Informer
+
+    good = copy.deepcopy(RUNNING_POD)
+    lines = [{"type": "ADDED", "object": "nonsense"}, {"type": "MODIFIED", "object": {"metadata": 7}},
+             {"type": "ADDED", "object": {**good, "metadata": {**good["metadata"], "name": "late",
+                                                                 "resourceVersion": "12"}}}]
+
+    watches = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("watch"):
+            watches.append(request)
+            if len(watches) > 1:
+                await asyncio.sleep(0.2)  # later watches: nothing new
+                return httpx.Response(200, text="")
+            body = "".join(json.dumps(x) + "\n" for x in lines)
+            return httpx.Response(200, text=body)
+        return httpx.Response(200, json={"metadata": {"resourceVersion": "10"},
+                                         "items": [None, "x", {"metadata": "x"}, good]})
+
+    async def main() -> None:
+        collector = KubeStateCollector.__new__(KubeStateCollector)
+        KubeStateCollector.__init__(collector, access=None, options=KubeStateOptions(resources=("pods",)))  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://kube") as client:
+            inf = Informer(client, "http://kube", RESOURCES["pods"], transform=collector._transform(KINDS["pods"]),
+                           backoff_start=0.01, backoff_max=0.02)
+            collector.informers["pods"] = [inf]
+            task = asyncio.create_task(inf.run())
+            await eventually(lambda: "shop/late" in inf.store)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            pods = {dict(k).get("pod") for k in samples(collector, "kube_pod_info")}
+            assert {"web-7d9f8b6c5-x2k4p", "late"} <= pods
+            assert inf.resource_version == "12"
+    asyncio.run(main())
