@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -103,39 +105,58 @@ class Dispatcher:
         self.attempt_timeout = attempt_timeout
         self.groups: dict[tuple[str, int], AggrGroup] = {}
         self._tasks: set[asyncio.Task[bool]] = set()
+        # (due time, sequence, group id); entries whose group moved on are skipped when popped,
+        # so finding what is due costs O(log groups), not a scan of every group.
+        self._due: list[tuple[float, int, tuple[str, int]]] = []
+        self._seq = itertools.count()
+
+    def _schedule(self, gid: tuple[str, int], g: AggrGroup, at: float) -> None:
+        g.next_flush = at
+        heapq.heappush(self._due, (at, next(self._seq), gid))
 
     # -- intake -----------------------------------------------------------
 
-    def process(self, alert: StoredAlert) -> None:
+    def process(self, alert: StoredAlert) -> float:
+        """Put the alert in its groups; returns the earliest time one of them is due."""
         now = self.clock()
+        due = float("inf")
         for route in self.root.match(alert.labels):
             gl = route.group_labels(alert.labels)
             gid = (route.id(), fingerprint(gl))
             g = self.groups.get(gid)
             if g is None:
-                g = AggrGroup(route, gl, f"{route.key()}:{labelset_str(gl)}",
-                              now + route.opts.group_wait)
+                g = AggrGroup(route, gl, f"{route.key()}:{labelset_str(gl)}", 0.0)
                 self.groups[gid] = g
+                self._schedule(gid, g, now + route.opts.group_wait)
             g.alerts[alert.fp] = alert
             # An alert that started longer ago than group_wait has waited enough.
-            if not g.flushed and alert.starts_at + route.opts.group_wait < now:
-                g.next_flush = min(g.next_flush, now)
+            if not g.flushed and alert.starts_at + route.opts.group_wait < now and g.next_flush > now:
+                self._schedule(gid, g, now)
+            due = min(due, g.next_flush)
+        return due
 
     # -- timers -----------------------------------------------------------
 
+    def _current(self, entry: tuple[float, int, tuple[str, int]]) -> AggrGroup | None:
+        g = self.groups.get(entry[2])
+        return g if g is not None and g.next_flush == entry[0] else None
+
     def next_due(self) -> float | None:
-        due = [g.next_flush for g in self.groups.values() if not g.busy]
-        return min(due) if due else None
+        while self._due and self._current(self._due[0]) is None:
+            heapq.heappop(self._due)
+        return self._due[0][0] if self._due else None
 
     async def tick(self, wait: bool = True) -> list[asyncio.Task[bool]]:
         """Flush every group that is due now; with ``wait``, until their notifications end."""
         now = self.clock()
         tasks = []
-        for g in list(self.groups.values()):
-            if g.busy or g.next_flush > now:
+        while self._due and self._due[0][0] <= now:
+            entry = heapq.heappop(self._due)
+            g = self._current(entry)
+            if g is None or g.busy:
                 continue
             g.busy = True
-            t = asyncio.create_task(self._run(g))
+            t = asyncio.create_task(self._run(entry[2], g))
             self._tasks.add(t)
             t.add_done_callback(self._tasks.discard)
             tasks.append(t)
@@ -150,18 +171,18 @@ class Dispatcher:
             with contextlib.suppress(BaseException):
                 await t
 
-    async def _run(self, g: AggrGroup) -> bool:
+    async def _run(self, gid: tuple[str, int], g: AggrGroup) -> bool:
         try:
-            return await self._flush(g)
+            return await self._flush(gid, g)
         except Exception:
             log.exception("notify: flushing group %s failed", g.key)
             return False
         finally:
             g.busy = False
 
-    async def _flush(self, g: AggrGroup) -> bool:
+    async def _flush(self, gid: tuple[str, int], g: AggrGroup) -> bool:
         now = self.clock()
-        g.next_flush = now + g.route.opts.group_interval
+        self._schedule(gid, g, now + g.route.opts.group_interval)
         g.flushed = True
         snapshot = list(g.alerts.values())
         resolved = [a for a in snapshot if a.resolved(now)]
@@ -173,10 +194,8 @@ class Dispatcher:
             for a in resolved:
                 if g.alerts.get(a.fp) is a:
                     del g.alerts[a.fp]
-            if not g.alerts:
-                for gid, other in list(self.groups.items()):
-                    if other is g:
-                        del self.groups[gid]
+            if not g.alerts and self.groups.get(gid) is g:
+                del self.groups[gid]
         return ok
 
     def _time_muted(self, route: Route, now: float) -> bool:

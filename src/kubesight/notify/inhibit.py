@@ -19,31 +19,35 @@ class Inhibitor:
     def __init__(self, rules: Iterable[InhibitRule]) -> None:
         self.rules = tuple(rules)
         self._version = -1
-        self._sources: list[list[StoredAlert]] = [[] for _ in self.rules]
+        # Per rule: source alerts by their values of the rule's ``equal`` labels, so a
+        # target finds its candidate sources in one lookup however many alerts there are.
+        self._sources: list[dict[tuple[str, ...], list[StoredAlert]]] = [{} for _ in self.rules]
 
     def refresh(self, alerts: Iterable[StoredAlert], version: int) -> None:
         """Index the source alerts of each rule; cheap to call when nothing changed."""
         if version == self._version:
             return
         snapshot = list(alerts)
-        self._sources = [[a for a in snapshot if matches_all(r.source_matchers, a.labels)]
-                         for r in self.rules]
+        index: list[dict[tuple[str, ...], list[StoredAlert]]] = []
+        for r in self.rules:
+            by_equal: dict[tuple[str, ...], list[StoredAlert]] = {}
+            for a in snapshot:
+                if matches_all(r.source_matchers, a.labels):
+                    by_equal.setdefault(tuple(a.labels.get(n, "") for n in r.equal), []).append(a)
+            index.append(by_equal)
+        self._sources = index
         self._version = version
 
     def mutes(self, labels: Mapping[str, str], now: float) -> list[str]:
-        """Fingerprints of the alerts inhibiting ``labels`` (one per rule that applies)."""
-        out: list[str] = []
-        for rule, sources in zip(self.rules, self._sources, strict=True):
-            if not matches_all(rule.target_matchers, labels):
+        """Fingerprints of the alerts inhibiting ``labels`` (the first source found)."""
+        for rule, by_equal in zip(self.rules, self._sources, strict=True):
+            if not by_equal or not matches_all(rule.target_matchers, labels):
                 continue
             two_sided = matches_all(rule.source_matchers, labels)
-            for src in sources:
+            for src in by_equal.get(tuple(labels.get(n, "") for n in rule.equal), ()):
                 if src.resolved(now):
-                    continue
-                if any(src.labels.get(n, "") != labels.get(n, "") for n in rule.equal):
                     continue
                 if two_sided and matches_all(rule.target_matchers, src.labels):
                     continue
-                out.append(src.fp_hex)
-                return out  # Alertmanager records the first source found
-        return out
+                return [src.fp_hex]  # Alertmanager records one inhibiting alert
+        return []

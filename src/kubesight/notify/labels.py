@@ -10,6 +10,7 @@ matchers the way Go's ``%q`` does, and parses matchers written as
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -41,7 +42,14 @@ def new_matcher(name: str, op: str | MatchOp, value: str) -> Matcher:
 
 def fingerprint(labels: Labels | Mapping[str, str]) -> int:
     """The alert's identity as Alertmanager computes it (FNV-1a 64 over sorted pairs)."""
-    pairs = sorted(labels.items()) if isinstance(labels, Mapping) else sorted(labels)
+    pairs = tuple(sorted(labels.items())) if isinstance(labels, Mapping) else tuple(sorted(labels))
+    return _fingerprint(pairs)
+
+
+# Senders resend the same alerts every minute; hashing byte by byte in Python
+# costs ~30µs an alert, so identical label sets are remembered.
+@functools.lru_cache(maxsize=1 << 16)
+def _fingerprint(pairs: Labels) -> int:
     h = _FNV_OFFSET
     for name, value in pairs:
         for part in (name, value):
@@ -73,8 +81,13 @@ def compare_labels(a: Mapping[str, str], b: Mapping[str, str]) -> int:
     return -1 if labels_before(a, b) else 1 if labels_before(b, a) else 0
 
 
+_PLAIN = re.compile(r'^[ !#-\[\]-~]*$')  # printable ASCII without " and \\: quoted as is
+
+
 def go_quote(s: str) -> str:
     """Go's ``strconv.Quote``: double quotes, escapes for controls and non-printables."""
+    if _PLAIN.match(s):
+        return f'"{s}"'
     out = ['"']
     for ch in s:
         cp = ord(ch)

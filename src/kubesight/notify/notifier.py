@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -46,10 +47,11 @@ _GC_INTERVAL = 1800.0  # 30m: how often Alertmanager drops resolved alerts and o
 _MAX_IDLE = 1.0  # the loop looks again at least this often, so clock jumps are noticed
 
 
+_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")  # Alertmanager 0.25's label name rule
+
+
 def _valid_name(name: str) -> bool:
-    if not name:
-        return False
-    return all((c.isalnum() and c.isascii()) or c == "_" for c in name) and not name[0].isdigit()
+    return _NAME.match(name) is not None
 
 
 class Notifier:
@@ -72,6 +74,7 @@ class Notifier:
         self.started_at = clock()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._planned = 0.0  # when the loop looks next on its own
         self._wake = asyncio.Event()
         self._last_gc = clock()
         self.config = config
@@ -154,6 +157,7 @@ class Notifier:
         """
         now = self.clock()
         errors = []
+        due = float("inf")
         for a in alerts:
             stored = from_alert(a, now, self.config.global_.resolve_timeout)
             problem = _validate(stored)
@@ -163,8 +167,9 @@ class Notifier:
                 continue
             self.counters.received.inc(1, "resolved" if stored.resolved(now) else "firing")
             merged = self.store.put(stored, now)
-            self.dispatcher.process(merged)
-        self._wake.set()
+            due = min(due, self.dispatcher.process(merged))
+        if due < self._planned:
+            self._wake.set()  # something is due before the loop would look again
         if errors:
             raise ValidationError("; ".join(errors))
 
@@ -231,6 +236,7 @@ class Notifier:
                 log.exception("notify: dispatch step failed")
             due = self.dispatcher.next_due()
             wait = _MAX_IDLE if due is None else min(_MAX_IDLE, max(0.0, due - self.clock()))
+            self._planned = self.clock() + wait
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)

@@ -41,6 +41,8 @@ class Route:
     continue_: bool
     parent: Route | None = None
     routes: list[Route] = field(default_factory=list)
+    _key: str | None = field(default=None, repr=False)  # the tree is fixed once built
+    _id: str | None = field(default=None, repr=False)
 
     @staticmethod
     def build(cfg: RouteConfig, parent: Route | None = None) -> Route:
@@ -79,14 +81,17 @@ class Route:
 
     def key(self) -> str:
         """Alertmanager's route key: the matchers of every node from the root, ``/``-joined."""
-        own = matchers_str(self.matchers)
-        return f"{self.parent.key()}/{own}" if self.parent is not None else own
+        if self._key is None:
+            own = matchers_str(self.matchers)
+            self._key = f"{self.parent.key()}/{own}" if self.parent is not None else own
+        return self._key
 
     def id(self) -> str:
         """The key plus the position among siblings: unique, unlike the key."""
-        if self.parent is None:
-            return self.key()
-        return f"{self.key()}/{self.parent.routes.index(self)}"
+        if self._id is None:
+            self._id = (self.key() if self.parent is None
+                        else f"{self.key()}/{self.parent.routes.index(self)}")
+        return self._id
 
     def group_labels(self, labels: Mapping[str, str]) -> dict[str, str]:
         if self.opts.group_by_all:
