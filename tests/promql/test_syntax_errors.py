@@ -302,6 +302,9 @@ CASES: list[tuple[str, str]] = [
     ('start(1)', '1:1: parse error: expected 0 argument(s) in call to "start", got 1'),
     ('min_of(x, 1)', '1:8: parse error: expected type scalar in call to function "min_of", got instant vector'),
     ('start_timestamp(x) +', '1:21: parse error: unexpected end of input'),
+    # Accepted by promql-parser, refused by Prometheus: @ beyond int64 seconds.
+    ('x @ 1e20', '1:1: parse error: timestamp out of bounds for @ modifier: 100000000000000000000.000000'),
+    ('rate(x[5m] @ -1e19)', '1:6: parse error: timestamp out of bounds for @ modifier: -10000000000000000000.000000'),
     # Accepted by promql-parser (an extension), refused by Prometheus.
     ('up{job="a" or job="b"}', '1:12: parse error: unexpected identifier "or" in label matching, expected "," or "}"'),
     ('rate({a="b" or c="d"}[5m])', '1:13: parse error: unexpected identifier "or" in label matching, expected "," or "}"'),

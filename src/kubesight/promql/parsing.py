@@ -14,6 +14,7 @@ from typing import Any
 import promql_parser as pp
 
 from kubesight.promql.errors import BadDataError
+from kubesight.promql.syntax.locator import Locator
 from kubesight.promql.syntax.rewrite import accepted_rewrite
 from kubesight.promql.syntax_errors import locate as locate_syntax_error
 
@@ -48,6 +49,23 @@ def parse(query: str) -> pp.Expr:
         expr = fixed
     _refuse_what_prometheus_refuses(query, expr)
     return expr
+
+
+def _unreadable_at(expr: pp.Expr) -> bool:
+    found: list[bool] = []
+
+    def visit(node: Any) -> None:
+        at = getattr(node, "at", None) if isinstance(node, pp.VectorSelector | pp.SubqueryExpr) else None
+        if at is not None and at.type == pp.AtModifierType.At:
+            try:
+                at.at.timestamp()
+            except BaseException as exc:  # pyo3 panics on times it cannot convert
+                if isinstance(exc, KeyboardInterrupt | SystemExit):
+                    raise
+                found.append(True)
+
+    pp.walk(expr, visit)
+    return bool(found)
 
 
 def _has_fill(node: Any) -> bool:
@@ -94,6 +112,13 @@ def _refuse_what_prometheus_refuses(query: str, expr: pp.Expr) -> None:
             suspect.append("duration must be greater than 0")
 
     pp.walk(expr, visit)
+    if not suspect and _unreadable_at(expr):
+        # promql-parser cannot hand out this @ time: too large for Prometheus
+        # (refused by the locator) or before 1970 (valid; evaluation says so).
+        loc = Locator(query)
+        loc.parse()
+        if loc.errors and loc.errors[0][1]:
+            raise BadDataError(f"invalid parameter \"query\": {locate_syntax_error(query, loc.errors[0][1])}")
     if suspect:
         # The locator words and positions the error; our own words if it cannot.
         msg = locate_syntax_error(query, suspect[0])

@@ -444,10 +444,14 @@ class Locator(Checks):
         if t.typ == "NUMBER":
             self.number(t)
             low = t.val.lower()
+            value = _float_or_zero(t.val) * (-1 if sign == "-" else 1)
             if low in ("inf", "nan"):
                 # Go's %f of ±Inf and NaN.
                 shown = "NaN" if low == "nan" else ("-Inf" if sign == "-" else "+Inf")
                 self.err(e.start, f"timestamp out of bounds for @ modifier: {shown}")
+            elif abs(value) >= 9.223372036854775807e18:
+                # setTimestamp: beyond int64 (the seconds, before they become milliseconds).
+                self.err(e.start, f"timestamp out of bounds for @ modifier: {value:f}")
         elif t.typ in ("START", "END"):
             t = self.take()
             if t.typ != "LEFT_PAREN":
