@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kubesight.model.samples import F64
+from kubesight.model.samples import F64, I64
 from kubesight.promql.types import B, RangeArg, SVal
 from kubesight.promql.windows import (
     expand,
@@ -40,44 +40,70 @@ def _prev_diff_arrays(ra: RangeArg) -> tuple[F64, F64]:
     return v, prev
 
 
+def _reset_positions(ra: RangeArg) -> tuple[I64, F64]:
+    """Samples below the sample before them (counter resets), and that sample.
+
+    A series' first sample may be flagged against the previous series' last;
+    harmless: a window [lo, hi) sums resets in [lo + 1, hi), never its start.
+    """
+    v = ra.values
+    nz = np.flatnonzero(v[1:] < v[:-1]) + 1
+    return nz, v[nz - 1]
+
+
 def _extrapolated(ra: RangeArg, is_counter: bool, is_rate: bool) -> Out:
+    # Prometheus' extrapolatedRate over every cell. The arithmetic is its own,
+    # operation for operation; temporaries are updated in place because each
+    # is a full (series x steps) matrix.
     lo, hi = ra.lo, ra.hi
     cnt = hi - lo
     ok = cnt >= 2
     ts, v = ra.timestamps, ra.values
-    ext_v = np.append(v, np.nan)
-    ext_t = np.append(ts, 0)
-    first_v = ext_v[lo]
-    last_v = ext_v[np.maximum(hi - 1, 0)]
-    first_t = ext_t[lo].astype(np.float64)
-    last_t = ext_t[np.maximum(hi - 1, 0)].astype(np.float64)
+    if not v.size:
+        return np.full(lo.shape, np.nan), ok
+    last_i = hi - 1
+    # Cells with fewer than two samples are dropped (ok); clipping only keeps
+    # their indexes in bounds.
+    first_v = np.take(v, lo, mode="clip")
+    last_v = np.take(v, last_i, mode="clip")
+    first_t = np.take(ts, lo, mode="clip").astype(np.float64)
+    last_t = np.take(ts, last_i, mode="clip").astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         result = last_v - first_v
         if is_counter:
-            cur, prev = _prev_diff_arrays(ra)
             # Resets are rare: reduce over the reset positions only.
-            nz = np.flatnonzero(cur < prev)
+            nz, prev = _reset_positions(ra)
             if nz.size:
                 a = np.searchsorted(nz, np.minimum(lo + 1, hi))
                 b = np.searchsorted(nz, hi)
-                result = result + paired_reduce(np.add, prev[nz], a, b)
+                result += paired_reduce(np.add, prev, a, b)
         range_end = ra.window_end.astype(np.float64)[None, :]
         range_start = range_end - ra.range_ms
-        dur_start = (first_t - range_start) / 1000
-        dur_end = (range_end - last_t) / 1000
-        sampled = (last_t - first_t) / 1000
-        avg = sampled / np.maximum(cnt - 1, 1)
+        dur_start = first_t - range_start
+        dur_start /= 1000
+        dur_end = range_end - last_t
+        dur_end /= 1000
+        sampled = last_t
+        sampled -= first_t
+        sampled /= 1000
+        avg = np.maximum(cnt - 1, 1).astype(np.float64)
+        np.divide(sampled, avg, out=avg)
         thresh = avg * 1.1
-        dur_start = np.where(dur_start >= thresh, avg / 2, dur_start)
+        avg /= 2  # from here on only avg / 2 is used
+        np.copyto(dur_start, avg, where=dur_start >= thresh)
         if is_counter:
-            to_zero = sampled * (first_v / result)
+            to_zero = first_v / result
+            to_zero *= sampled
             use_zero = (result > 0) & (first_v >= 0) & (to_zero < dur_start)
-            dur_start = np.where(use_zero, to_zero, dur_start)
-        dur_end = np.where(dur_end >= thresh, avg / 2, dur_end)
-        factor = np.where(sampled != 0, (sampled + dur_start + dur_end) / sampled, 1.0)
+            np.copyto(dur_start, to_zero, where=use_zero)
+        np.copyto(dur_end, avg, where=dur_end >= thresh)
+        factor = sampled + dur_start
+        factor += dur_end
+        factor /= sampled
+        np.copyto(factor, 1.0, where=sampled == 0)
         if is_rate:
-            factor = factor / (ra.range_ms / 1000)
-        result = result * factor
+            factor /= ra.range_ms / 1000
+        result *= factor
     return result, ok
 
 
