@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import socket
+from typing import Any
 
 import pytest
 
@@ -179,3 +180,33 @@ def test_unknown_resource_is_refused() -> None:
     with pytest.raises(ValueError, match=r"unknown resource.*widgets"):
         KubeStateCollector(KubeAccess("http://127.0.0.1:1", HTTPClientConfig()),
                            KubeStateOptions(resources=("pods", "widgets")))
+
+
+def test_metric_allow_and_deny_lists() -> None:
+    async def main() -> None:
+        async with FakeKube() as kube:
+            kube.add("pods", RUNNING_POD)
+            kube.add("nodes", NODE_A)
+            deny = options(metric_denylist=("^kube_pod_container_status_last_terminated", "_annotations$"))
+            async with running(kube, deny) as c:
+                names = {f.name for f in c.collect()}
+                assert "kube_pod_container_status_last_terminated_reason" not in names
+                assert "kube_pod_annotations" not in names and "kube_node_annotations" not in names
+                assert {"kube_pod_info", "kube_pod_labels", "kube_node_info"} <= names
+                # Left-out families are not even kept in the cache.
+                held = c.informers["pods"][0].store["shop/" + POD]["rows"]
+                assert all(dict(lbls)["__name__"] != "kube_pod_annotations" for lbls, _ in held)
+            async with running(kube, options(metric_allowlist=("kube_pod_info", "^kube_node_status_cap"))) as c:
+                served = {f.name for f in c.collect() if f.name.startswith("kube_")}
+                assert served == {"kube_pod_info", "kube_node_status_capacity"}
+                assert len(samples(c, "kube_pod_info")) == 1
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"metric_allowlist": ("a",), "metric_denylist": ("b",)}, "mutually exclusive"),
+    ({"metric_denylist": ("kube_pod_(",)}, r"metric-denylist: 'kube_pod_\(' is not a regular expression"),
+])
+def test_bad_metric_lists_are_refused(kw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        KubeStateCollector(KubeAccess("http://127.0.0.1:1", HTTPClientConfig()), KubeStateOptions(**kw))

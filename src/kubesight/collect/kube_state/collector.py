@@ -19,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import threading
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import Any
 
@@ -59,13 +60,34 @@ class KubeStateOptions:
     ``namespaces``: watch only these (default: all); ``labels_allowlist`` and
     ``annotations_allowlist``: kube-state-metrics' ``--metric-labels-allowlist``
     and ``--metric-annotations-allowlist`` as mappings
-    (``{"pods": ["app"], "*": ["team"]}``).
+    (``{"pods": ["app"], "*": ["team"]}``); ``metric_allowlist`` /
+    ``metric_denylist``: its ``--metric-allowlist`` / ``--metric-denylist``,
+    regular expressions searched in family names (one or the other).
     """
 
     resources: tuple[str, ...] = tuple(KINDS)
     namespaces: tuple[str, ...] = ()
     labels_allowlist: Mapping[str, Iterable[str]] = field(default_factory=dict)
     annotations_allowlist: Mapping[str, Iterable[str]] = field(default_factory=dict)
+    metric_allowlist: tuple[str, ...] = ()
+    metric_denylist: tuple[str, ...] = ()
+
+    def family_filter(self) -> Callable[[str], bool]:
+        """Whether a family is served, under ``metric_allowlist`` / ``metric_denylist``."""
+        if self.metric_allowlist and self.metric_denylist:
+            raise ValueError("kube-state: metric-allowlist and metric-denylist are both set; "
+                             "they are mutually exclusive, set only one")
+        patterns = []
+        for what, items in (("metric-allowlist", self.metric_allowlist), ("metric-denylist", self.metric_denylist)):
+            for item in items:
+                try:
+                    patterns.append(re.compile(item))
+                except re.error as exc:
+                    raise ValueError(f"kube-state: {what}: {item!r} is not a regular expression: {exc}") from exc
+        allow = bool(self.metric_allowlist)
+        if not patterns:
+            return lambda name: True
+        return lambda name: any(p.search(name) for p in patterns) == allow
 
     def validated(self) -> Options:
         unknown = [r for r in self.resources if r not in KINDS]
@@ -87,7 +109,10 @@ class KubeStateCollector:
         self.access = access
         self.options = options or KubeStateOptions()
         self._opts = self.options.validated()
-        self._kinds = [KINDS[r] for r in self.options.resources]
+        served = self.options.family_filter()
+        # Families left out by the metric allow/deny lists are never stored.
+        self._kinds = [replace(KINDS[r], families=tuple(f for f in KINDS[r].families if served(f.name)))
+                       for r in self.options.resources]
         self._backoff_start = BACKOFF_START if backoff_start is None else backoff_start
         self._backoff_max = BACKOFF_MAX if backoff_max is None else backoff_max
         self._lock = threading.Lock()  # collect() may run in a worker thread
