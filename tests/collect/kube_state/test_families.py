@@ -99,3 +99,24 @@ def test_all_resources_wildcard_allowlist() -> None:
     pod = next(k for k in got["kube_pod_labels"][2] if dict(k)["pod"] == "report-28591200-7xk2q")
     assert dict(pod)["label_batch_kubernetes_io_job_name"] == "report-28591200"
     assert dict(pod)["label_job_name"] == "report-28591200"
+
+
+def test_to_batch_for_the_store() -> None:
+    """What `kubesight server` appends: every sample, with job/instance, and the families' metadata."""
+    from kubesight.collect.family import to_batch
+
+    async def main() -> None:
+        async with FakeKube() as kube:
+            load_cluster(kube)
+            async with running(kube) as c:
+                fams = c.collect()
+                batch = to_batch(fams, 1_700_000_000_000, extra=(("instance", "kubesight"),
+                                                                ("job", "kube-state-metrics")))
+                assert len(batch) == sum(len(f.samples) for f in fams)
+                info = [dict(s) for s in batch.series if dict(s)["__name__"] == "kube_pod_info"]
+                assert len(info) == 4 and all(d["job"] == "kube-state-metrics" for d in info)
+                assert all(list(s) == sorted(s) for s in batch.series)
+                meta = {m.metric_family: m for m in batch.metadata}
+                assert meta["kube_pod_container_status_restarts_total"].type == "counter"
+                assert meta["kube_pod_info"].help == "[STABLE] Information about pod."
+    asyncio.run(main())

@@ -210,3 +210,51 @@ def test_metric_allow_and_deny_lists() -> None:
 def test_bad_metric_lists_are_refused(kw: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         KubeStateCollector(KubeAccess("http://127.0.0.1:1", HTTPClientConfig()), KubeStateOptions(**kw))
+
+
+def _series(c: KubeStateCollector) -> set[tuple[tuple[tuple[str, str], ...], float]]:
+    return {(lbls, v) for f in c.collect() if f.name.startswith("kube_") for lbls, v in f.samples}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_churn_ends_where_a_fresh_list_starts(seed: int) -> None:
+    """Adds, updates and deletes mixed with dropped watches, 410s and bookmarks: the
+    cache ends holding exactly what a collector listing the final state from scratch holds."""
+    import random
+
+    from .objects import CLUSTER
+
+    rng = random.Random(seed)
+
+    async def main() -> None:
+        async with FakeKube() as kube, running(kube) as c:
+            live: dict[tuple[str, str, str], dict[str, Any]] = {}
+            for step in range(120):
+                resource = rng.choice(["pods", "pods", "nodes", "deployments", "services"])
+                obj = copy.deepcopy(rng.choice(CLUSTER[resource]))
+                meta = obj["metadata"]
+                meta["name"] = f"{meta['name']}-{rng.randrange(6)}"
+                key = (resource, meta.get("namespace", ""), meta["name"])
+                roll = rng.random()
+                if key in live and roll < 0.3:
+                    kube.delete(resource, key[1], key[2])
+                    del live[key]
+                else:
+                    if resource == "pods":
+                        obj["status"]["phase"] = rng.choice(["Running", "Pending", "Failed"])
+                    kube.add(resource, obj)
+                    live[key] = obj
+                if roll > 0.97:
+                    kube.drop_watches()
+                elif roll > 0.95:
+                    kube.expire()
+                elif roll > 0.9:
+                    kube.bookmark()
+                if step % 10 == 0:
+                    await asyncio.sleep(0.01)
+            async with running(kube) as fresh:
+                want = _series(fresh)
+                await eventually(lambda: _series(c) == want, timeout=20)
+                assert _self(c, "kubesight_kube_state_objects", resource="pods") == \
+                        sum(1 for k in live if k[0] == "pods")
+    asyncio.run(main())
