@@ -31,6 +31,7 @@ class Recorder:
     url: str
     bodies: list[bytes] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     status: list[int] = field(default_factory=list)  # answers to give first (then 200)
 
     def json(self) -> list[Any]:
@@ -50,6 +51,7 @@ def webhook_receiver() -> Iterator[Recorder]:
             if code == 200:
                 rec.bodies.append(body)
                 rec.paths.append(self.path)
+                rec.headers.append(dict(self.headers.items()))
             self.send_response(code)
             self.send_header("Content-Length", "0")
             self.end_headers()

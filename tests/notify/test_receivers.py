@@ -160,3 +160,42 @@ def test_go_time_formatting() -> None:
     assert str(t) == "2023-11-14 22:13:20.25 +0000 UTC"
     assert t.Format("2006-01-02T15:04:05.000Z07:00") == "2023-11-14T22:13:20.250Z"
     assert go_format(t.dt, "Jan _2 3:04PM") == "Nov 14 10:13PM"
+
+
+def test_http_config_auth_is_sent(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("tok-from-file\n")
+    with webhook_receiver() as rec:
+        cfg = load_dict(yaml.safe_load(f"""
+global:
+  http_config: {{authorization: {{credentials_file: token}}}}
+route: {{receiver: r, group_by: [alertname]}}
+receivers:
+  - name: r
+    webhook_configs:
+      - url: '{rec.url}/basic'
+        http_config: {{basic_auth: {{username: u, password: p}}}}
+      - url: '{rec.url}/inherited'
+    slack_configs:
+      - api_url: '{rec.url}/slack'
+        http_config: {{bearer_token: 'abc'}}
+"""), base_dir=tmp_path)
+        clock = FakeClock()
+        n = Notifier(cfg, None, clock=clock, sleep=clock.sleep)
+        fire(n, clock, a(alertname="X"))
+    auth = {p: h.get("Authorization") for p, h in zip(rec.paths, rec.headers, strict=True)}
+    assert auth == {"/basic": "Basic dTpw", "/inherited": "Bearer tok-from-file", "/slack": "Bearer abc"}
+
+
+@pytest.mark.parametrize(("http_config", "message"), [
+    ("{nope: 1}", "webhook_configs[0].http_config: field nope not found"),
+    ("{proxy_url: 'http://p'}", "http_config.proxy_url: not supported by kubesight"),
+    ("{basic_auth: {username: u}, bearer_token: x}", "at most one of basic_auth, bearer_token"),
+])
+def test_bad_http_config(http_config: str, message: str) -> None:
+    raw = yaml.safe_load(f"""
+route: {{receiver: r}}
+receivers: [{{name: r, webhook_configs: [{{url: 'http://127.0.0.1:9/', http_config: {http_config}}}]}}]
+""")
+    with pytest.raises(ConfigError) as exc:
+        load_dict(raw)
+    assert message in str(exc.value) and str(exc.value).startswith("alertmanager: ")

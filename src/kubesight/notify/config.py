@@ -26,6 +26,11 @@ from urllib.parse import urlparse
 
 import yaml
 
+from kubesight.discovery._httpconfig import (
+    HTTP_CLIENT_KEYS,
+    HTTPClientConfig,
+    parse_http_client_config,
+)
 from kubesight.errors import ConfigError, ValidationError
 from kubesight.model.durations import parse_duration_ms
 from kubesight.model.matchers import Matcher
@@ -88,6 +93,7 @@ class GlobalConfig:
     smtp_auth_secret: str = ""
     smtp_require_tls: bool = True
     slack_api_url: str = ""
+    http: HTTPClientConfig = field(default_factory=HTTPClientConfig)  # every receiver's default
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,7 @@ class WebhookConfig:
     send_resolved: bool = True
     max_alerts: int = 0
     timeout: float = 0.0  # 0: no limit of its own; the group interval bounds it
+    http: HTTPClientConfig = field(default_factory=HTTPClientConfig)
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,7 @@ class SlackConfig:
     api_url: str
     send_resolved: bool = False
     fields: Mapping[str, Any] = field(default_factory=dict)  # channel, title, text... (templates)
+    http: HTTPClientConfig = field(default_factory=HTTPClientConfig)
 
 
 @dataclass(frozen=True)
@@ -337,6 +345,17 @@ def _http_url(raw: Any, where: str) -> str:
     return url
 
 
+def _http_config(raw: Any, where: str, base: Path, default: HTTPClientConfig) -> HTTPClientConfig:
+    """Prometheus' HTTP client keys (basic_auth, authorization, bearer_token, tls_config...)."""
+    if raw is None:
+        return default
+    m = _map(raw, where, set(HTTP_CLIENT_KEYS), "config.HTTPClientConfig")
+    try:
+        return parse_http_client_config(m, where, base)
+    except ConfigError as exc:
+        raise _FieldError("", str(exc)) from None
+
+
 def _read_file(path: Any, where: str, base: Path) -> str:
     p = Path(_str(path, where))
     p = p if p.is_absolute() else base / p
@@ -436,7 +455,8 @@ def _receiver(raw: Any, where: str, g: GlobalConfig, base: Path) -> ReceiverConf
         if not isinstance(max_alerts, int) or max_alerts < 0:
             raise _FieldError(f"{w}.max_alerts", "expected a non-negative integer")
         webhooks.append(WebhookConfig(url, _bool(c.get("send_resolved"), f"{w}.send_resolved", True),
-                                      max_alerts, _duration(c.get("timeout"), f"{w}.timeout") or 0.0))
+                                      max_alerts, _duration(c.get("timeout"), f"{w}.timeout") or 0.0,
+                                      _http_config(c.get("http_config"), f"{w}.http_config", base, g.http)))
     slacks = []
     for i, c in enumerate(r.get("slack_configs") or []):
         w = f"{where}.slack_configs[{i}]"
@@ -458,7 +478,8 @@ def _receiver(raw: Any, where: str, g: GlobalConfig, base: Path) -> ReceiverConf
                 fields[k] = c[k]
         fields["fields"] = _slack_fields(c.get("fields"), f"{w}.fields", bool(fields["short_fields"]))
         fields["actions"] = _slack_actions(c.get("actions"), f"{w}.actions")
-        slacks.append(SlackConfig(api, _bool(c.get("send_resolved"), f"{w}.send_resolved", False), fields))
+        slacks.append(SlackConfig(api, _bool(c.get("send_resolved"), f"{w}.send_resolved", False), fields,
+                                  _http_config(c.get("http_config"), f"{w}.http_config", base, g.http)))
     emails = []
     for i, c in enumerate(r.get("email_configs") or []):
         w = f"{where}.email_configs[{i}]"
@@ -504,7 +525,7 @@ def _receiver(raw: Any, where: str, g: GlobalConfig, base: Path) -> ReceiverConf
     return ReceiverConfig(name, tuple(webhooks), tuple(slacks), tuple(emails), not_delivered)
 
 
-def _global(raw: Any) -> GlobalConfig:
+def _global(raw: Any, base: Path) -> GlobalConfig:
     g = _map(raw, "global", _GLOBAL_KEYS, "config.GlobalConfig")
     rt = _duration(g.get("resolve_timeout"), "global.resolve_timeout")
     if rt == 0:
@@ -521,6 +542,7 @@ def _global(raw: Any) -> GlobalConfig:
         smtp_auth_secret=_str(g.get("smtp_auth_secret"), "global.smtp_auth_secret"),
         smtp_require_tls=_bool(g.get("smtp_require_tls"), "global.smtp_require_tls", True),
         slack_api_url=slack,
+        http=_http_config(g.get("http_config"), "global.http_config", base, HTTPClientConfig()),
     )
 
 
@@ -547,7 +569,7 @@ def _mask(raw: Any) -> Any:
 def _build(raw: Any, source: str, base: Path) -> AlertmanagerConfig:
     top = _map(raw, "", {"global", "route", "receivers", "inhibit_rules", "time_intervals",
                          "mute_time_intervals", "templates"}, "config.plain")
-    g = _global(top.get("global"))
+    g = _global(top.get("global"), base)
     if top.get("route") is None:
         raise _FieldError("route", "no routes provided")
     route = _route(top["route"], "route")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from kubesight.discovery._httpconfig import HTTPClientConfig
 from kubesight.errors import ValidationError
 from kubesight.model.alerts import Alert
 from kubesight.model.instrument import Registry
@@ -71,6 +72,7 @@ class Notifier:
         self.nflog = NotificationLog(data_dir / "nflog.json" if data_dir else None)
         self._own_client = http_client is None
         self.client = http_client or httpx.AsyncClient(timeout=attempt_timeout)
+        self._clients: dict[HTTPClientConfig, httpx.AsyncClient] = {}
         self.started_at = clock()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -105,10 +107,20 @@ class Notifier:
 
     def _integrations(self, name: str) -> tuple[Integration, ...]:
         rc = next(r for r in self.config.receivers if r.name == name)
-        out: list[Integration] = [Webhook(w, self.client) for w in rc.webhooks]
-        out += slack_integrations(rc, self.client, self.templates)
+        out: list[Integration] = [Webhook(w, self._client(w.http)) for w in rc.webhooks]
+        out += slack_integrations(rc, self._client, self.templates)
         out += email_integrations(rc, self.templates)
         return tuple(out)
+
+    def _client(self, http: HTTPClientConfig) -> httpx.AsyncClient:
+        """The shared client, or one per distinct http_config (auth, TLS), kept across reloads."""
+        if http.is_default():
+            return self.client
+        client = self._clients.get(http)
+        if client is None:
+            client = http.client(self.attempt_timeout)
+            self._clients[http] = client
+        return client
 
     async def reload(self, config: AlertmanagerConfig) -> None:
         """Swap in a new configuration; alerts held are routed again under it.
@@ -227,6 +239,9 @@ class Notifier:
         await self.dispatcher.stop()
         if self._own_client:
             await self.client.aclose()
+        for c in self._clients.values():
+            await c.aclose()
+        self._clients.clear()
 
     async def _run(self) -> None:
         while True:

@@ -12,12 +12,14 @@ import smtplib
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
 import httpx
 
+from kubesight.discovery._httpconfig import HTTPClientConfig
 from kubesight.notify.config import EmailConfig, ReceiverConfig, SlackConfig
 from kubesight.notify.integrations import Context, Integration, NotifyError, post
 from kubesight.notify.payload import TemplateData, go_json
@@ -172,9 +174,9 @@ class Email:
             raise NotifyError(f"email: {type(exc).__name__}: {exc}", True) from exc
 
 
-def slack_integrations(rc: ReceiverConfig, client: httpx.AsyncClient,
+def slack_integrations(rc: ReceiverConfig, client_for: Callable[[HTTPClientConfig], httpx.AsyncClient],
                        templates: Templates) -> list[Integration]:
-    return [Slack(s, client, templates) for s in rc.slacks]
+    return [Slack(s, client_for(s.http), templates) for s in rc.slacks]
 
 
 def email_integrations(rc: ReceiverConfig, templates: Templates) -> list[Integration]:
