@@ -326,3 +326,44 @@ def test_invalid_alerts_are_refused_and_counted(hook: Recorder) -> None:
     assert [a.labels["alertname"] for a in n.alerts()] == ["Fine"]
     assert n.counters.invalid.get() == 1
     run(n.stop())
+
+
+def test_active_time_interval_only_sends_inside_it(hook: Recorder) -> None:
+    async def go() -> None:
+        clock = FakeClock(1_700_006_400.0)  # 2023-11-15 00:00 UTC, a Wednesday
+        cfg = load_dict(yaml.safe_load(f"""
+route:
+  receiver: hook
+  routes: [{{matchers: [a=b], receiver: hook, active_time_intervals: [office]}}]
+receivers: [{{name: hook, webhook_configs: [{{url: '{hook.url}/'}}]}}]
+time_intervals:
+  - name: office
+    time_intervals: [{{weekdays: ['monday:friday'], times: [{{start_time: '09:00', end_time: '17:00'}}]}}]
+"""))
+        n = Notifier(cfg, None, clock=clock, sleep=clock.sleep)
+        n.send([alert("A", a="b")])
+        clock.advance(30)
+        await n.tick()
+        assert hook.bodies == []  # midnight: outside office hours
+        for _ in range(9 * 12):  # keep it firing until 09:00
+            clock.advance(300)
+            n.send([alert("A", a="b")])
+            await n.tick()
+        assert len(hook.bodies) == 1
+        await n.stop()
+
+    run(go())
+
+
+def test_resolved_alerts_are_forgotten_by_gc(hook: Recorder) -> None:
+    async def go() -> None:
+        clock = FakeClock()
+        n = make(hook, clock)
+        n.send([alert("A", ends=clock.now + 10), alert("B")])
+        clock.advance(1800)
+        n.send([alert("B")])
+        await n.tick()
+        assert [a.labels["alertname"] for a in n.alerts()] == ["B"]
+        await n.stop()
+
+    run(go())
