@@ -32,14 +32,22 @@ from kubesight.collect.family import Family
 from kubesight.collect.kube_state import cluster, pods, workloads
 from kubesight.collect.kube_state._rows import Kind, Options
 from kubesight.collect.kube_state._values import Allowlist
-from kubesight.discovery._kubeclient import BACKOFF_MAX, BACKOFF_START, Informer, KubeAccess, Obj
+from kubesight.discovery._kubeclient import (
+    BACKOFF_MAX,
+    BACKOFF_START,
+    Informer,
+    KubeAccess,
+    Obj,
+    OnError,
+    Transform,
+)
 from kubesight.discovery._kubeclient import RESOURCES as API_RESOURCES
 
 log = logging.getLogger("kubesight.collect.kube_state")
 
 # Objects per list page. A page's decoded JSON is garbage once its objects are
 # turned into samples, but the allocator keeps the memory it spanned: smaller
-# pages than client-go's 500 keep the process ~15 MB smaller at 10,000 pods.
+# pages than client-go's 500 keep the process ~20 MB smaller at 10,000 pods.
 LIST_PAGE = 100
 
 _ROWS = "rows"  # the key under which an informer holds an object's samples
@@ -169,7 +177,7 @@ class KubeStateCollector:
 
     # ---- cache --------------------------------------------------------------
 
-    def _transform(self, kind: Kind) -> Any:
+    def _transform(self, kind: Kind) -> Transform:
         """What the informer keeps of an object: all its samples in one flat tuple, in
         ``kind.families`` order, and its layout: how many samples each family has.
 
@@ -196,7 +204,7 @@ class KubeStateCollector:
             return {_ROWS: tuple(chain.from_iterable(groups)), _LAYOUT: layout}
         return transform
 
-    def _on_error(self, resource: str) -> Any:
+    def _on_error(self, resource: str) -> OnError:
         def on_error(verb: str, exc: Exception) -> None:
             with self._lock:
                 self._api_errors[(resource, verb)] = self._api_errors.get((resource, verb), 0) + 1
