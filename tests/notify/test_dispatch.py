@@ -258,7 +258,7 @@ receivers:
   - name: both
     webhook_configs: [{{url: 'http://127.0.0.1:{port}/'}}, {{url: '{hook.url}/ok'}}]
 """))
-        n = Notifier(cfg, None, clock=clock, sleep=clock.sleep, attempt_timeout=0.3)
+        n = Notifier(cfg, None, clock=clock, sleep=clock.sleep, attempt_timeout=1.0)
         n.send([alert("A")])
         clock.advance(1)
         await n.tick()
