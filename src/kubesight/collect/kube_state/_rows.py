@@ -84,10 +84,15 @@ class Out:
 
     def add(self, family: str, value: float, *pairs: Pair) -> None:
         """A sample; labels with empty values are dropped (Prometheus: empty means absent)."""
-        lbls = [*self.base, _name(family)]
-        lbls.extend(pair(k, v) for k, v in pairs if v != "")
+        lbls = [*self.base, _NAMES.get(family) or _name(family)]
+        for k, v in pairs:
+            if v != "":
+                lbls.append(pair(k, v))
         lbls.sort()
-        self.rows.setdefault(family, []).append((tuple(lbls), _value(value)))
+        got = self.rows.get(family)
+        if got is None:
+            self.rows[family] = got = []
+        got.append((tuple(lbls), _value(value)))
 
     def maybe(self, family: str, value: float | None, *pairs: Pair) -> None:
         """A sample when ``value`` is known (a nil pointer in Go emits nothing)."""

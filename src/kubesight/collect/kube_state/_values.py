@@ -8,6 +8,7 @@ unexpected shape yields empty values, never an exception.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -130,13 +131,32 @@ def quantity(value: Any) -> Fraction | None:
 
 def q_value(value: Any) -> float | None:
     """``Quantity.Value()``: rounded up to a whole number (bytes, counts)."""
+    if isinstance(value, str):
+        return _q_value_text(value)
     q = quantity(value)
     return None if q is None else _float(math.ceil(q))
 
 
 def q_float(value: Any) -> float | None:
     """kube-state-metrics' ``convertValueToFloat64``: cores keep their milli precision."""
+    if isinstance(value, str):
+        return _q_float_text(value)
+    return _q_float(quantity(value))
+
+
+# The same few quantities ("250m", "256Mi") recur in every pod: parse each once.
+@functools.lru_cache(maxsize=4096)
+def _q_value_text(value: str) -> float | None:
     q = quantity(value)
+    return None if q is None else _float(math.ceil(q))
+
+
+@functools.lru_cache(maxsize=4096)
+def _q_float_text(value: str) -> float | None:
+    return _q_float(quantity(value))
+
+
+def _q_float(q: Fraction | None) -> float | None:
     if q is None:
         return None
     whole = math.ceil(q)
