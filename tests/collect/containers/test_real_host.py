@@ -54,14 +54,22 @@ def test_root_cpu_and_memory_agree_with_proc() -> None:
 
 def test_every_cgroup_of_this_machine_is_reported_and_encodes() -> None:
     c = ContainerCollector()
+
+    def cgroups() -> set[str]:
+        out = set()
+        for tree in c.hierarchy.trees():
+            for d, _, _ in os.walk(tree):
+                out.add(d[len(tree):] or "/")
+        return out
+
+    # Other processes make and remove cgroups meanwhile: what lived through the
+    # collection must be there, and nothing that existed at neither end.
+    before = cgroups()
     fams = c.collect()
-    paths = set()
-    for tree in c.hierarchy.trees():
-        for d, _, _ in os.walk(tree):
-            paths.add(d[len(tree):] or "/")
+    after = cgroups()
     seen = {dict(lb)["id"] for lb, _ in next(f for f in fams if f.name == "container_last_seen").samples}
-    # cgroups may come and go between the two walks: allow a little churn.
-    assert len(paths ^ seen) <= 2, paths ^ seen
+    assert before & after <= seen, (before & after) - seen
+    assert seen <= before | after, seen - (before | after)
     text = encode(fams)
     assert len(parse(text, Format.TEXT_004, default_timestamp_ms=0).batch) > len(seen)
 
