@@ -103,6 +103,8 @@ class DockerResolver:
             return None
         except (OSError, ValueError, AttributeError) as exc:
             if cid not in self._bad:
+                if len(self._bad) >= 4096:
+                    self._bad.clear()
                 self._bad.add(cid)
                 log.warning("containers: %s: %s (labelled by its cgroup path instead)", path, exc)
             return None
