@@ -39,7 +39,9 @@ def series() -> list[tuple[str, str]]:
     add = s.append
     nodes = {"n1": "10.0.0.1:9100", "n2": "10.0.0.2:9100"}
     for node, inst in nodes.items():
-        ne = f'job="node-exporter",instance="{inst}",namespace="monitoring",pod="node-exporter-{node}"'
+        # n1 runs node_exporter as a pod (kube-prometheus); n2 is kubesight's host collector
+        ne = (f'job="node-exporter",instance="{inst}",namespace="monitoring",pod="node-exporter-{node}"'
+              if node == "n1" else f'job="node",instance="{node}"')
         for cpu in ("0", "1"):
             for mode, r in (("idle", 0.5 if node == "n1" else 0.02), ("user", 0.3), ("system", 0.1),
                             ("iowait", 0.05), ("steal", 0.0)):
@@ -89,7 +91,8 @@ def series() -> list[tuple[str, str]]:
             ("prod", "web-0", "n1", "StatefulSet", "web", "Running"),
             ("kube-system", "agent-x", "n2", "DaemonSet", "agent", "Running"),
             ("prod", "batch-1", "n2", "Job", "batch", "Failed"),
-            ("prod", "stuck-1", "n2", "ReplicaSet", "stuck-5c", "Pending")]
+            ("prod", "stuck-1", "n2", "ReplicaSet", "stuck-5c", "Pending"),
+            ("monitoring", "node-exporter-n1", "n1", "DaemonSet", "node-exporter", "Running")]
     ksm = 'job="kube-state-metrics",instance="ksm:8080"'
     for ns, pod, node, kind, owner, phase in pods:
         add((f'kube_pod_info{{{ksm},namespace="{ns}",pod="{pod}",node="{node}"}}', gauge(1)))
@@ -97,8 +100,13 @@ def series() -> list[tuple[str, str]]:
         for ph in ("Pending", "Running", "Succeeded", "Failed", "Unknown"):
             add((f'kube_pod_status_phase{{{ksm},namespace="{ns}",pod="{pod}",phase="{ph}"}}',
                  gauge(1 if ph == phase else 0)))
+        # pods on n1: a kubelet scraped the kube-prometheus way; on n2: kubesight's collector
         cad = (f'job="kubelet",metrics_path="/metrics/cadvisor",namespace="{ns}",pod="{pod}",'
-               f'container="main",image="img",instance="{node}:10250"')
+               f'container="main",image="img",instance="{node}:10250"' if node == "n1" else
+               f'job="cadvisor",namespace="{ns}",pod="{pod}",container="main",image="img",instance="{node}"')
+        # the kubelet's resource endpoint repeats the name: it must not count twice
+        add((f'container_cpu_usage_seconds_total{{job="kubelet",metrics_path="/metrics/resource",namespace="{ns}",'
+             f'pod="{pod}",container="main",instance="{node}:10250"}}', counter(0.25)))
         add((f"container_cpu_usage_seconds_total{{{cad}}}", counter(0.25)))
         add((f"container_memory_working_set_bytes{{{cad}}}", gauge(2e8)))
         add((f"container_memory_rss{{{cad}}}", gauge(1.5e8)))
@@ -185,8 +193,15 @@ def test_default_rules_evaluate_as_in_prometheus(tmp_path: Path) -> None:
             "KubeDeploymentRolloutStuck", "KubeStatefulSetReplicasMismatch", "KubeDaemonSetRolloutStuck",
             "KubePersistentVolumeFillingUp", "CPUThrottlingHigh", "KubeCPUOvercommit", "KubeMemoryOvercommit",
             "KubesightWALCorrupted", "KubesightNotificationsFailing"} <= firing, firing
-    recorded = {dict(k)["__name__"] for k in last}
-    assert "node_namespace_pod_container:container_cpu_usage_seconds_total:sum_rate5m" in recorded
+    recorded: dict[str, list[dict[str, str]]] = {}
+    for k in last:
+        recorded.setdefault(dict(k)["__name__"], []).append(dict(k))
+    cpu = recorded["node_namespace_pod_container:container_cpu_usage_seconds_total:sum_rate5m"]
+    # every pod once, from either convention, with its node
+    assert sorted((c["pod"], c["node"]) for c in cpu) == [
+        ("agent-x", "n2"), ("api-1", "n1"), ("batch-1", "n2"), ("node-exporter-n1", "n1"), ("stuck-1", "n2"),
+        ("web-0", "n1")]
+    assert sorted(c["node"] for c in recorded["node:node_num_cpu:sum"]) == ["n1", "n2"]
     assert "namespace_workload_pod:kube_pod_owner:relabel" in recorded
     diffs = differences(prom, ours)
     assert not diffs, "\n".join(diffs[:20])
