@@ -305,6 +305,11 @@ CASES: list[tuple[str, str]] = [
     # Accepted by promql-parser, refused by Prometheus: @ beyond int64 seconds.
     ('x @ 1e20', '1:1: parse error: timestamp out of bounds for @ modifier: 100000000000000000000.000000'),
     ('rate(x[5m] @ -1e19)', '1:6: parse error: timestamp out of bounds for @ modifier: -10000000000000000000.000000'),
+    # Durations past int64 nanoseconds (promql-parser keeps them, or fails to convert them).
+    ('x[293y]', '1:3: parse error: duration out of range'),
+    ('x offset 293y', '1:10: parse error: duration out of range'),
+    ('rate(x[999999999y])', '1:8: parse error: duration out of range'),
+    ('x[5m:999999999y]', '1:6: parse error: duration out of range'),
     # Accepted by promql-parser (an extension), refused by Prometheus.
     ('up{job="a" or job="b"}', '1:12: parse error: unexpected identifier "or" in label matching, expected "," or "}"'),
     ('rate({a="b" or c="d"}[5m])', '1:13: parse error: unexpected identifier "or" in label matching, expected "," or "}"'),

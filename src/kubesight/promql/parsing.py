@@ -81,6 +81,18 @@ def _zero_duration(node: Any) -> bool:
     return False
 
 
+def _huge_duration(node: Any) -> bool:
+    """A duration past Prometheus' int64 nanoseconds (promql-parser keeps them, some past timedelta's range)."""
+    names = {pp.MatrixSelector: ("range",), pp.SubqueryExpr: ("range", "step", "offset"),
+             pp.VectorSelector: ("offset",)}.get(type(node), ())
+    try:
+        values = [getattr(node, name) for name in names]
+    except (ValueError, OverflowError):
+        return True
+    # Prometheus holds durations as int64 nanoseconds.
+    return any(v is not None and abs(duration_ms(v)) * 1_000_000 > 2**63 - 1 for v in values)
+
+
 def _parse_or_panic(query: str) -> pp.Expr:
     try:
         return pp.parse(query)
@@ -108,6 +120,8 @@ def _refuse_what_prometheus_refuses(query: str, expr: pp.Expr) -> None:
             suspect.append('unexpected identifier "or" in label matching, expected "," or "}"')
         elif isinstance(node, pp.BinaryExpr) and _has_fill(node):
             suspect.append("binop fill modifiers are experimental and not enabled")
+        elif _huge_duration(node):
+            suspect.append("duration out of range")
         elif _zero_duration(node):
             suspect.append("duration must be greater than 0")
 

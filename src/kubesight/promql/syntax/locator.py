@@ -33,6 +33,8 @@ from kubesight.promql.syntax.tables import (
     Node,
 )
 
+_MAX_INT64 = 2**63 - 1
+
 
 class Locator(Checks):
     def __init__(self, query: str) -> None:
@@ -313,8 +315,21 @@ class Locator(Checks):
         if not m or not t.val:
             self.err(t.pos, f"not a valid duration string: {_go_quote(t.val)}")
             return 0.0
-        scale = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
-        return float(sum(int(g) * k for g, k in zip(m.groups(), scale, strict=True) if g))
+        scale_ms = (365 * 86400_000, 7 * 86400_000, 86400_000, 3600_000, 60_000, 1000, 1)
+        ms = sum(int(g) * k for g, k in zip(m.groups(), scale_ms, strict=True) if g)
+        if ms * 1_000_000 > _MAX_INT64:
+            # model.ParseDuration yields a time.Duration: nanoseconds in an int64.
+            self.err(t.pos, "duration out of range")
+            return 0.0
+        return ms / 1000
+
+    def number_duration(self, t: Tok, sign_pos: int | None = None) -> float:
+        """A NUMBER where a duration goes: seconds, within durationLiteralOutOfRange."""
+        self.number(t)
+        value = _float_or_zero(t.val)
+        if abs(value) > _MAX_INT64 / 1e9:
+            self.err(t.pos if sign_pos is None else sign_pos, "duration out of range")
+        return value
 
     def range_or_subquery(self, left: Node) -> Node:
         bracket = self.take()
@@ -358,8 +373,7 @@ class Locator(Checks):
             inner = self.duration_expr(context, expected, PRECEDENCE["POW"])
             value = None if inner is None else (-inner if t.typ == "SUB" else inner)
         elif t.typ == "NUMBER":
-            self.number(t)
-            value = _float_or_zero(t.val)
+            value = self.number_duration(t)
         elif t.typ == "DURATION":
             value = self.duration(t)
         elif t.typ in ("STEP", "RANGE", "MAX_OF", "MIN_OF", "LEFT_PAREN"):
@@ -415,7 +429,7 @@ class Locator(Checks):
         if t.typ == "DURATION":
             self.duration(t)
         elif t.typ == "NUMBER":
-            self.number(t)
+            self.number_duration(t, sign.pos if sign is not t else None)
         elif t.typ == "IDENTIFIER" and t.val.lower() in ("step", "range") and self.peek().typ == "LEFT_PAREN":
             # 3.x lexes step and range as keywords: offset step() is a duration expression.
             self.take()
