@@ -63,6 +63,10 @@ def test_alert_add_and_query(amtool: tuple[list[str], Notifier]) -> None:
     assert len(n.alerts()) == 2
     simple = run(cmd, "alert", "query")
     assert "DiskFull" in simple and "Slow" in simple
+    got = json.loads(run(cmd, "alert", "query", "-o", "json", "--receiver=pag.*"))
+    assert [a["labels"]["alertname"] for a in got] == ["DiskFull"]
+    extended = run(cmd, "alert", "query", "-o", "extended", "alertname=DiskFull")
+    assert "disk is full" in extended and "http://prom/x" in extended
 
 
 def test_silence_add_query_expire(amtool: tuple[list[str], Notifier]) -> None:

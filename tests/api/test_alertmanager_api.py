@@ -139,6 +139,19 @@ def test_silence_lifecycle(am: tuple[str, Notifier]) -> None:
     assert len(n.silences.all()) == 2
 
 
+def test_counters_on_the_apps_metrics(tmp_path: Path) -> None:
+    from kubesight.model.instrument import Registry
+
+    reg = Registry()
+    n = Notifier(load_dict(yaml.safe_load(CONFIG)), None, registry=reg)
+    with serve_notifier(n, tmp_path / "data", reg) as url:
+        post(url, [{"labels": {"alertname": "A"}}, {"labels": {"": "x"}}])
+        text = httpx.get(f"{url}/metrics").text
+    assert 'alertmanager_alerts_received_total{status="firing"} 1' in text
+    assert "alertmanager_alerts_invalid_total 1" in text
+    assert "# TYPE alertmanager_notifications_total counter" in text
+
+
 def test_status_and_receivers(am: tuple[str, Notifier]) -> None:
     url, _ = am
     st = httpx.get(f"{url}/api/v2/status").json()

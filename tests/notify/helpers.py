@@ -71,7 +71,7 @@ def webhook_receiver() -> Iterator[Recorder]:
 
 
 @contextmanager
-def serve_notifier(notifier: Any, data_dir: Any) -> Iterator[str]:
+def serve_notifier(notifier: Any, data_dir: Any, registry: Any = None) -> Iterator[str]:
     """kubesight's app (build_app) with the Alertmanager routes, on a free port; yields its URL.
 
     The notifier starts once the store is open and stops before it closes: the
@@ -93,7 +93,7 @@ def serve_notifier(notifier: Any, data_dir: Any) -> Iterator[str]:
     opts = AppOptions(limits=WriteLimits(1 << 20, 1 << 24), info=ServerInfo(config_yaml="", flags={}),
                       extra_routes=list(routes(notifier)), after_open=[notifier.start],
                       before_close=[notifier.stop])
-    app = build_app(store, opts)
+    app = build_app(store, opts, registry)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     t = threading.Thread(target=server.run, daemon=True)
