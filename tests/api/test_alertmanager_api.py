@@ -150,6 +150,8 @@ def test_counters_on_the_apps_metrics(tmp_path: Path) -> None:
     assert 'alertmanager_alerts_received_total{status="firing"} 1' in text
     assert "alertmanager_alerts_invalid_total 1" in text
     assert "# TYPE alertmanager_notifications_total counter" in text
+    assert 'alertmanager_alerts{state="active"} 1' in text
+    assert 'alertmanager_silences{state="active"} 0' in text
 
 
 def test_status_and_receivers(am: tuple[str, Notifier]) -> None:

@@ -23,10 +23,10 @@ import contextlib
 import heapq
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from kubesight.model.instrument import Counter, Registry
+from kubesight.model.instrument import Counter, Gauge, Registry
 from kubesight.notify.alertstore import StoredAlert
 from kubesight.notify.integrations import Context, Integration, NotifyError
 from kubesight.notify.labels import fingerprint, labelset_str
@@ -69,6 +69,22 @@ class Counters:
                                 "The total number of received alerts.", ("status",))
         self.invalid = counter("alertmanager_alerts_invalid_total",
                                "The total number of received alerts that were invalid.", ())
+
+
+class StateGauge(Gauge):
+    """A gauge with one series per state, read from a callback at render time."""
+
+    def __init__(self, name: str, help: str, label: str, states: Sequence[str],
+                 counts: Callable[[], Mapping[str, int]]) -> None:
+        super().__init__(name, help, lambda: 0.0)
+        self._label = label
+        self._states = tuple(states)
+        self._counts = counts
+
+    def _samples(self) -> Iterator[str]:
+        counts = self._counts()
+        for st in self._states:
+            yield f'{self.name}{{{self._label}="{st}"}} {counts.get(st, 0)}'
 
 
 @dataclass(eq=False)

@@ -33,6 +33,7 @@ from kubesight.notify.dispatch import (
     Dispatcher,
     Receiver,
     Sleep,
+    StateGauge,
 )
 from kubesight.notify.inhibit import Inhibitor
 from kubesight.notify.integrations import Integration, Webhook
@@ -81,6 +82,11 @@ class Notifier:
         self._last_gc = clock()
         self.config = config
         self._apply(config)
+        if registry is not None:
+            registry.register(StateGauge("alertmanager_alerts", "How many alerts by state.", "state",
+                                         ("active", "suppressed", "unprocessed"), self._alert_states))
+            registry.register(StateGauge("alertmanager_silences", "How many silences by state.", "state",
+                                         ("active", "expired", "pending"), self._silence_states))
 
     # -- configuration ------------------------------------------------------
 
@@ -206,6 +212,21 @@ class Notifier:
 
     def alerts(self) -> list[StoredAlert]:
         return list(self.store)
+
+    def _alert_states(self) -> dict[str, int]:
+        now = self.clock()
+        out = {"active": 0, "suppressed": 0}
+        for a in self.store:
+            if not a.resolved(now):
+                out["suppressed" if self.muted(a.labels, now) else "active"] += 1
+        return out
+
+    def _silence_states(self) -> dict[str, int]:
+        now = self.clock()
+        out: dict[str, int] = {}
+        for s in self.silences.all():
+            out[s.state(now)] = out.get(s.state(now), 0) + 1
+        return out
 
     # -- running ------------------------------------------------------------------
 
