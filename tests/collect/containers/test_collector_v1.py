@@ -124,3 +124,31 @@ def test_hybrid_pressure_for_cgroups_mirrored_in_the_unified_tree(tmp_path: Path
     assert f"{t.V1_POD}" in ids(fams, "container_last_seen")
     assert ids(fams, "container_last_seen") == {
         "/", "/kubepods", "/kubepods/burstable", t.V1_POD, SANDBOX, APP}
+
+
+def test_blkio_sources_empty_at_the_root_are_not_read_below_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubesight.collect.containers import _read
+
+    cg = t.v1_host(tmp_path)
+    t.write(cg / "blkio", {
+        "blkio.throttle.io_service_bytes_recursive": "8:0 Read 2000000\n8:0 Write 8192\nTotal 2008192\n",
+        "blkio.throttle.io_serviced_recursive": "8:0 Read 100\n8:0 Write 2\nTotal 102\n"})
+    c = ContainerCollector(PodIndex(t.PODS), cgroup_root=str(cg), proc=str(t.proc_tree(tmp_path)),
+                           sys_root=str(t.sys_tree(tmp_path)))
+    read: list[tuple[str, str]] = []
+    real_raw = _read._Cg.raw
+
+    def raw(self: _read._Cg, name: str) -> bytes | None:
+        read.append((self.where, name))
+        return real_raw(self, name)
+
+    monkeypatch.setattr(_read._Cg, "raw", raw)
+    fams = c.collect()
+    assert value(fams, "container_fs_reads_bytes_total", id="/", device="/dev/sda") == 2000000
+    assert value(fams, "container_fs_reads_bytes_total", id=APP, device="/dev/sda") == 1482752
+    app_files = {n for w, n in read if w.endswith("blkio" + APP)}
+    assert "blkio.throttle.io_service_bytes_recursive" in app_files
+    assert "blkio.bfq.io_service_bytes_recursive" not in app_files  # empty at the root
+    root_files = {n for w, n in read if w.endswith("/blkio")}
+    assert "blkio.bfq.io_service_bytes_recursive" in root_files

@@ -249,6 +249,8 @@ class Reader:
         self._devices_at = time.monotonic()
         self.v1_use_hierarchy = True
         self._spec = True  # read the limits (cpu.max, memory.max...) in this read
+        self._at_root = False
+        self._blkio_start = 0  # v1: the first blkio source with data at the root
         self.no_swap = False  # the host has no swap space (set per collection)
         # v1: each directory opened once, with what to read there (cpu and
         # cpuacct are usually one co-mounted "cpu,cpuacct" tree).
@@ -374,6 +376,7 @@ class Reader:
     def read_v1(self, path: str, unified_has: bool, spec: bool = True) -> Stats:
         """The cgroup's counters from every controller tree it is in, and its limits when ``spec``."""
         self._spec = spec
+        self._at_root = path == "/"
         st = Stats()
         present = 0
         for tree, fns in self._v1_groups:
@@ -455,16 +458,24 @@ class Reader:
               ("blkio.throttle.io_service_bytes", "blkio.throttle.io_serviced"))
 
     def _blkio_v1(self, cg: _Cg, st: Stats) -> None:
-        for bytes_file, ops_file in self._BLKIO:
+        # The root's recursive files hold every cgroup's I/O: a source empty
+        # there is empty everywhere, so the others start where the root found
+        # data (the root is read first in a collection).
+        start = 0 if self._at_root else self._blkio_start
+        for i, (bytes_file, ops_file) in enumerate(self._BLKIO[start:], start):
             b = cg.parsed(bytes_file, _parse.blkio_v1)
             if not b:
                 continue  # absent or only "Total 0": the next source
+            if self._at_root:
+                self._blkio_start = i
             o = cg.parsed(ops_file, _parse.blkio_v1)
             if o is None:
                 st.io = None  # bytes without operations: leave the cgroup's I/O out
                 return
             st.io = self._named([(*dev, rb, wb, *o.get(dev, (0, 0))) for dev, (rb, wb) in b.items()])
             return
+        if self._at_root:
+            self._blkio_start = 0  # no I/O anywhere yet: every source, next time
         st.io = []
 
     # -- processes -------------------------------------------------------
