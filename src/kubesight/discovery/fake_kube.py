@@ -13,6 +13,7 @@ bookmarks and 410 Gone. Tests drive it through a small API::
         kube.drop_watches()   # cut every open watch mid-stream
         kube.expire()         # compact history: old resourceVersions answer 410 Gone
         kube.bookmark()       # send a BOOKMARK with the current version to open watches
+        kube.forbidden.add("pods")  # answer 403, as an API server does without RBAC rights
 
 Mutations must be called on the server's event loop (plain calls from the
 test's coroutine). It is written from the API conventions, not from any
@@ -107,6 +108,7 @@ class FakeKube:
         self.oldest_rv = 0  # watches from before this answer 410 Gone
         self.requests: list[Request] = []
         self.gone_on_watch = False
+        self.forbidden: set[str] = set()  # resources answered 403, as without RBAC rights to them
         self._watches: list[_Watch] = []
         self._list_memo: dict[tuple[str, str, str, str], tuple[int, list[Obj]]] = {}
         self._mutations = 0  # bumped by every add/update/delete: invalidates _list_memo
@@ -270,6 +272,10 @@ class FakeKube:
                                        if m.group("group") else "v1")):
             return await _respond(writer, 404, _status(404, "NotFound", f"the server could not find the requested resource {parts.path}"))
         ns = m.group("ns") or ""
+        if kind.resource in self.forbidden:
+            return await _respond(writer, 403, _status(403, "Forbidden", (
+                f'{kind.resource} is forbidden: User "system:serviceaccount:monitoring:kubesight" cannot '
+                f'list resource "{kind.resource}" in API group "{m.group("group") or ""}" at the cluster scope')))
         label, field = query.get("labelSelector", ""), query.get("fieldSelector", "")
         if m.group("name"):
             obj = self.get(kind.resource, ns, m.group("name"))
@@ -353,7 +359,7 @@ def _status(code: int, reason: str, message: str) -> Obj:
             "message": message, "reason": reason, "code": code}
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 410: "Gone"}
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 410: "Gone"}
 
 
 async def _respond(writer: asyncio.StreamWriter, code: int, body: Obj) -> bool:

@@ -258,3 +258,28 @@ def test_random_churn_ends_where_a_fresh_list_starts(seed: int) -> None:
                 assert _self(c, "kubesight_kube_state_objects", resource="pods") == \
                         sum(1 for k in live if k[0] == "pods")
     asyncio.run(main())
+
+
+def test_a_forbidden_resource_does_not_stop_the_others(caplog: pytest.LogCaptureFixture) -> None:
+    """No RBAC rights to one resource: it stays unsynced and counted, the others are served."""
+    async def main() -> None:
+        async with FakeKube() as kube:
+            kube.add("pods", RUNNING_POD)
+            kube.add("horizontalpodautoscalers", {"metadata": {"name": "h", "namespace": "shop"}, "spec": {}})
+            kube.forbidden.add("horizontalpodautoscalers")
+            c = KubeStateCollector(KubeAccess(kube.url, HTTPClientConfig()),
+                                   KubeStateOptions(resources=("pods", "horizontalpodautoscalers")),
+                                   backoff_start=0.01, backoff_max=0.05)
+            async with c:
+                assert not await c.wait_synced(0.5)
+                assert _pods(c) == {POD}
+                await eventually(lambda: _self(c, "kubesight_kube_state_list_watch_errors_total",
+                                               resource="horizontalpodautoscalers", verb="list") >= 2)
+                assert _self(c, "kubesight_kube_state_synced", resource="horizontalpodautoscalers") == 0
+                assert _self(c, "kubesight_kube_state_synced", resource="pods") == 1
+                assert "is forbidden" in caplog.text and "horizontalpodautoscalers" in caplog.text
+                # Rights granted: it catches up without a restart.
+                kube.forbidden.clear()
+                assert await c.wait_synced(10)
+                assert len(samples(c, "kube_horizontalpodautoscaler_info")) == 1
+    asyncio.run(main())
