@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -244,11 +245,26 @@ def build(
     return build_app(store, opts, registry), store
 
 
+_gc_started = [0.0]
+
+
+def _gc_watch(phase: str, info: dict[str, int]) -> None:
+    """Log garbage collections long enough to delay scrapes (they stop every thread)."""
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+        return
+    took = time.perf_counter() - _gc_started[0]
+    if took > 0.25:
+        log.warning("garbage collection of generation %d took %.2fs (%d objects freed)",
+                    info.get("generation", -1), took, info.get("collected", 0))
+
+
 def run(cfg: Config, flags: dict[str, str], reload_config: Callable[[], Config] | None = None) -> None:
     # Decoding a request allocates a tuple and strings per new series; with
     # the default gen-0 threshold (700) the collector ran ~20% of cold decode
     # time (measured in bench/wire_decode.py). Long-lived data is numpy arrays.
     gc.set_threshold(100_000, 50, 100)
+    gc.callbacks.append(_gc_watch)
     app, store = build(cfg, flags, reload_config)
     url = f"http://{cfg.server.listen}"
     print(

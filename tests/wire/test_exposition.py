@@ -1409,3 +1409,24 @@ def test_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
 def test_encoded_values_are_go_formatted(f: float) -> None:
     want = "0" if f == 0 else format_go_float(f)  # client_golang writes both zeros as 0
     assert ex._encode_value(f) == want
+
+
+def test_caches_sharing_texts_reuse_each_others_series_and_keep_their_own_templates() -> None:
+    from kubesight.wire.exposition import SharedTexts
+
+    texts = SharedTexts()
+    a, b = ExpositionCache(shared=texts), ExpositionCache(shared=texts)
+    body_a = b'# TYPE m counter\nm_total{x="1"} 1\nm_total{x="2"} 2\n'
+    body_b = b'# TYPE m counter\nm_total{x="1"} 5\nm_total{x="2"} 6\n'
+    pa = parse(body_a, Format.TEXT_004, default_timestamp_ms=0, cache=a)
+    size = texts.size
+    pb = parse(body_b, Format.TEXT_004, default_timestamp_ms=0, cache=b)
+    assert texts.size == size  # the second target's first parse was all hits
+    assert all(x is y for x, y in zip(pa.batch.series, pb.batch.series, strict=True))
+    assert pb.batch.values.tolist() == [5.0, 6.0]
+    assert b.templates["t"] is not None and not a.templates  # a's first body had a new TYPE line
+    # Each target keeps its own body shape.
+    a1 = parse(body_a, Format.TEXT_004, default_timestamp_ms=0, cache=a)
+    a2 = parse(body_a.replace(b"} 1", b"} 9"), Format.TEXT_004, default_timestamp_ms=0, cache=a)
+    assert a2.shape is a1.shape is a.templates["t"] and a2.shape is not b.templates["t"]
+    assert a2.batch.values.tolist() == [9.0, 2.0]

@@ -37,6 +37,7 @@ from kubesight.wire.exposition import (
     SCRAPE_ACCEPT,
     ExpositionCache,
     ParsedScrape,
+    SharedTexts,
     content_type_format,
     parse,
 )
@@ -70,6 +71,7 @@ class ScrapeLoop:
         store: Appender,
         client: TargetClient,
         clock: Callable[[], float] = time.time,
+        texts: SharedTexts | None = None,
     ) -> None:
         self.target = target
         self.cfg = cfg
@@ -77,7 +79,8 @@ class ScrapeLoop:
         self.client = client
         self.clock = clock
         self.health = TargetHealth()
-        self._exposition_cache = ExpositionCache()
+        # Series texts and metadata lines shared with the pool's other targets.
+        self._exposition_cache = ExpositionCache(shared=texts)
         self._label_cache: dict[Labels, Labels | None] = {}
         self._last_series: set[Labels] = set()
         self._report_series: list[Labels] = [

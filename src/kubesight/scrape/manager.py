@@ -23,6 +23,7 @@ from kubesight.scrape.http import TargetClient
 from kubesight.scrape.loop import ScrapeLoop
 from kubesight.scrape.target import DroppedTarget, Target, populate
 from kubesight.store.interface import Appender
+from kubesight.wire.exposition import SharedTexts
 
 log = logging.getLogger("kubesight.scrape")
 
@@ -41,6 +42,7 @@ class ScrapePool:
     dropped_total: int = 0
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     dirty: asyncio.Event = field(default_factory=asyncio.Event)
+    texts: SharedTexts = field(default_factory=SharedTexts)  # parsed exposition texts, for all targets
 
 
 def _client_factory(cfg: ScrapeConfig) -> Callable[[], TargetClient]:
@@ -157,6 +159,6 @@ class ScrapeManager:
         await asyncio.gather(*(pool.loops.pop(k).stop(True) for k in gone))
         for k, t in targets.items():
             if k not in pool.loops:
-                lp = ScrapeLoop(t, pool.cfg, self.store, pool.new_client(), self.clock)
+                lp = ScrapeLoop(t, pool.cfg, self.store, pool.new_client(), self.clock, pool.texts)
                 pool.loops[k] = lp
                 lp.start(t.offset_ms(self.seed))

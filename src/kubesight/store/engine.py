@@ -16,6 +16,7 @@ while over the size limit.
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import logging
 import shutil
@@ -479,8 +480,7 @@ class Storage:
                 ids = self.index.all_ids()
                 lbls = self.index.labels_many(ids)
                 n = self.index.next_id
-            pos = sorted(range(len(ids)), key=lbls.__getitem__)
-            order = ids[np.asarray(pos, np.int64)].astype(np.int64)
+            order = ids[np.asarray(_sorted_positions(lbls), np.int64)].astype(np.int64)
             with self._lock:
                 if self._epoch != epoch:
                     continue  # series were removed meanwhile: start over
@@ -671,6 +671,25 @@ class Storage:
             "memoryInBytesByLabelName": by_label[:top],
             "seriesCountByLabelValuePair": pairs[:top],
         }
+
+
+_SORT_CHUNK = 8192
+
+
+def _sorted_positions(lbls: list[Labels]) -> list[int]:
+    """``sorted(range(len(lbls)), key=lbls.__getitem__)`` without holding the GIL for seconds.
+
+    One ``sorted`` call over 500k label sets is a single C call that keeps the
+    GIL for its whole run (seconds), stalling the event loop that scrapes.
+    Sorting chunks and merging them in Python lets other threads run between
+    steps, for ~30% more CPU on the (rare) full sort.
+    """
+    n = len(lbls)
+    key = lbls.__getitem__
+    if n <= _SORT_CHUNK:
+        return sorted(range(n), key=key)
+    chunks = [sorted(range(a, min(a + _SORT_CHUNK, n)), key=key) for a in range(0, n, _SORT_CHUNK)]
+    return list(heapq.merge(*chunks, key=key))
 
 
 def check_dir_writable(path: Path) -> None:

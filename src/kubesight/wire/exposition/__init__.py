@@ -85,7 +85,7 @@ syntax and form), ``lexer`` (one line at a time, as Prometheus' lexers),
 """
 
 # ``_name as _name``: internals the tests reach through the package, not API.
-from kubesight.wire.exposition.cached import ExpositionCache, ParsedScrape, parse
+from kubesight.wire.exposition.cached import ExpositionCache, ParsedScrape, SharedTexts, parse
 from kubesight.wire.exposition.cached import _scan as _scan
 from kubesight.wire.exposition.cached import _values as _values
 from kubesight.wire.exposition.encode import EncodeSample, encode_text
@@ -113,6 +113,7 @@ __all__ = [
     "ExpositionCache",
     "Format",
     "ParsedScrape",
+    "SharedTexts",
     "content_type_format",
     "encode_text",
     "format_go_float",

@@ -83,6 +83,27 @@ class ParsedScrape:
     own per-series work on it (the scrape loop does)."""
 
 
+class SharedTexts:
+    """Parsed series texts and metadata lines, shareable by the caches of many targets.
+
+    The exporters of one job send the same series texts (``node_cpu_seconds_total{cpu="0",mode="idle"}``
+    on every node) and the same HELP and TYPE lines: one table per scrape pool
+    makes a new target's first scrape mostly cache hits, and keeps one label
+    tuple per distinct text instead of one per target.
+    """
+
+    def __init__(self, max_entries: int = 1_000_000) -> None:
+        self.max_entries = max_entries
+        self.contexts: dict[tuple[str, ...], _Ctx] = {}
+        self.meta: dict[str, _Meta] = {}
+        self.size = 0
+
+    def clear(self) -> None:
+        self.contexts.clear()
+        self.meta.clear()
+        self.size = 0
+
+
 class ExpositionCache:
     """Parsed series texts and metadata lines of one target, across scrapes.
 
@@ -98,28 +119,46 @@ class ExpositionCache:
     only cost a repeated parse.
     """
 
-    def __init__(self, max_entries: int = 200_000, use_templates: bool = True) -> None:
+    def __init__(
+        self,
+        max_entries: int = 200_000,
+        use_templates: bool = True,
+        shared: SharedTexts | None = None,
+    ) -> None:
         self.max_entries = max_entries
         # False: never compare a body with the last one's shape (see _Template),
         # for targets whose lines change every scrape; every line is looked up.
         self.use_templates = use_templates
-        self.contexts: dict[tuple[str, ...], _Ctx] = {}
-        self.meta: dict[str, _Meta] = {}
+        # Series texts and metadata lines, possibly shared with other targets.
+        self.texts = shared if shared is not None else SharedTexts(max_entries)
         # The metadata lines of the last parse and what they made: a target
         # sends the same ones every scrape, so the family table is reused.
         self.last_metadata: tuple[list[_Meta], list[MetricMetadata]] = ([], [])
         self.templates: dict[str, _Template | None] = {}  # per format, see _Template
-        self.size = 0
+
+    @property
+    def contexts(self) -> dict[tuple[str, ...], _Ctx]:
+        return self.texts.contexts
+
+    @property
+    def meta(self) -> dict[str, _Meta]:
+        return self.texts.meta
+
+    @property
+    def size(self) -> int:
+        return self.texts.size
+
+    @size.setter
+    def size(self, n: int) -> None:
+        self.texts.size = n
 
     def __len__(self) -> int:
         return self.size
 
     def clear(self) -> None:
-        self.contexts.clear()
-        self.meta.clear()
+        self.texts.clear()
         self.last_metadata = ([], [])
         self.templates.clear()
-        self.size = 0
 
     def _context(self, key: tuple[str, ...]) -> _Ctx:
         ctx = self.contexts.get(key)
@@ -524,7 +563,7 @@ def parse(
     """
     if cache is None:
         cache = ExpositionCache()
-    elif cache.size > cache.max_entries:
+    elif cache.texts.size > cache.texts.max_entries:
         cache.clear()
     om = fmt is Format.OPENMETRICS_1
     try:
