@@ -69,6 +69,7 @@ RESOURCES = {
     "jobs": Resource("jobs", "/apis/batch/v1"),
     "cronjobs": Resource("cronjobs", "/apis/batch/v1"),
     "horizontalpodautoscalers": Resource("horizontalpodautoscalers", "/apis/autoscaling/v2"),
+    "poddisruptionbudgets": Resource("poddisruptionbudgets", "/apis/policy/v1"),
 }
 
 

@@ -68,6 +68,7 @@ KINDS = {k.resource: k for k in (
     Kind("jobs", "batch/v1", "Job"),
     Kind("cronjobs", "batch/v1", "CronJob"),
     Kind("horizontalpodautoscalers", "autoscaling/v2", "HorizontalPodAutoscaler"),
+    Kind("poddisruptionbudgets", "policy/v1", "PodDisruptionBudget"),
 )}
 
 _PATH = re.compile(

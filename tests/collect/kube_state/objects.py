@@ -428,6 +428,15 @@ ENDPOINTS: Obj = {
     }],
 }
 
+PDB: Obj = {
+    "metadata": {"name": "web", "namespace": "shop", "uid": "f1a2b3c4-d5e6-4f7a-8b9c-d0e1f2a3b4c5",
+                 "generation": 1, "creationTimestamp": "2024-04-01T00:00:00Z"},
+    "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "web"}}},
+    "status": {"observedGeneration": 1, "disruptionsAllowed": 0, "currentHealthy": 2, "desiredHealthy": 2,
+               "expectedPods": 3,
+               "conditions": [{"type": "DisruptionAllowed", "status": "False", "reason": "InsufficientPods"}]},
+}
+
 CLUSTER: dict[str, list[Obj]] = {
     "pods": [RUNNING_POD, CRASHLOOP_POD, EVICTED_POD, PENDING_POD],
     "nodes": [NODE_A, NODE_B],
@@ -442,6 +451,7 @@ CLUSTER: dict[str, list[Obj]] = {
     "persistentvolumes": PVS,
     "horizontalpodautoscalers": [HPA],
     "resourcequotas": [QUOTA],
+    "poddisruptionbudgets": [PDB],
     "services": SERVICES,
     "endpoints": [ENDPOINTS],
 }

@@ -156,6 +156,8 @@ class Kind:
 # Families kube-state-metrics marks ALPHA (EXPERIMENTAL in its docs); every
 # other one is STABLE, and its HELP text starts with "[STABLE] " as served.
 ALPHA = frozenset({
+    "kube_poddisruptionbudget_annotations", "kube_poddisruptionbudget_deletion_timestamp",
+    "kube_poddisruptionbudget_labels",
     "kube_cronjob_annotations", "kube_cronjob_schedule_invalid",
     "kube_cronjob_spec_failed_job_history_limit", "kube_cronjob_spec_successful_job_history_limit",
     "kube_daemonset_annotations", "kube_daemonset_deletion_timestamp", "kube_deployment_annotations",

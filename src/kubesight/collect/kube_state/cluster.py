@@ -1,5 +1,5 @@
-"""Nodes, namespaces, volumes and claims, autoscalers, quotas, services and endpoints,
-as kube-state-metrics v2.x."""
+"""Nodes, namespaces, volumes and claims, autoscalers, quotas, disruption budgets,
+services and endpoints, as kube-state-metrics v2.x."""
 
 from __future__ import annotations
 
@@ -346,6 +346,33 @@ def quota(obj: Any, opts: Options) -> Rows:
     return out.rows_()
 
 
+# ---- pod disruption budgets -------------------------------------------------------
+
+PDB = (
+    *_meta_families("poddisruptionbudget"),
+    gauge("kube_poddisruptionbudget_created", CREATED_HELP),
+    gauge("kube_poddisruptionbudget_status_current_healthy", "Current number of healthy pods"),
+    gauge("kube_poddisruptionbudget_status_desired_healthy", "Minimum desired number of healthy pods"),
+    gauge("kube_poddisruptionbudget_status_pod_disruptions_allowed",
+          "Number of pod disruptions that are currently allowed"),
+    gauge("kube_poddisruptionbudget_status_expected_pods", "Total number of pods counted by this disruption budget"),
+    gauge("kube_poddisruptionbudget_status_observed_generation",
+          "Most recent generation observed when updating this PDB status"),
+    gauge("kube_poddisruptionbudget_deletion_timestamp", DELETION_HELP),
+)
+
+
+def pdb(obj: Any, opts: Options) -> Rows:
+    out, _ = _start(obj, opts, "poddisruptionbudgets", "poddisruptionbudget",
+                    _ns_name(obj, "poddisruptionbudget"))
+    status = sub(obj, "status")
+    for fam, key in (("current_healthy", "currentHealthy"), ("desired_healthy", "desiredHealthy"),
+                     ("pod_disruptions_allowed", "disruptionsAllowed"), ("expected_pods", "expectedPods"),
+                     ("observed_generation", "observedGeneration")):
+        out.add(f"kube_poddisruptionbudget_status_{fam}", count(status, key))
+    return out.rows_()
+
+
 # ---- services ---------------------------------------------------------------------
 
 SERVICE = (
@@ -415,6 +442,7 @@ KINDS = (
     Kind("persistentvolumes", PV, pv),
     Kind("horizontalpodautoscalers", HPA, hpa),
     Kind("resourcequotas", QUOTA, quota),
+    Kind("poddisruptionbudgets", PDB, pdb),
     Kind("services", SERVICE, service),
     Kind("endpoints", ENDPOINTS, endpoints),
 )
