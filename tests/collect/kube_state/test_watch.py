@@ -283,3 +283,17 @@ def test_a_forbidden_resource_does_not_stop_the_others(caplog: pytest.LogCapture
                 assert await c.wait_synced(10)
                 assert len(samples(c, "kube_horizontalpodautoscaler_info")) == 1
     asyncio.run(main())
+
+
+def test_unreadable_ca_file_is_a_clear_error(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    access = KubeAccess("https://127.0.0.1:6443", HTTPClientConfig(ca_file=Path(tmp_path) / "missing-ca.crt"))
+
+    async def main() -> None:
+        c = KubeStateCollector(access, KubeStateOptions(resources=("pods",)))
+        with pytest.raises(RuntimeError, match=r"kube-state: cannot set up the client for https://127.0.0.1:6443: .*"
+                                               r"missing-ca.crt"):
+            await c.start()
+        await c.stop()
+    asyncio.run(main())

@@ -136,7 +136,14 @@ class KubeStateCollector:
         """Start the list+watch loops; returns at once (see :meth:`wait_synced`)."""
         if self._tasks:
             return
-        self._client = self.access.client()
+        try:
+            self._client = self.access.client()
+        except (OSError, ValueError) as exc:  # a CA or client certificate that cannot be read
+            # ssl's own message does not say which file it could not read.
+            files = ", ".join(f"{k} {v}" for k in ("ca_file", "cert_file", "key_file")
+                              if (v := getattr(self.access.http, k)) is not None)
+            raise RuntimeError(f"kube-state: cannot set up the client for {self.access.base_url}: {exc}"
+                               + (f" (reading {files})" if files else "")) from exc
         for kind in self._kinds:
             res = API_RESOURCES[kind.resource]
             scopes = list(self.options.namespaces) if res.namespaced and self.options.namespaces else [""]
