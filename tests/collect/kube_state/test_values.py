@@ -146,3 +146,8 @@ def test_parse_allowlist_errors_say_where(bad: str) -> None:
 ])
 def test_extended_resources(name: str, extended: bool) -> None:
     assert is_extended(name) is extended
+
+
+def test_allowlist_keys_must_be_a_list() -> None:
+    with pytest.raises(AllowlistError, match=r"metric-labels-allowlist: pods: expected a list of keys, got 'app'"):
+        Allowlist({"pods": "app"}, RESOURCES)

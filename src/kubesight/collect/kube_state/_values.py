@@ -247,7 +247,9 @@ class Allowlist:
         """``resources``: every resource name there is; ``enabled``: those ``"*"`` stands for."""
         known = set(resources)
         spec = dict(spec or {})
-        for res in spec:
+        for res, keys_ in spec.items():
+            if isinstance(keys_, str) or not isinstance(keys_, Iterable):
+                raise AllowlistError(f"{what}: {res}: expected a list of keys, got {keys_!r}")
             if res != "*" and res not in known:
                 raise AllowlistError(f"{what}: resource {res!r} does not exist; "
                                      f"available resources: {', '.join(sorted(known))}")
