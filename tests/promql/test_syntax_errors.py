@@ -310,6 +310,11 @@ CASES: list[tuple[str, str]] = [
     ('x offset 293y', '1:10: parse error: duration out of range'),
     ('rate(x[999999999y])', '1:8: parse error: duration out of range'),
     ('x[5m:999999999y]', '1:6: parse error: duration out of range'),
+    # Number literals that overflow (promql-parser reads them as Inf, or panics).
+    ('1e400', '1:1: parse error: error parsing number: strconv.ParseFloat: parsing "1e400": value out of range'),
+    ('x + -1e309', '1:6: parse error: error parsing number: strconv.ParseFloat: parsing "1e309": value out of range'),
+    ('x offset 1e400', '1:10: parse error: error parsing number: strconv.ParseFloat: parsing "1e400": value out of range'),
+    ('x offset 1e10', '1:10: parse error: duration out of range'),
     # Accepted by promql-parser (an extension), refused by Prometheus.
     ('up{job="a" or job="b"}', '1:12: parse error: unexpected identifier "or" in label matching, expected "," or "}"'),
     ('rate({a="b" or c="d"}[5m])', '1:13: parse error: unexpected identifier "or" in label matching, expected "," or "}"'),
@@ -367,6 +372,8 @@ PROMETHEUS_2_42: dict[str, str | None] = {
     'info(up, x[5m])': '1:1: parse error: unknown function with name "info"',
     'x[0:1m]': '1:3: parse error: missing unit character in duration',
     'x[5m:0]': '1:6: parse error: unexpected number "0" in subquery selector, expected duration or "]"',
+    'x offset 1e400': '1:10: parse error: unexpected number "1e400" in offset, expected duration',
+    'x offset 1e10': '1:10: parse error: unexpected number "1e10" in offset, expected duration',
     'rate(x[0])': '1:8: parse error: missing unit character in duration',
     # anchored, smoothed, fill* and step/range are 3.x keywords.
     'x anchored': '1:3: parse error: unexpected identifier "anchored"',

@@ -101,7 +101,9 @@ def _parse_or_panic(query: str) -> pp.Expr:
     except BaseException as exc:  # the Rust parser panics on a few inputs (pyo3 PanicException)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        raise BadDataError(f"invalid parameter \"query\": parse error: {exc}") from exc
+        # Worded by the locator when it finds Prometheus' error, else the panic's text.
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BadDataError(f"invalid parameter \"query\": {locate_syntax_error(query, message)}") from exc
 
 
 def _refuse_what_prometheus_refuses(query: str, expr: pp.Expr) -> None:
@@ -109,6 +111,7 @@ def _refuse_what_prometheus_refuses(query: str, expr: pp.Expr) -> None:
     steps, fill modifiers (behind a feature flag kubesight leaves off), and "or"
     between matchers (a promql-parser extension Prometheus' grammar does not have)."""
     suspect: list[str] = []
+    number_overflow: list[bool] = []
 
     def visit(node: Any) -> None:
         if isinstance(node, pp.Call) and str(node.func.name) == "info" and len(node.args) > 1:
@@ -120,15 +123,19 @@ def _refuse_what_prometheus_refuses(query: str, expr: pp.Expr) -> None:
             suspect.append('unexpected identifier "or" in label matching, expected "," or "}"')
         elif isinstance(node, pp.BinaryExpr) and _has_fill(node):
             suspect.append("binop fill modifiers are experimental and not enabled")
+        elif isinstance(node, pp.NumberLiteral) and abs(float(node.val)) == float("inf"):
+            # Go's ParseFloat refuses a literal that overflows (1e400); "Inf" itself is fine.
+            number_overflow.append(True)
         elif _huge_duration(node):
             suspect.append("duration out of range")
         elif _zero_duration(node):
             suspect.append("duration must be greater than 0")
 
     pp.walk(expr, visit)
-    if not suspect and _unreadable_at(expr):
-        # promql-parser cannot hand out this @ time: too large for Prometheus
-        # (refused by the locator) or before 1970 (valid; evaluation says so).
+    if not suspect and (number_overflow or _unreadable_at(expr)):
+        # An infinite number literal, or an @ time promql-parser cannot hand
+        # out: an error only if the locator finds one (1e400, @ 1e20), not for
+        # Inf or an @ before 1970 (valid; evaluation says what it cannot do).
         loc = Locator(query)
         loc.parse()
         if loc.errors and loc.errors[0][1]:
