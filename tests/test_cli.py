@@ -35,7 +35,7 @@ def test_help_and_version() -> None:
 def test_collector_flags_map_onto_the_collectors_config(tmp_path: Path) -> None:
     from kubesight.cli import _collector_overrides, _parser
     from kubesight.collect.host import HostOptions
-    from kubesight.collect.setup import build_collectors
+    from kubesight.collect.setup import Context, build_collectors
     from kubesight.config import load_config
 
     cfg_file = tmp_path / "k.yml"
@@ -47,7 +47,8 @@ def test_collector_flags_map_onto_the_collectors_config(tmp_path: Path) -> None:
     host = cfg.collectors.host.options
     assert host == {"sysfs": "/from/file", "rootfs": "/host", "enable": ["cpu"], "disable": ["textfile"]}
     assert cfg.collectors.containers.enabled is False and cfg.collectors.kube_state.enabled is False
-    (job, col), = build_collectors(cfg, kubernetes=True)
+    (built,) = build_collectors(cfg, Context(kubernetes=True))
+    job, col = built.job, built.collector
     assert job == "node"
     opts = col.options  # type: ignore[attr-defined]
     assert isinstance(opts, HostOptions) and opts.rootfs == "/host" and opts.disable == frozenset({"textfile"})

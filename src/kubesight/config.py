@@ -3,7 +3,9 @@
 A config file is YAML. Prometheus' own top-level keys (``global``,
 ``scrape_configs``, ``rule_files``, ``alerting``, ``remote_write``,
 ``remote_read``) are accepted as they are; kubesight's additions live beside
-them under ``storage``, ``server`` and ``query``. Every error names the file
+them under ``storage``, ``server``, ``query``, ``kubernetes``, ``collectors``,
+``default_rules``, and the built-in Alertmanager's ``alertmanager`` (an
+alertmanager.yml inline) or ``alertmanager_config_file``. Every error names the file
 and the field. Command-line flags are mapped onto this tree by ``cli``.
 """
 
@@ -23,7 +25,7 @@ from kubesight.model.durations import parse_duration_ms, parse_size_bytes
 log = logging.getLogger("kubesight.config")
 
 # Keys a prometheus.yml may carry that later subsystems apply.
-_NOT_YET_APPLIED = ("rule_files", "alerting", "remote_write", "remote_read")
+_NOT_YET_APPLIED = ("remote_write", "remote_read")
 
 
 class _Loader(yaml.SafeLoader):
@@ -79,6 +81,8 @@ class StorageConfig(_Strict):
 
 class ServerConfig(_Strict):
     listen: str = "127.0.0.1:9595"
+    external_url: str = ""
+    """The URL people reach kubesight at (alerts link to it); empty: ``http://<listen>``."""
     data_dir: Path = Path("./kubesight-data")
     # 32 MiB compressed / 256 MiB decoded: far above Prometheus' largest batches
     # (max_samples_per_send 2000 -> ~1 MB), small enough to refuse a bomb.
@@ -140,6 +144,11 @@ class CollectorConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+class KubeStateCollectorConfig(CollectorConfig):
+    enabled: bool | None = None
+    """None: when a Kubernetes API is reachable (a block with only options does not force it on)."""
+
+
 class CollectorsConfig(_Strict):
     """The built-in collectors, appended straight into the store (no HTTP round trip)."""
 
@@ -147,7 +156,7 @@ class CollectorsConfig(_Strict):
     """How often they collect; empty: the global ``scrape_interval`` (15s by default)."""
     host: CollectorConfig = Field(default_factory=CollectorConfig)
     containers: CollectorConfig = Field(default_factory=CollectorConfig)
-    kube_state: CollectorConfig = Field(default_factory=lambda: CollectorConfig(enabled=None))
+    kube_state: KubeStateCollectorConfig = Field(default_factory=KubeStateCollectorConfig)
 
     @field_validator("interval")
     @classmethod
@@ -155,6 +164,14 @@ class CollectorsConfig(_Strict):
         if v and parse_duration_ms(v) <= 0:
             raise ValueError("must be a positive duration")
         return v
+
+
+class DefaultRulesConfig(_Strict):
+    """The rules kubesight ships (docs/rules.md, "Default rules")."""
+
+    enabled: bool = True
+    disable: list[str] = Field(default_factory=list)
+    """File stems (``kubernetes``), group names or rule names left out."""
 
 
 class Config(_Strict):
@@ -170,8 +187,18 @@ class Config(_Strict):
     query: QueryConfig = Field(default_factory=QueryConfig)
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
     collectors: CollectorsConfig = Field(default_factory=CollectorsConfig)
+    default_rules: DefaultRulesConfig = Field(default_factory=DefaultRulesConfig)
+    alertmanager: dict[str, Any] | None = None
+    """The built-in notifier's config, in alertmanager.yml's syntax (checked by ``kubesight.notify``)."""
+    alertmanager_config_file: str = ""
+    """Or an alertmanager.yml to read it from (relative to this file); not both."""
     source: str = Field("", exclude=True)
     """Where the config came from (a file path, or empty for defaults)."""
+
+    @property
+    def base_dir(self) -> Path:
+        """Where relative paths in the config point from: the file's directory (else the cwd)."""
+        return Path(self.source).resolve().parent if self.source else Path.cwd()
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(by_alias=True, mode="json"), sort_keys=False)

@@ -10,29 +10,44 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
 
 from kubesight import __version__
+from kubesight.api import alertmanager as alertmanager_api
 from kubesight.api import collectors as collectors_api
-from kubesight.api import targets
+from kubesight.api import query, targets
+from kubesight.api import rules as rules_api
 from kubesight.api.app import AppOptions, build_app
 from kubesight.api.status import ServerInfo
 from kubesight.collect.runner import CollectorRunner
-from kubesight.collect.setup import build_collectors
+from kubesight.collect.setup import Context, build_collectors, kube_access
 from kubesight.config import Config
+from kubesight.discovery._kubeclient import Informer, KubeAccess, Resource
 from kubesight.discovery.config import build_discoverers
 from kubesight.discovery.monitors_watch import MonitorWatcher
-from kubesight.errors import ConfigError
+from kubesight.errors import ConfigError, KubesightError
 from kubesight.ingest import pushgateway
 from kubesight.ingest.remote_write import IngestMetrics, WriteLimits
+from kubesight.model import Labels
 from kubesight.model.durations import parse_duration_ms
 from kubesight.model.instrument import Registry
+from kubesight.notify import AlertmanagerConfig, Notifier
+from kubesight.notify import load_config as load_am_config
+from kubesight.promql import Engine
+from kubesight.rules import (
+    GroupSpec,
+    RuleFileError,
+    RulesConfig,
+    load_rule_files,
+    parse_rules_config,
+)
+from kubesight.rules.prometheusrule import parse_prometheus_rule
+from kubesight.rules.runtime import build_rules_runtime
 from kubesight.scrape.config import (
     ScrapeConfig,
     parse_global,
@@ -40,25 +55,45 @@ from kubesight.scrape.config import (
     parse_scrape_configs,
 )
 from kubesight.scrape.manager import ScrapeManager
+from kubesight.scrape.relabel import parse_relabel_configs, relabel
 from kubesight.store.engine import Storage, StorageOptions, check_dir_writable
 from kubesight.web import landing
 
 log = logging.getLogger("kubesight.server")
 
 
-def _query_routes(store: Storage, cfg: Config) -> list[BaseRoute]:
-    try:
-        from kubesight.api import query
-        from kubesight.promql import Engine
-    except ImportError:  # the PromQL engine is optional while it is being built
-        return []
-    engine = Engine(
+def _engine(store: Storage, cfg: Config) -> Engine:
+    """The one PromQL engine: the query API and rule evaluation share it."""
+    return Engine(
         store,
         lookback_delta_ms=parse_duration_ms(cfg.query.lookback_delta),
         max_samples=cfg.query.max_samples,
         timeout_s=parse_duration_ms(cfg.query.timeout) / 1000,
     )
-    return list(query.routes(engine))
+
+
+def parse_alert_relabel(raw: Any, where: str) -> Callable[[Labels], Labels | None]:
+    """``alert_relabel_configs`` compiled by the scrape layer's relabeling (rules cannot import it)."""
+    configs = parse_relabel_configs(raw, where)
+    return lambda labels: relabel(labels, configs)
+
+
+def rules_config(cfg: Config) -> RulesConfig:
+    """``global`` (evaluation), ``rule_files`` and ``alerting`` as the rules runtime takes them."""
+    raw = {"global": cfg.global_, "rule_files": cfg.rule_files, "alerting": cfg.alerting}
+    return parse_rules_config(raw, cfg.base_dir, parse_alert_relabel)
+
+
+def alertmanager_config(cfg: Config) -> AlertmanagerConfig:
+    """The built-in notifier's config: inline, from a file (relative to the config file) or quiet."""
+    file = cfg.alertmanager_config_file
+    if file and not Path(file).is_absolute():
+        file = str(cfg.base_dir / file)
+    return load_am_config(inline=cfg.alertmanager, file=file or None)
+
+
+def external_url(cfg: Config) -> str:
+    return (cfg.server.external_url or f"http://{_self_target(cfg)}").rstrip("/")
 
 
 def _self_target(cfg: Config) -> str:
@@ -114,7 +149,7 @@ def scrape_configs(cfg: Config) -> list[ScrapeConfig]:
     Prometheus does with its example config) and, in a cluster, the pods
     annotated ``prometheus.io/scrape: "true"``.
     """
-    base = Path(cfg.source).resolve().parent if cfg.source else Path.cwd()
+    base = cfg.base_dir
     glob = parse_global(cfg.global_)
     raw = cfg.scrape_configs
     if raw is None:
@@ -126,6 +161,10 @@ def scrape_configs(cfg: Config) -> list[ScrapeConfig]:
     for job in jobs:
         build_discoverers(job.job_name, job.raw, base)  # refuse bad SD configs at start
     return jobs
+
+
+def _defaults_off(cfg: Config) -> tuple[bool, tuple[str, ...]]:
+    return cfg.default_rules.enabled, tuple(cfg.default_rules.disable)
 
 
 def build(
@@ -144,7 +183,7 @@ def build(
     )
     info = ServerInfo(config_yaml=cfg.to_yaml(), flags=flags, retention=cfg.storage.retention)
     jobs = scrape_configs(cfg)
-    base = Path(cfg.source).resolve().parent if cfg.source else Path.cwd()
+    base = cfg.base_dir
     manager = ScrapeManager(
         store, lambda sc: build_discoverers(sc.job_name, sc.raw, base), offset_seed=cfg.server.listen
     )
@@ -159,6 +198,23 @@ def build(
 
     async def start_scraping() -> None:
         await apply_jobs()
+
+    registry = Registry()
+    engine = _engine(store, cfg)
+    url = external_url(cfg)
+    notifier = Notifier(alertmanager_config(cfg), data_dir / "alertmanager", registry=registry, external_url=url)
+    defaults_on, defaults_off = _defaults_off(cfg)
+    rules = build_rules_runtime(
+        store, store, engine, rules_config(cfg), notifier=notifier, defaults=defaults_on,
+        disabled_defaults=defaults_off, external_url=url, registry=registry,
+    )
+    rules_lock = asyncio.Lock()  # a reload and a PrometheusRule change must not interleave
+    current_rules = [rules_config(cfg)]
+
+    async def apply_rules(new: RulesConfig | None = None) -> None:
+        async with rules_lock:
+            await rules.reload(new or current_rules[0])
+            current_rules[0] = new or current_rules[0]
 
     monitor_tasks: list[asyncio.Task[None]] = []
 
@@ -177,27 +233,45 @@ def build(
 
         monitor_tasks.append(asyncio.create_task(watcher.run(send), name="kubernetes monitors"))
 
+        def send_rules(groups: list[GroupSpec]) -> None:
+            rules.extra_groups[:] = groups
+            monitor_tasks.append(asyncio.get_running_loop().create_task(_quiet_reload(apply_rules())))
+
+        access = kube_access(cfg.kubernetes.api_server, cfg.kubernetes.kubeconfig)
+        monitor_tasks.append(asyncio.create_task(watch_prometheus_rules(access, send_rules),
+                                                 name="kubernetes prometheusrules"))
+
     async def stop_monitors() -> None:
         for t in monitor_tasks:
             t.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
 
-    collectors = build_collectors(cfg, kubernetes_enabled(cfg))
+    node_name = os.environ.get("NODE_NAME", "")
+    k8s = kubernetes_enabled(cfg)
+    ctx = Context(kubernetes=k8s, node_name=node_name,
+                  access=kube_access(cfg.kubernetes.api_server, cfg.kubernetes.kubeconfig))
+    built = build_collectors(cfg, ctx)
     every_ms = parse_duration_ms(cfg.collectors.interval) if cfg.collectors.interval else glob.scrape_interval_ms
     # The node's name, as kube-prometheus labels node_exporter's series; the host name elsewhere.
-    instance = os.environ.get("NODE_NAME") or socket.gethostname()
-    runners = [CollectorRunner(c, store, job, instance, every_ms / 1000) for job, c in collectors]
+    instance = node_name or socket.gethostname()
+    runners = [CollectorRunner(b.collector, store, b.job, instance, every_ms / 1000) for b in built]
 
     async def start_collectors() -> None:
+        for b in built:
+            if b.start is not None:
+                await b.start()
         for r in runners:
             r.start()
 
     async def stop_collectors() -> None:
         for r in runners:
             await r.stop()
+        for b in built:
+            if b.stop is not None:
+                with contextlib.suppress(Exception):
+                    await b.stop()
 
-    registry = Registry()
     ingest_metrics = IngestMetrics(registry)
     push_registry = pushgateway.PushRegistry(data_dir / "pushgateway")
     push_tasks: list[asyncio.Task[None]] = []
@@ -216,9 +290,18 @@ def build(
         if reload_config is None:
             raise ConfigError("no config file to reload")
         new = reload_config()  # raises ConfigError: the running config stays
+        # Everything is checked before anything changes, so a bad part keeps the whole old config.
         new_jobs = scrape_configs(new)
-        if new.storage != cfg.storage or new.server != cfg.server or new.kubernetes != cfg.kubernetes:
-            log.warning("reload: storage, server and kubernetes settings take effect after a restart")
+        new_rules = rules_config(new)
+        load_rule_files(new_rules.rule_files)  # raises RuleFileError naming file, group and rule
+        new_am = alertmanager_config(new)
+        if _defaults_off(new) != _defaults_off(cfg):
+            log.warning("reload: default_rules take effect after a restart")
+        if new.storage != cfg.storage or new.server != cfg.server or new.kubernetes != cfg.kubernetes \
+                or new.collectors != cfg.collectors:
+            log.warning("reload: storage, server, kubernetes and collectors settings take effect after a restart")
+        await notifier.reload(new_am)
+        await apply_rules(new_rules)
         jobs[:] = new_jobs
         await apply_jobs()
         info.config_yaml = new.to_yaml()
@@ -227,22 +310,77 @@ def build(
         limits=WriteLimits(cfg.server.max_request_bytes, cfg.server.max_decoded_bytes),
         info=info,
         extra_routes=[
-            *_query_routes(store, cfg),
+            *query.routes(engine),
             *targets.routes(manager),
+            *rules_api.routes(rules.manager),
+            *alertmanager_api.routes(notifier),
             *pushgateway.routes(
                 push_registry,
                 pushgateway.PushLimits(cfg.server.max_request_bytes, cfg.server.max_decoded_bytes),
                 ingest_metrics,
             ),
-            *collectors_api.routes(collectors),
+            *collectors_api.routes([(b.job, b.collector) for b in built]),
             *landing.routes(store.stats, str(data_dir)),
         ],
-        after_open=[start_scraping, start_monitors, start_push_exporter, start_collectors],
-        before_close=[stop_collectors, stop_monitors, stop_push_exporter, manager.stop],
+        after_open=[start_scraping, start_monitors, start_push_exporter, start_collectors,
+                    notifier.start, rules.start],
+        before_close=[rules.stop, notifier.stop, stop_collectors, stop_monitors, stop_push_exporter,
+                      manager.stop],
         reload=reload,
         ingest_metrics=ingest_metrics,
     )
     return build_app(store, opts, registry), store
+
+
+async def _quiet_reload(work: Awaitable[None]) -> None:
+    try:
+        await work
+    except KubesightError as exc:
+        log.error("PrometheusRule objects: %s; keeping the rules loaded before", exc)
+
+
+PROMETHEUS_RULES = Resource("prometheusrules", "/apis/monitoring.coreos.com/v1")
+# 1s: a kubectl apply of many PrometheusRules arrives as a burst; one reload for the burst.
+_RULES_DEBOUNCE_S = 1.0
+
+
+async def watch_prometheus_rules(access: Callable[[], KubeAccess],
+                                 send: Callable[[list[GroupSpec]], None]) -> None:
+    """List + watch PrometheusRule objects; ``send`` every valid object's groups after each change.
+
+    An invalid object is left out whole (and logged); the others still load.
+    """
+    try:
+        where = access()
+    except ConfigError as exc:
+        log.error("PrometheusRule objects: %s", exc)
+        return
+    wake = asyncio.Event()
+    async with where.client() as client:
+        inf = Informer(client, where.base_url, PROMETHEUS_RULES, on_change=lambda k, o, n: wake.set(),
+                       log_name="prometheusrules")
+        task = asyncio.create_task(inf.run())
+        try:
+            await inf.synced.wait()
+            last: list[GroupSpec] | None = None
+            while True:
+                wake.clear()
+                groups: list[GroupSpec] = []
+                for key in sorted(inf.store):
+                    obj = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", **inf.store[key]}
+                    try:
+                        groups.extend(parse_prometheus_rule(obj))
+                    except RuleFileError as exc:
+                        log.error("%s", exc)
+                if groups != last:
+                    send(groups)
+                    last = groups
+                await wake.wait()
+                await asyncio.sleep(_RULES_DEBOUNCE_S)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
 
 _gc_started = [0.0]
