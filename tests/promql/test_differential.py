@@ -309,6 +309,24 @@ EXPRESSIONS: list[str] = [
     f"sum_over_time(({MEM} offset 1m)[5m:1m] offset 2m)",
     f"timestamp({MEM} offset 2m @ {(T0 + 1_700_300) / 1000})",
     f"{MEM} @ start() - {MEM} @ end()",
+    # assorted corners
+    'label_replace(up, "__name__", "renamed", "", "")',
+    "sort_desc(sum by (instance) (up))",
+    "up offset 1m > bool up",
+    "timestamp(timestamp(up))",
+    "absent_over_time(up[1m] offset 1h)",
+    "scalar(sum(up)) * up",
+    "topk(scalar(count(up)) - 1, up)",
+    f"quantile(scalar(up{{instance=\"10.0.0.1:9100\"}}) / 2, {MEM})",
+    "max_over_time(timestamp(up)[5m:1m])",
+    f"sum by (le) ({BUCKET}) > 0",
+    f"sgn({MEM} - {MEM} offset 1m)",
+    f"clamp({MEM}, 1e9, NaN)",
+    f"round({MEM}, -1000)",
+    f"-{MEM} % 7",
+    f"{MEM} atan2 {MEM}",
+    "up unless on(job) up",
+    "count(up) by (job) == bool 2",
     # native-histogram functions on float series: empty in both
     f"histogram_count({MEM})",
     f"histogram_sum(rate({BUCKET}[5m]))",
@@ -330,6 +348,8 @@ SKIPPED_3X: dict[str, str] = {
     # 2.42 re-reads the @-pinned window at every step for the step-dependent
     # functions (the window slides with the step); 3.x reads it once.
     "predict_linear(node_memory_MemAvailable_bytes[10m] @": "2.42 slides @-pinned windows of predict_linear",
+    # 2.42 keeps __name__ for vector atan2 vector; 3.x drops it (changesMetricSchema).
+    "node_memory_MemAvailable_bytes atan2 node_memory_MemAvailable_bytes": "2.42 keeps the name through atan2",
 }
 
 
