@@ -52,7 +52,33 @@ def _parser() -> argparse.ArgumentParser:
     for name in COLLECTORS:
         c.add_argument(f"--collector.{name}", dest=f"hc_{name}", action=argparse.BooleanOptionalAction,
                        default=None, help=argparse.SUPPRESS)
+    s.add_argument("--web.external-url", dest="external_url",
+                   help="the URL kubesight is reached at (alerts link to it; default http://LISTEN)")
+    r = s.add_argument_group("rules and alerting")
+    r.add_argument("--alertmanager.config.file", dest="am_config_file",
+                   help="alertmanager.yml for the built-in Alertmanager (instead of the alertmanager: key)")
+    r.add_argument("--rules.defaults", dest="rules_defaults", action=argparse.BooleanOptionalAction,
+                   default=None, help="evaluate the default rules kubesight ships (default: on)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    ck = sub.add_parser("check", help="check rule files, configs and alertmanager.yml (as promtool/amtool)")
+    cks = ck.add_subparsers(dest="what", required=True)
+    cr = cks.add_parser("rules", help="check Prometheus rule files")
+    cr.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    cc = cks.add_parser("config", help="check a kubesight/Prometheus config file and the rule files it names")
+    cc.add_argument("file", type=Path, metavar="FILE")
+    ca = cks.add_parser("alertmanager", help="check an alertmanager.yml (as amtool check-config)")
+    ca.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    t = sub.add_parser("top", help="CPU and memory of nodes or pods, as kubectl top (through a server)")
+    t.add_argument("what", choices=["nodes", "node", "no", "pods", "pod", "po"])
+    t.add_argument("--url", default="http://127.0.0.1:9595", help="the kubesight server (default %(default)s)")
+    t.add_argument("-n", "--namespace", help="pods of this namespace (default: default)")
+    t.add_argument("-A", "--all-namespaces", action="store_true", help="pods of every namespace")
+    t.add_argument("--sort-by", choices=["cpu", "memory"], help="busiest first by cpu or memory")
+    t.add_argument("--window", default="1m", help="CPU is the rate over this window (default %(default)s)")
+    t.add_argument("--limit", type=int, default=20,
+                   help="outside Kubernetes: how many cgroups to show (0: all; default %(default)s)")
     return p
 
 
@@ -78,8 +104,93 @@ def _collector_overrides(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _check(args: argparse.Namespace) -> int:
+    """promtool's ``check rules`` / ``check config`` and amtool's ``check-config``: errors, exit 1."""
+    failed = False
+    if args.what == "rules":
+        from kubesight.rules import check_rules, load_rule_files
+
+        for f in args.files:
+            print(f"Checking {f}")
+            errors = check_rules([f])
+            if errors:
+                failed = True
+                print("  FAILED:")
+                for e in errors:
+                    print(f"{e}")
+            else:
+                n = sum(len(g.rules) for g in load_rule_files([f]))
+                print(f"  SUCCESS: {n} rules found")
+            print()
+    elif args.what == "config":
+        from kubesight.config import load_config
+        from kubesight.errors import ConfigError
+        from kubesight.rules import check_config
+        from kubesight.server import alertmanager_config, parse_alert_relabel, scrape_configs
+
+        print(f"Checking {args.file}")
+        errors = check_config(args.file, parse_alert_relabel)
+        try:
+            cfg = load_config(args.file)
+            scrape_configs(cfg)
+            alertmanager_config(cfg)
+        except ConfigError as exc:
+            errors.insert(0, str(exc))
+        if errors:
+            failed = True
+            print("  FAILED:")
+            for e in errors:
+                print(e)
+        else:
+            print(" SUCCESS: the config is valid")
+    else:
+        from kubesight.notify import check_config as check_am
+
+        for f in args.files:
+            print(f"Checking '{f}'")
+            errors = check_am(f)
+            if errors:
+                failed = True
+                print("  FAILED:")
+                for e in errors:
+                    print(e)
+            else:
+                print("  SUCCESS")
+            print()
+    return 1 if failed else 0
+
+
+def _top(args: argparse.Namespace) -> int:
+    from kubesight import top
+
+    query = top.http_query(args.url)
+    try:
+        if args.what in ("nodes", "node", "no"):
+            rows = top.nodes(query, args.window)
+            if not rows:
+                print("error: metrics not available yet (no node series of job=\"node\")", file=sys.stderr)
+                return 1
+            print(top.format_nodes(top.sort_rows(rows, args.sort_by)), end="")
+            return 0
+        ns = None if args.all_namespaces else (args.namespace or "default")
+        rows, are_pods = top.pods(query, ns, args.window, args.limit)
+    except top.TopError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not rows:
+        where = "any namespace" if ns is None else f"{ns} namespace"
+        print(f"No resources found in {where}.", file=sys.stderr)
+        return 0
+    print(top.format_pods(top.sort_rows(rows, args.sort_by), ns is None, are_pods), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "check":
+        return _check(args)
+    if args.command == "top":
+        return _top(args)
     logging.basicConfig(
         level=args.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -91,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         from kubesight.config import load_config
         from kubesight.server import run
 
-        overrides = {
-            "server": {"data_dir": args.data_dir, "listen": args.listen},
+        overrides: dict[str, Any] = {
+            "server": {"data_dir": args.data_dir, "listen": args.listen, "external_url": args.external_url},
             "storage": {
                 "retention": args.retention,
                 "retention_size": args.retention_size,
@@ -105,12 +216,16 @@ def main(argv: list[str] | None = None) -> int:
                 "monitors": args.k8s_monitors,
             },
             "collectors": _collector_overrides(args),
+            "default_rules": {"enabled": args.rules_defaults},
             "query": {
                 "max_samples": args.max_samples,
                 "timeout": args.query_timeout,
                 "lookback_delta": args.lookback_delta,
             },
         }
+        if args.am_config_file is not None:
+            # A path given on the command line is relative to where the command runs.
+            overrides["alertmanager_config_file"] = str(Path(args.am_config_file).resolve())
         flags = {k.replace("_", "-"): "" if v is None else str(v) for k, v in vars(args).items()}
         try:
             cfg = load_config(args.config, overrides)

@@ -216,7 +216,7 @@ def _merge(into: dict[str, Any], key: str, values: dict[str, Any], where: str) -
             sect[k] = v
 
 
-def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None = None) -> Config:
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
     """Load a YAML file (or nothing) and apply flag overrides, validating once."""
     data: dict[str, Any] = {}
     if path is not None:
@@ -234,7 +234,10 @@ def load_config(path: Path | None, overrides: dict[str, dict[str, Any]] | None =
             raise ConfigError(f"{path}: the top level must be a mapping, not {type(loaded).__name__}")
         data = loaded
     for section, values in (overrides or {}).items():
-        _merge(data, section, values, str(path))
+        if isinstance(values, dict):
+            _merge(data, section, values, str(path))
+        elif values is not None:  # a top-level scalar such as alertmanager_config_file
+            data[section] = values
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
