@@ -176,10 +176,15 @@ def _kube_state(c: CollectorConfig, ctx: Context) -> Built:
     from kubesight.collect.kube_state import KubeStateCollector
 
     opts = _kube_state_options(c.options)
+    need = ("collectors.kube_state: needs a Kubernetes API (--kubernetes.api-server, "
+            "--kubernetes.kubeconfig, or running in a cluster)")
     if ctx.access is None:
-        raise ConfigError("collectors.kube_state: needs a Kubernetes API (--kubernetes.api-server, "
-                          "--kubernetes.kubeconfig, or running in a cluster)")
-    collector = KubeStateCollector(ctx.access(), opts)
+        raise ConfigError(need)
+    try:
+        access = ctx.access()
+    except ConfigError as exc:
+        raise ConfigError(f"{need}: {exc}") from exc
+    collector = KubeStateCollector(access, opts)
 
     async def start() -> None:
         try:
