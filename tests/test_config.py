@@ -34,6 +34,9 @@ def test_prometheus_yml_keys_accepted_and_flags_win(tmp_path: Path) -> None:
         ("[1, 2]", "top level must be a mapping"),
         ("a: [", "not valid YAML"),
         ("storage: {head_max_samples: 5}", "field storage.head_max_samples"),
+        ("default_rules: {disabled: [x]}", "field default_rules.disabled"),
+        ("alertmanager: [1]", "field alertmanager"),
+        ("alertmanager_config_file: [a]", "field alertmanager_config_file"),
     ],
 )
 def test_errors_name_file_and_field(tmp_path: Path, text: str, message: str) -> None:
@@ -56,3 +59,49 @@ def test_yaml_1_1_booleans_stay_strings_as_in_prometheus(tmp_path: Path) -> None
     cfg = load_config(p)
     assert cfg.scrape_configs[0]["honor_labels"] is True
     assert cfg.scrape_configs[0]["static_configs"][0]["labels"] == {"on": "yes", "off": "no", "y": "n"}
+
+
+def test_rules_and_alertmanager_keys(tmp_path: Path) -> None:
+    p = tmp_path / "k.yml"
+    p.write_text("rule_files: [rules/*.yml]\nalerting: {alertmanagers: []}\n"
+                 "default_rules: {disable: [kubernetes, Watchdog]}\n"
+                 "alertmanager_config_file: am.yml\nserver: {external_url: 'https://mon.example.com'}\n")
+    cfg = load_config(p, {"default_rules": {"enabled": None}, "alertmanager_config_file": None})
+    assert cfg.rule_files == ["rules/*.yml"] and cfg.alerting == {"alertmanagers": []}
+    assert cfg.default_rules.enabled is True and cfg.default_rules.disable == ["kubernetes", "Watchdog"]
+    assert cfg.alertmanager is None and cfg.alertmanager_config_file == "am.yml"
+    assert cfg.base_dir == tmp_path.resolve()
+    flagged = load_config(p, {"default_rules": {"enabled": False}, "alertmanager_config_file": "/etc/am.yml"})
+    assert flagged.default_rules.enabled is False and flagged.alertmanager_config_file == "/etc/am.yml"
+
+
+def test_kube_state_block_with_options_only_stays_automatic(tmp_path: Path) -> None:
+    p = tmp_path / "k.yml"
+    p.write_text("collectors:\n  kube_state:\n    namespaces: [shop]\n  containers: {}\n")
+    cfg = load_config(p, {"collectors": {"kube_state": {"enabled": None}}})
+    assert cfg.collectors.kube_state.enabled is None and cfg.collectors.kube_state.options == {"namespaces": ["shop"]}
+    assert cfg.collectors.containers.enabled is True
+
+
+def test_server_rules_and_notifier_config_from_the_tree(tmp_path: Path) -> None:
+    from kubesight.server import alertmanager_config, external_url, rules_config
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "a.yml").write_text("groups: []\n")
+    (tmp_path / "am.yml").write_text("route: {receiver: r}\nreceivers: [{name: r}]\n")
+    p = tmp_path / "k.yml"
+    p.write_text("global: {evaluation_interval: 10s, external_labels: {cluster: c1}}\n"
+                 "rule_files: [rules/*.yml]\nalertmanager_config_file: am.yml\n"
+                 "alerting:\n  alert_relabel_configs: [{source_labels: [cluster], target_label: region, "
+                 "replacement: eu}]\n")
+    cfg = load_config(p)
+    rc = rules_config(cfg)
+    assert rc.rule_files == (str(tmp_path / "rules" / "a.yml"),)
+    assert rc.evaluation_interval_ms == 10_000 and rc.external_labels == {"cluster": "c1"}
+    assert rc.alerting.relabel is not None
+    assert rc.alerting.relabel((("alertname", "A"),)) == (("alertname", "A"), ("region", "eu"))
+    assert [r.name for r in alertmanager_config(cfg).receivers] == ["r"]
+    assert external_url(cfg) == "http://127.0.0.1:9595"
+    p.write_text("alertmanager_config_file: am.yml\nalertmanager: {route: {receiver: r}, receivers: [{name: r}]}\n")
+    with pytest.raises(ConfigError, match="both set"):
+        alertmanager_config(load_config(p))
