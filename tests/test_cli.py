@@ -180,3 +180,14 @@ def test_kube_state_collector_options_from_config() -> None:
                      ({"metric_allowlist": ["x"], "metric_denylist": ["y"]}, "mutually exclusive")):
         with pytest.raises(ConfigError, match=msg.replace("(", r"\(").replace(")", r"\)")):
             _kube_state_options(raw)
+
+
+def test_a_collector_steps_aside_for_a_scrape_job_of_the_same_name(tmp_path: Path) -> None:
+    from kubesight.collect.setup import Context, build_collectors
+    from kubesight.config import load_config
+
+    cfg = load_config(None)
+    assert [b.job for b in build_collectors(cfg, Context(), {"node"})] == ["cadvisor"]
+    both = tmp_path / "k.yml"
+    both.write_text("collectors: {host: {enabled: true}}\n")
+    assert [b.job for b in build_collectors(load_config(both), Context(), {"node"})] == ["node", "cadvisor"]

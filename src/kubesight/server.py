@@ -251,7 +251,7 @@ def build(
     k8s = kubernetes_enabled(cfg)
     ctx = Context(kubernetes=k8s, node_name=node_name,
                   access=kube_access(cfg.kubernetes.api_server, cfg.kubernetes.kubeconfig))
-    built = build_collectors(cfg, ctx)
+    built = build_collectors(cfg, ctx, {j.job_name for j in jobs})
     every_ms = parse_duration_ms(cfg.collectors.interval) if cfg.collectors.interval else glob.scrape_interval_ms
     # The node's name, as kube-prometheus labels node_exporter's series; the host name elsewhere.
     instance = node_name or socket.gethostname()

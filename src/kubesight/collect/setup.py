@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -200,13 +200,23 @@ BUILDERS: dict[str, Callable[[CollectorConfig, Context], Built]] = {
 """Collector name -> builder."""
 
 
-def build_collectors(cfg: Config, ctx: Context) -> list[Built]:
-    """Every enabled collector. ``kube_state`` (``enabled: null``) runs when ``ctx.kubernetes``."""
+def build_collectors(cfg: Config, ctx: Context, scraped_jobs: Collection[str] = ()) -> list[Built]:
+    """Every enabled collector. ``kube_state`` (``enabled: null``) runs when ``ctx.kubernetes``.
+
+    A collector whose job is also a scrape job's name (``scraped_jobs``: say a
+    node_exporter scraped as job ``node``) steps aside unless its ``enabled``
+    is set explicitly: the same series twice under one job would double every
+    sum and make ``up`` ambiguous.
+    """
     out: list[Built] = []
-    for name in JOBS:
+    for name, job in JOBS.items():
         c: CollectorConfig = getattr(cfg.collectors, name)
         enabled = ctx.kubernetes if c.enabled is None else c.enabled
         if not enabled:
+            continue
+        if job in scraped_jobs and "enabled" not in c.model_fields_set:
+            log.info("collector %s: a scrape job is named %r already; not collecting in-process "
+                     "(set collectors.%s.enabled: true to do both)", name, job, name)
             continue
         builder = BUILDERS.get(name)
         if builder is None:
