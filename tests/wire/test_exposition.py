@@ -1430,3 +1430,88 @@ def test_caches_sharing_texts_reuse_each_others_series_and_keep_their_own_templa
     a2 = parse(body_a.replace(b"} 1", b"} 9"), Format.TEXT_004, default_timestamp_ms=0, cache=a)
     assert a2.shape is a1.shape is a.templates["t"] and a2.shape is not b.templates["t"]
     assert a2.batch.values.tolist() == [9.0, 2.0]
+
+
+_SHAPE_BASE = (
+    "# HELP a_total A counter.\n# TYPE a_total counter\n"
+    'a_total{x="1"} 1\na_total{x="2 two"} 2\n\n'
+    "# a plain comment\n"
+    '# TYPE h histogram\nh_bucket{le="0.5"} 3\nh_bucket{le="+Inf"} 4\nh_sum 1.5\nh_count 4\n'
+    'g{path="/ü"} 7\n'
+)
+_TOKENS = ["0", "1.5", "-2e-3", "+Inf", "-Inf", "NaN", "nan", "1_000", " 5", "5 ", "0x1p3", "1e999",
+           "", "5\r", "+nan", "١", "Infinity", "1e5", ".5", "5.", "-0", "9007199254740993"]
+
+
+def _same(a: object, b: object) -> None:
+    if isinstance(a, Exception) or isinstance(b, Exception):
+        assert type(a) is type(b) and str(a) == str(b)
+        return
+    pa, pb = a, b
+    assert isinstance(pa, ex.ParsedScrape) and isinstance(pb, ex.ParsedScrape)
+    assert list(pa.batch.series) == list(pb.batch.series)
+    assert pa.batch.values.tobytes() == pb.batch.values.tobytes()  # NaN bits too
+    assert pa.batch.timestamps.tolist() == pb.batch.timestamps.tolist()
+    assert pa.metadata == pb.metadata
+
+
+def _parse_or_error(body: bytes, cache: ExpositionCache | None) -> object:
+    try:
+        return parse(body, Format.TEXT_004, default_timestamp_ms=1000, cache=cache)
+    except DecodeError as exc:
+        return exc
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.lists(st.sampled_from(_TOKENS), min_size=7, max_size=7),
+    edit=st.sampled_from(["none", "label", "drop_line", "add_line", "no_final_newline", "stamp", "comment"]),
+)
+def test_a_templated_body_parses_exactly_as_a_fresh_parse(values: list[str], edit: str) -> None:
+    cache = ExpositionCache()
+    for _ in range(2):  # the second parse leaves a template behind
+        parse(_SHAPE_BASE.encode(), Format.TEXT_004, default_timestamp_ms=0, cache=cache)
+    assert cache.templates["t"] is not None
+    lines = _SHAPE_BASE.split("\n")
+    k = 0
+    for i, line in enumerate(lines):
+        if line and not line.startswith("#"):
+            lines[i] = line.rpartition(" ")[0] + " " + values[k]
+            k += 1
+    text = "\n".join(lines)
+    if edit == "label":
+        text = text.replace('x="1"', 'x="3"')
+    elif edit == "drop_line":
+        text = text.replace("h_sum", "#h_sum")
+    elif edit == "add_line":
+        text += "extra 1\n"
+    elif edit == "no_final_newline":
+        text = text.rstrip("\n")
+    elif edit == "stamp":
+        text = text.replace("h_count 4", "h_count 4 123")
+    elif edit == "comment":
+        text = text.replace("plain comment", "plain  comment")
+    body = text.encode()
+    _same(_parse_or_error(body, cache), _parse_or_error(body, None))
+
+
+def test_a_repeat_body_is_read_by_the_byte_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubesight.wire.exposition import cached
+
+    calls: list[object] = []
+    real = cached._values_by_bytes
+
+    def spy(body: bytes, tpl: object) -> object:
+        out = real(body, tpl)  # type: ignore[arg-type]
+        calls.append(out)
+        return out
+
+    monkeypatch.setattr(cached, "_values_by_bytes", spy)
+    cache = ExpositionCache()
+    for _ in range(2):
+        parse(_SHAPE_BASE.encode(), Format.TEXT_004, default_timestamp_ms=0, cache=cache)
+    got = parse(_SHAPE_BASE.replace("} 2\n", "} 8\n").encode(), Format.TEXT_004, default_timestamp_ms=5, cache=cache)
+    assert calls and calls[-1] is not None  # read without splitting lines
+    assert got.batch.values.tolist() == [1.0, 8.0, 3.0, 4.0, 1.5, 4.0, 7.0]
+    assert got.batch.timestamps.tolist() == [5] * 7
+    assert got.shape is cache.templates["t"]

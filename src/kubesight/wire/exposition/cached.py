@@ -31,6 +31,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from kubesight.errors import DecodeError
 from kubesight.model.labels import Labels
@@ -400,32 +401,88 @@ def _values(tokens: list[str]) -> F64:
     """All value tokens to float64 at once; raise _RedoError if any is not in Go's syntax."""
     if not tokens:
         return np.empty(0, np.float64)
+    joined = "\n".join(tokens)
+    if not joined.isascii():
+        raise _RedoError
+    return _checked_values(tokens, joined.encode("ascii"))
+
+
+def _checked_values(tokens: Sequence[str] | Sequence[bytes], joined: bytes) -> F64:
+    """Floats of ``tokens`` (ASCII), whose newline-joined bytes are ``joined``; _RedoError if not Go's syntax."""
     try:
         values = np.array(list(map(float, tokens)), dtype=np.float64)
     except ValueError:
         raise _RedoError from None
     # float() also takes what Go refuses: whitespace, underscores, non-ASCII
     # digits, a sign on NaN. One pass over all tokens rules those out.
-    joined = "\n".join(tokens)
-    if not joined.isascii():
-        raise _RedoError
-    rest = joined.encode("ascii").translate(None, _NUMERIC_BYTES)
+    rest = joined.translate(None, _NUMERIC_BYTES)
     if rest:
         if rest.strip(_SPECIAL_LETTERS):
             raise _RedoError
         low = joined.lower()
-        if "+nan" in low or "-nan" in low:
+        if b"+nan" in low or b"-nan" in low:
             raise _RedoError
     bad = np.isinf(values)
     if bad.any():
         # 1e999 is a range error in Go, not +Inf.
-        for k in np.flatnonzero(bad):
-            if "i" not in tokens[k].lower():
+        for k in np.flatnonzero(bad).tolist():
+            tok = tokens[k]
+            low = tok.lower().encode() if isinstance(tok, str) else tok.lower()
+            if b"i" not in low:
                 raise _RedoError
     nan = np.isnan(values)
     if nan.any():
         values[nan] = _NORMAL_NAN
     return values
+
+
+def _values_by_bytes(body: bytes, tpl: _Template) -> F64 | None:
+    """The values of a text body with the template's exact shape, read without splitting it into lines.
+
+    Every sample line ends with its value token after its last space. The
+    body with those tokens cut out (newlines kept) must equal the template's
+    skeleton byte for byte, which proves every line is the template's line
+    with a new value: the same series, metadata and comments, in order. All of
+    it is numpy over the body's bytes, plus one float() per value.
+    Returns None when the shape differs (the caller parses the usual way).
+    """
+    sk = tpl.skeleton
+    if sk is None or len(body) < len(sk) or body[-1:] != b"\n":
+        return None
+    arr = np.frombuffer(body, np.uint8)
+    nl = np.flatnonzero(arr == 10)
+    if len(nl) != tpl.n_lines:
+        return None
+    ends = nl[tpl.sample_rows]
+    if not len(ends):
+        return np.empty(0, np.float64)
+    spaces = np.flatnonzero(arr == 32)
+    k = np.searchsorted(spaces, ends) - 1
+    if k[0] < 0:
+        return None
+    starts = spaces[k] + 1
+    lengths = ends - starts + 1  # the token and its newline
+    if int(lengths.min()) < 2:
+        return None
+    total = int(lengths.sum())
+    if len(body) - total + len(ends) != len(sk):
+        return None
+    first = np.cumsum(lengths) - lengths
+    idx = np.arange(total, dtype=np.int64) + np.repeat(starts - first, lengths)
+    keep = np.ones(len(arr), np.bool_)
+    keep[idx] = False
+    keep[ends] = True
+    if arr[keep].tobytes() != sk:
+        return None
+    blob = arr[idx].tobytes()
+    if not blob.isascii():
+        return None
+    tokens = blob.split(b"\n")
+    tokens.pop()
+    try:
+        return _checked_values(tokens, blob)
+    except _RedoError:
+        return None
 
 
 class _Template(NamedTuple):
@@ -454,6 +511,9 @@ class _Template(NamedTuple):
     labels: list[Labels]
     metadata: list[MetricMetadata]
     created: int
+    # The byte-level check (_values_by_bytes), for text bodies without timestamps:
+    skeleton: bytes | None  # the body without its value tokens; None: not usable
+    sample_rows: npt.NDArray[np.int64]  # line numbers (0-based) of the sample lines
 
 
 def _picker(idx: list[int]) -> Callable[[Sequence[str]], tuple[str, ...]]:
@@ -491,6 +551,12 @@ def _make_template(
             head = head.rpartition(" ")[0]
             stamps.append(values[-1] + 1)
         heads.append(head + " ")
+    skeleton = None
+    if not om and not stamped:
+        parts = [line + "\n" for line in lines]
+        for k, i in enumerate(samples):
+            parts[i] = heads[k] + "\n"
+        skeleton = "".join(parts).encode("utf-8", "surrogateescape")
     return _Template(
         len(lines),
         comments_at(lines),
@@ -505,6 +571,8 @@ def _make_template(
         list(scanned.labels),
         scanned.metadata,
         scanned.created,
+        skeleton,
+        np.asarray(samples, np.int64),
     )
 
 
@@ -566,6 +634,12 @@ def parse(
     elif cache.texts.size > cache.texts.max_entries:
         cache.clear()
     om = fmt is Format.OPENMETRICS_1
+    key = "o" if om else "t"
+    templates = cache.use_templates and not strict
+    if templates and not om:
+        tpl = cache.templates.get(key)
+        if tpl is not None and (values := _values_by_bytes(body, tpl)) is not None:
+            return _from_shape(tpl, values, default_timestamp_ms)
     try:
         text = body.decode("utf-8")
         exact = strict
@@ -580,8 +654,7 @@ def parse(
         lines = text.split("\n")
         if lines[-1] == "":
             lines.pop()
-    key = "o" if om else "t"
-    templates = cache.use_templates and not exact
+    templates = templates and not exact
     tpl = cache.templates.get(key) if templates else None
     shaped = None if tpl is None else _from_template(lines, tpl, om)
     scanned = values = None
@@ -619,3 +692,17 @@ def parse(
     metadata = list(scanned.metadata)
     batch = SampleBatch(scanned.labels, np.arange(n, dtype=np.int32), timestamps, values, metadata)
     return ParsedScrape(batch, metadata, scanned.exemplars, scanned.created, shape)
+
+
+def _from_shape(tpl: _Template, values: F64, default_timestamp_ms: int) -> ParsedScrape:
+    """A parse result for a body with the template's shape and no timestamps."""
+    n = len(values)
+    metadata = list(tpl.metadata)
+    batch = SampleBatch(
+        list(tpl.labels),
+        np.arange(n, dtype=np.int32),
+        np.full(n, default_timestamp_ms, dtype=np.int64),
+        values,
+        metadata,
+    )
+    return ParsedScrape(batch, metadata, 0, tpl.created, tpl)
