@@ -310,3 +310,15 @@ def test_label_rank_kept_incrementally_equals_a_full_sort(tmp_path: Path) -> Non
     store.apply_retention()  # removes the old series: ranks are rebuilt
     add(10, NOW_MS)
     assert store._label_rank().tolist() == full_rank()
+
+
+def test_the_head_limit_grows_with_the_series_up_to_four_times(tmp_path: Path) -> None:
+    store = make_store(tmp_path, head_max_samples=10_000)
+    assert store.head_limit() == 10_000
+    refs = SeriesRefs([(("__name__", "m"), ("i", str(i))) for i in range(3000)])
+    store.append_refs(refs, NOW_MS, np.zeros(3000))
+    assert store.head_limit() == 24_000  # 8 per series
+    more = SeriesRefs([(("__name__", "n"), ("i", str(i))) for i in range(5000)])
+    store.append_refs(more, NOW_MS, np.zeros(5000))
+    assert store.head_limit() == 40_000  # capped at 4x
+    assert not store.needs_flush()

@@ -69,7 +69,7 @@ def build_app(store: Storage, opts: AppOptions, registry: Registry | None = None
     wake = asyncio.Event()
 
     def overloaded() -> str | None:
-        if store.head.samples > _OVERLOAD_FACTOR * store.opts.head_max_samples:
+        if store.head.samples > _OVERLOAD_FACTOR * store.head_limit():
             wake.set()
             return f"{store.head.samples} samples waiting to be flushed to disk"
         return None
