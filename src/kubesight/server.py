@@ -229,12 +229,14 @@ def build(
 
         def send(raw_jobs: list[dict[str, Any]]) -> None:
             generated[:] = [parse_scrape_config(j, glob, base) for j in raw_jobs]
+            monitor_tasks[:] = [t for t in monitor_tasks if not t.done()]
             monitor_tasks.append(asyncio.get_running_loop().create_task(apply_jobs()))
 
         monitor_tasks.append(asyncio.create_task(watcher.run(send), name="kubernetes monitors"))
 
         def send_rules(groups: list[GroupSpec]) -> None:
             rules.extra_groups[:] = groups
+            monitor_tasks[:] = [t for t in monitor_tasks if not t.done()]
             monitor_tasks.append(asyncio.get_running_loop().create_task(_quiet_reload(apply_rules())))
 
         access = kube_access(cfg.kubernetes.api_server, cfg.kubernetes.kubeconfig)
@@ -295,13 +297,17 @@ def build(
         new_rules = rules_config(new)
         load_rule_files(new_rules.rule_files)  # raises RuleFileError naming file, group and rule
         new_am = alertmanager_config(new)
-        if _defaults_off(new) != _defaults_off(cfg):
-            log.warning("reload: default_rules take effect after a restart")
         if new.storage != cfg.storage or new.server != cfg.server or new.kubernetes != cfg.kubernetes \
                 or new.collectors != cfg.collectors:
             log.warning("reload: storage, server, kubernetes and collectors settings take effect after a restart")
         await notifier.reload(new_am)
-        await apply_rules(new_rules)
+        before = rules.defaults, rules.disabled_defaults
+        rules.defaults, rules.disabled_defaults = _defaults_off(new)
+        try:
+            await apply_rules(new_rules)
+        except Exception:
+            rules.defaults, rules.disabled_defaults = before
+            raise
         jobs[:] = new_jobs
         await apply_jobs()
         info.config_yaml = new.to_yaml()

@@ -179,6 +179,11 @@ def test_reload_with_a_bad_rule_file_keeps_the_old_rules_and_says_why(tmp_path: 
         (tmp_path / "rules.yml").write_text(RULES.replace("WiringTest", "WiringRenamed"))
         assert httpx.post(f"{s.url}/-/reload", timeout=30).status_code == 200
         assert names() == ["wiring:answer", "WiringRenamed"]
+        # The shipped rules follow default_rules on reload too.
+        (tmp_path / "k.yml").write_text(cfg.replace("default_rules: {enabled: false}",
+                                                    "default_rules: {disable: [kubernetes, node, kubesight]}"))
+        assert httpx.post(f"{s.url}/-/reload", timeout=30).status_code == 200
+        assert names() == ["TargetDown", "Watchdog", "InfoInhibitor", "wiring:answer", "WiringRenamed"]
 
 
 def test_a_bad_rule_file_at_start_is_refused_with_where(tmp_path: Path) -> None:
