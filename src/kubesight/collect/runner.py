@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kubesight.collect.family import Collector, Family
-from kubesight.model import Labels, MetricMetadata, SampleBatch, stale_nan
+from kubesight.model import Labels, MetricMetadata, stale_markers
 from kubesight.store.interface import Appender, SeriesRefs, append_refs
 
 log = logging.getLogger("kubesight.collect")
@@ -159,18 +159,8 @@ class CollectorRunner:
         return tuple(sorted(d.items()))
 
     def _mark_stale(self, series: set[Labels], ts_ms: int) -> None:
-        if not series:
-            return
-        ordered = sorted(series)
-        n = len(ordered)
-        self.store.append(
-            SampleBatch(
-                ordered,
-                np.arange(n, dtype=np.int32),
-                np.full(n, ts_ms, np.int64),
-                np.full(n, stale_nan(), np.float64),
-            )
-        )
+        if series:
+            self.store.append(stale_markers(series, ts_ms))
 
 
 def _first_of_each(series: list[Labels], values: np.ndarray) -> tuple[list[Labels], np.ndarray]:

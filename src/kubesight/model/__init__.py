@@ -15,6 +15,7 @@ from kubesight.model.samples import (
     SampleBatch,
     SeriesData,
     is_stale_nan,
+    stale_markers,
     stale_nan,
 )
 
@@ -31,6 +32,7 @@ __all__ = [
     "is_stale_nan",
     "labels_from_dict",
     "labels_to_dict",
+    "stale_markers",
     "stale_nan",
     "validate_labels",
 ]

@@ -9,6 +9,7 @@ given by an index into a list of label sets), the store returns a
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -119,3 +120,15 @@ class SeriesData:
     @staticmethod
     def empty() -> SeriesData:
         return SeriesData([], np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+
+
+def stale_markers(series: Iterable[Labels], ts_ms: int) -> SampleBatch:
+    """Prometheus' staleness marker at ``ts_ms`` for each series (sorted, so the batch is deterministic)."""
+    ordered = sorted(series)
+    n = len(ordered)
+    return SampleBatch(
+        ordered,
+        np.arange(n, dtype=np.int32),
+        np.full(n, ts_ms, np.int64),
+        np.full(n, stale_nan(), np.float64),
+    )

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from kubesight import __version__
 from kubesight.errors import DecodeError
-from kubesight.model import Labels, MetricMetadata, SampleBatch, stale_nan
+from kubesight.model import Labels, MetricMetadata, SampleBatch, stale_markers
 from kubesight.scrape.config import ScrapeConfig
 from kubesight.scrape.http import BodyTooLargeError, FetchError, TargetClient
 from kubesight.scrape.relabel import relabel
@@ -313,18 +313,8 @@ class ScrapeLoop:
     # -- appends -----------------------------------------------------------------
 
     def _append_stale(self, series: set[Labels], ts_ms: int) -> None:
-        if not series:
-            return
-        ordered = sorted(series)
-        n = len(ordered)
-        self.store.append(
-            SampleBatch(
-                ordered,
-                np.arange(n, dtype=np.int32),
-                np.full(n, ts_ms, np.int64),
-                np.full(n, stale_nan(), np.float64),
-            )
-        )
+        if series:
+            self.store.append(stale_markers(series, ts_ms))
 
     def _append_report(
         self, ts_ms: int, up: float, duration: float, scraped: float, post: float, added: float
