@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from kubesight.model import SampleBatch
 from tests.conftest import Server, start_server
@@ -213,3 +214,53 @@ def test_top_says_when_the_server_cannot_be_reached() -> None:
     r = top(f"http://127.0.0.1:{free_port()}", "nodes")
     assert r.returncode == 1 and r.stderr.startswith("error: cannot reach http://127.0.0.1:")
     assert "Traceback" not in r.stderr
+
+
+def test_container_collector_names_this_nodes_pods_through_the_api(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fixture cgroup v2 host, its pods in the fake API server: the server labels the cgroups of
+    the pods of its node (NODE_NAME) with namespace/pod/container, as the kubelet's cAdvisor does."""
+    from kubesight.collect.containers import ContainerCollector, PodIndex
+    from tests.collect.containers import cgtree
+
+    cg, proc, sys_ = cgtree.v2_host(tmp_path), cgtree.proc_tree(tmp_path), cgtree.sys_tree(tmp_path)
+    web, db = copy.deepcopy(cgtree.PODS)
+    web["spec"]["nodeName"], db["spec"]["nodeName"] = "node-a", "node-b"
+    app_path = f"{cgtree.V2_POD}/cri-containerd-{cgtree.APP}.scope"
+    db_path = f"{cgtree.V2_POD2}/cri-containerd-{cgtree.POD2_APP}.scope"
+    cfg = tmp_path / "k.yml"
+    cfg.write_text(f"collectors:\n  interval: 1s\n  host: {{enabled: false}}\n  kube_state: {{enabled: false}}\n"
+                   f"  containers: {{cgroupfs: '{cg}', procfs: '{proc}', sysfs: '{sys_}'}}\n"
+                   "scrape_configs: []\ndefault_rules: {enabled: false}\n")
+    monkeypatch.setenv("NODE_NAME", "node-a")
+    with fake_kube() as (kube, loop):
+        for pod in (web, db):
+            asyncio.run_coroutine_threadsafe(_call(kube.add, "pods", pod), loop).result(10)
+        s = start_server(tmp_path / "data", "--config", str(cfg), "--kubernetes.api-server", kube.url)
+        try:
+            app = eventually("the app container with its pod's labels", lambda: query(
+                s.url, f'container_memory_usage_bytes{{job="cadvisor",id="{app_path}",pod!=""}}'))
+            m = app[0]["metric"]
+            assert (m["namespace"], m["pod"], m["container"], m["image"], m["instance"]) == (
+                "shop", "web-7d9c", "nginx", "docker.io/library/nginx:1.25", "node-a")
+            # The pod of another node is not watched: its cgroup is named by its ID only.
+            (other,) = query(s.url, f'container_memory_usage_bytes{{job="cadvisor",id="{db_path}"}}')
+            assert "pod" not in other["metric"] and other["metric"]["name"] == cgtree.POD2_APP
+
+            # kubectl top's view of the pod: its containers' working sets, as the collector computes them.
+            fams = ContainerCollector(PodIndex([web]), cgroup_root=str(cg), proc=str(proc),
+                                      sys_root=str(sys_)).collect()
+            (ws,) = [f for f in fams if f.name == "container_memory_working_set_bytes"]
+            want = sum(v for lbls, v in ws.samples
+                       if dict(lbls).get("pod") == "web-7d9c" and dict(lbls).get("container"))
+            assert want >= 1 << 20
+            r = top(s.url, "pods", "-n", "shop")
+            assert r.returncode == 0, r.stderr
+            assert [line.split() for line in r.stdout.splitlines()] == [
+                ["NAME", "CPU(cores)", "MEMORY(bytes)"], ["web-7d9c", "0m", f"{round(want / (1 << 20))}Mi"]]
+        finally:
+            s.stop()
+
+
+async def _call(fn: Any, *args: Any) -> Any:
+    return fn(*args)
