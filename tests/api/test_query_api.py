@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import orjson
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from kubesight.api.query import routes
+from kubesight.api.query import dumps, encode_result, routes
 from kubesight.model import SampleBatch, labels_from_dict
 from kubesight.promql import Engine
 from kubesight.promql.fmt import format_float, format_floats
+from kubesight.promql.value import Matrix
 from kubesight.store.memory import MemoryStore
 
 
@@ -211,3 +214,52 @@ def test_infos_for_rate_over_a_non_counter_name(client: TestClient) -> None:
     ]
     r = client.get("/api/v1/query", params={"query": "rate(c_total[5m])", "time": "300"})
     assert "infos" not in r.json()
+
+
+def _reference_matrix_json(m: Matrix) -> bytes:
+    """Prometheus' matrix JSON built point by point: MarshalTimestamp and FormatFloat."""
+
+    def ts(t: int) -> str:
+        sign, a = ("-" if t < 0 else ""), abs(t)
+        return f"{sign}{a // 1000}" + (f".{a % 1000:03d}" if a % 1000 else "")
+
+    series = []
+    for i, lb in enumerate(m.labels):
+        t, v = m.samples(i)
+        pts = ",".join(f'[{ts(a)},"{format_float(b)}"]' for a, b in zip(t.tolist(), v.tolist(), strict=True))
+        series.append(f'{{"metric":{orjson.dumps(dict(lb)).decode()},"values":[{pts}]}}')
+    return f'{{"resultType":"matrix","result":[{",".join(series)}]}}'.encode()
+
+
+def test_matrix_encoding_matches_a_point_by_point_reference() -> None:
+    # Shared step timestamps are formatted once per result and values keep
+    # orjson's digits except where Go spells them differently: the bytes
+    # must be those of the plain per-point construction.
+    rng = np.random.default_rng(7)
+    specials = [math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-5, -3.2e-7, 1e16, 1e21, 1e15,
+                999999999999999.9, 0.1, 3.0, -7.0, 5e-324, 1.7976931348623157e308, 2.0**63, 1e-4, 9.999e-5]
+    for base in (0, -5_000, 1_750_000_000_123, -1_750_000_000_000):
+        for step in (1, 1_500):
+            counts = rng.integers(0, 25, 5)
+            counts[1] = 0  # an empty series encodes as []
+            offs = np.r_[0, np.cumsum(counts)].astype(np.int64)
+            n = int(offs[-1])
+            vals = np.where(rng.random(n) < 0.5, rng.choice(specials, n), rng.normal(0, 1e6, n))
+            vals[::7] = np.round(vals[::7])
+            grid = np.arange(base, base + 40 * step, step, dtype=np.int64)
+            ts = np.concatenate([np.sort(rng.choice(grid, c, replace=False)) for c in counts]).astype(np.int64)
+            m = Matrix([(("i", str(i)),) for i in range(5)], offs, ts, vals)
+            assert dumps(encode_result(m)[0]) == _reference_matrix_json(m)
+
+
+def test_go_escapes_in_labels_and_their_absence() -> None:
+    m = Matrix([(("a", "<b>&\u2028\u2029"),)], np.array([0, 1], np.int64), np.array([1000], np.int64), np.array([1.0]))
+    body = dumps(encode_result(m)[0])
+    assert body == (
+        b'{"resultType":"matrix","result":[{"metric":{"a":"\\u003cb\\u003e\\u0026\\u2028\\u2029"},'
+        b'"values":[[1,"1"]]}]}'
+    )
+    plain = Matrix([(("a", "\u00e9"),)], np.array([0, 1], np.int64), np.array([1500], np.int64), np.array([0.5]))
+    assert dumps(encode_result(plain)[0]) == (
+        '{"resultType":"matrix","result":[{"metric":{"a":"\u00e9"},"values":[[1.500,"0.5"]]}]}'.encode()
+    )
