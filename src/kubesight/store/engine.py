@@ -260,7 +260,7 @@ class Storage:
         # Metadata reaches the WAL only when it changed (scrapes resend it every
         # time); each new segment starts with all of it (see flush).
         changed = [m for m in metadata if self._metadata.get(m.metric_family) != m]
-        self.wal.log(new_series, sids32, ts, vals, changed)
+        self.wal.log(new_series, sids32, ts, vals, changed, uniform_ts=unique)
         self.head.append(sids32, ts, vals)
         if len(sids):
             if unique:  # plain fancy indexing is exact when no id repeats, and much cheaper than .at
@@ -554,6 +554,8 @@ class Storage:
         nonempty = [(p, sp) for p, sp in zip(parts, spans, strict=True) if len(p[0])]
         if not nonempty:
             return SeriesData.empty()
+        if len(nonempty) == 1:
+            return self._one_source(*nonempty[0][0], rank_all)
         s = np.concatenate([p[0] for p, _ in nonempty])
         t = np.concatenate([p[1] for p, _ in nonempty])
         v = np.concatenate([p[2] for p, _ in nonempty])
@@ -581,8 +583,32 @@ class Storage:
         inv = np.empty(len(rank_all), np.int64)
         valid = rank_all >= 0
         inv[rank_all[valid]] = np.flatnonzero(valid)
+        return self._labelled(inv[uniq_pos], offsets, t, v)
+
+    def _one_source(self, s: I64, t: I64, v: F64, rank_all: I64) -> SeriesData:
+        """The samples of one block or head run: each series' samples are already together, in time order.
+
+        A block returns its series in label order, so nothing moves; a head
+        run returns them in id order, so whole series are moved, not samples
+        (no per-sample sort key, no sort).
+        """
+        first = run_starts(s)
+        sids = s[first]
+        offsets = np.append(first, len(s)).astype(np.int64)
+        rank = rank_all[sids]
+        if len(rank) > 1 and not bool((rank[1:] > rank[:-1]).all()):
+            order = np.argsort(rank, kind="stable")
+            lengths = np.diff(offsets)[order]
+            idx = gather_ranges(offsets[:-1][order], lengths)
+            t, v, sids = t[idx], v[idx], sids[order]
+            offsets = np.zeros(len(order) + 1, np.int64)
+            np.cumsum(lengths, out=offsets[1:])
+        return self._labelled(sids, offsets, t, v)
+
+    def _labelled(self, sids: I64, offsets: I64, t: I64, v: F64) -> SeriesData:
+        """SeriesData of the series ``sids`` (label order) with their samples in CSR form."""
         with self._lock:  # retention may drop series from the index meanwhile
-            labels = self.index.labels_many(inv[uniq_pos])
+            labels = self.index.labels_many(sids)
         if None in labels:
             # Their last block was deleted while we read it: they are gone.
             keep = np.asarray([lb is not None for lb in labels])
