@@ -322,3 +322,16 @@ def test_the_head_limit_grows_with_the_series_up_to_four_times(tmp_path: Path) -
     store.append_refs(more, NOW_MS, np.zeros(5000))
     assert store.head_limit() == 40_000  # capped at 4x
     assert not store.needs_flush()
+
+
+def test_scrape_appends_replay_from_the_wal_after_a_crash(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    refs = SeriesRefs([(("__name__", "m"), ("i", str(i))) for i in range(3)])
+    store.append_refs(refs, NOW_MS, np.array([1.0, 2.0, stale_nan()]))
+    store.append_refs(refs, NOW_MS + 15_000, np.array([4.0, 5.0, 6.0]))
+    store.wal.close()  # kill -9: nothing flushed
+    again = make_store(tmp_path)
+    got = again.select([Matcher.of("__name__", "=", "m")], 0, NOW_MS + 15_000)
+    assert [got.samples(i)[0].tolist() for i in range(3)] == [[NOW_MS, NOW_MS + 15_000]] * 3
+    assert got.samples(0)[1].tolist() == [1.0, 4.0]
+    assert np.isnan(got.samples(2)[1][0]) and got.samples(2)[1][0].tobytes() == np.float64(stale_nan()).tobytes()

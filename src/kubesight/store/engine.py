@@ -260,7 +260,8 @@ class Storage:
         # Metadata reaches the WAL only when it changed (scrapes resend it every
         # time); each new segment starts with all of it (see flush).
         changed = [m for m in metadata if self._metadata.get(m.metric_family) != m]
-        self.wal.log(new_series, sids32, ts, vals, changed)
+        # unique ids come from append_refs only, whose samples share one timestamp
+        self.wal.log(new_series, sids32, ts, vals, changed, uniform_ts=unique)
         self.head.append(sids32, ts, vals)
         if len(sids):
             if unique:  # plain fancy indexing is exact when no id repeats, and much cheaper than .at

@@ -6,6 +6,8 @@ Segments are files ``wal/<8-digit number>``, each a sequence of records::
 
 Record types: SERIES (new series ids with their label sets, JSON), SAMPLES
 (series ids, timestamps, values as raw little-endian columns, zstd-compressed),
+SAMPLES_AT (one timestamp for all, then series ids and values, uncompressed:
+a scrape's samples, where compressing cost more CPU than the bytes it saved),
 METADATA (JSON). A write goes to the kernel with one ``os.write`` before the
 append returns, so it survives ``kill -9`` of the process; ``fsync`` is
 configurable for surviving power loss too.
@@ -33,7 +35,8 @@ from kubesight.errors import CorruptionError
 from kubesight.model import Labels, MetricMetadata
 
 _REC = struct.Struct("<IIB")
-SERIES, SAMPLES, METADATA = 1, 2, 3
+SERIES, SAMPLES, METADATA, SAMPLES_AT = 1, 2, 3, 4
+_AT_HEAD = struct.Struct("<Iq")
 _SEGMENT_BYTES = 64 << 20  # 64 MiB: few files, yet truncation frees space in useful steps
 _MAX_RECORD = 1 << 30
 
@@ -124,14 +127,25 @@ class WAL:
         ts: npt.NDArray[np.int64],
         vals: npt.NDArray[np.float64],
         metadata: list[MetricMetadata] | None = None,
+        uniform_ts: bool = False,
     ) -> None:
-        """Write one append's records in a single write call."""
+        """Write one append's records in a single write call.
+
+        ``uniform_ts``: every sample has the timestamp ``ts[0]`` (a scrape).
+        """
         records: list[tuple[int, bytes]] = []
         if new_series:
             records.append((SERIES, orjson.dumps([[sid, lbls] for sid, lbls in new_series])))
         if metadata:
             records.append((METADATA, orjson.dumps([list(m) for m in metadata])))
-        if len(sids):
+        if len(sids) and uniform_ts:
+            records.append((
+                SAMPLES_AT,
+                _AT_HEAD.pack(len(sids), int(ts[0]))
+                + sids.astype("<i4", copy=False).tobytes()
+                + vals.astype("<f8", copy=False).tobytes(),
+            ))
+        elif len(sids):
             raw = (
                 struct.pack("<I", len(sids))
                 + sids.astype("<i4", copy=False).tobytes()
@@ -203,6 +217,14 @@ def _apply(out: Replayed, typ: int, payload: bytes) -> None:
             ts = np.frombuffer(raw, "<i8", n, o + 4 * n).astype(np.int64)
             vals = np.frombuffer(raw, "<f8", n, o + 12 * n).astype(np.float64)
             out.samples.append((sids, ts, vals))
+        elif typ == SAMPLES_AT:
+            n, t = _AT_HEAD.unpack_from(payload, 0)
+            if len(payload) != _AT_HEAD.size + 12 * n:
+                raise CorruptionError("samples record has the wrong size")
+            o = _AT_HEAD.size
+            sids = np.frombuffer(payload, "<i4", n, o).astype(np.int32)
+            vals = np.frombuffer(payload, "<f8", n, o + 4 * n).astype(np.float64)
+            out.samples.append((sids, np.full(n, t, np.int64), vals))
         elif typ == METADATA:
             for m in orjson.loads(payload):
                 out.metadata.append(MetricMetadata(*m))
