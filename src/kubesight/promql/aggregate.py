@@ -24,10 +24,11 @@ _MAX_INT64 = 9.223372036854775807e18
 
 
 def group_key(lbls: Labels, by: frozenset[str] | None, without: frozenset[str] | None) -> Labels:
+    # List comprehensions, not generators: this runs once per input series.
     if by is not None:
-        return tuple(p for p in lbls if p[0] in by)
+        return tuple([p for p in lbls if p[0] in by])
     if without is not None:
-        return tuple(p for p in lbls if p[0] not in without and p[0] != METRIC_NAME)
+        return tuple([p for p in lbls if p[0] not in without and p[0] != METRIC_NAME])
     return ()
 
 
@@ -52,26 +53,27 @@ def aggregate(
         return _limit_ratio(vec, by, without, param, instant)
     if len(vec.labels) == 0:
         return IVec.empty(t)
-    ids, keys = group_ids(group_key(lb, by, without) for lb in vec.labels)
+    ids, keys = group_ids([group_key(lb, by, without) for lb in vec.labels])
     g = len(keys)
-    perm = np.argsort(ids, kind="stable")
-    sids = ids[perm]
+    # Series usually come grouped already (label order, grouping by a leading
+    # label such as __name__): then the matrices are used in place, not copied.
+    grouped = len(ids) < 2 or bool((ids[1:] >= ids[:-1]).all())
+    perm = None if grouped else np.argsort(ids, kind="stable")
+    sids = ids if perm is None else ids[perm]
     starts = np.flatnonzero(np.r_[True, sids[1:] != sids[:-1]])
-    pres = vec.present[perm]
-    vals = vec.values[perm]
-    cnt = np.add.reduceat(pres.astype(np.int64), starts, axis=0)
+    pres = vec.present if perm is None else vec.present[perm]
+    cnt = np.add.reduceat(pres, starts, axis=0, dtype=np.int64)
     out_present = cnt > 0
     labels: list[Labels] = [k for k in keys if isinstance(k, tuple)]
+    if op in ("count", "group"):  # presence alone: the values are never read
+        return IVec(labels, cnt.astype(np.float64) if op == "count" else np.ones((g, t)), out_present)
+    vals = vec.values if perm is None else vec.values[perm]
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         if op == "sum":
             res = _sum(vals, pres, starts, sids)
         elif op == "avg":
             res = _sum(vals, pres, starts, sids) / np.maximum(cnt, 1)
             res = _avg_fix(res, vals, pres, starts, sids)
-        elif op == "count":
-            res = cnt.astype(np.float64)
-        elif op == "group":
-            res = np.ones((g, t))
         elif op == "min":
             res = np.fmin.reduceat(np.where(pres, vals, np.nan), starts, axis=0)
         elif op == "max":

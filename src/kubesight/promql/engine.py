@@ -44,6 +44,8 @@ from kubesight.store.interface import Querier
 # 1m: Prometheus' default global evaluation_interval, used as the step of
 # subqueries written without one (``foo[5m:]``).
 DEFAULT_SUBQUERY_STEP_MS = 60_000
+# Cells per chunk of an instant selector: ~8 MB per (chunk x steps) temporary.
+_CHUNK_CELLS = 1 << 20
 
 _MATCH_OPS = {"=": MatchOp.EQ, "!=": MatchOp.NE, "=~": MatchOp.RE, "!~": MatchOp.NRE}
 
@@ -303,7 +305,7 @@ class _Evaluator:
             assert isinstance(v, IVec)
             return merge_same_labels(IVec([drop_name(lb) for lb in v.labels], -v.values, v.present))
         if isinstance(e, pp.VectorSelector):
-            return self.vector_selector(e, times)[0]
+            return self.vector_selector(e, times, want_ts=False)[0]
         if isinstance(e, pp.MatrixSelector):
             return self.matrix_selector(e, times)
         if isinstance(e, pp.SubqueryExpr):
@@ -362,13 +364,18 @@ class _Evaluator:
         self.ctx.check_time()
         return sd
 
-    def vector_selector(self, vs: Any, times: I64) -> tuple[IVec, I64]:
-        """The vector at every step, and the timestamps of the samples it picked."""
+    def vector_selector(self, vs: Any, times: I64, want_ts: bool = True) -> tuple[IVec, I64]:
+        """The vector at every step, and the timestamps of the samples it picked.
+
+        Without ``want_ts`` the timestamps are not kept (an empty array comes
+        back): only ``timestamp()`` needs them, and they are a (series x
+        steps) matrix of their own.
+        """
         at = self._at(vs.at)
         eff = (np.full(len(times), at, np.int64) if at is not None else times) - _ms(vs.offset)
         lb = self.ctx.lookback
         sd = self._select(vs, int(eff.min()) - lb + 1, int(eff.max()))
-        return self._instant_samples(sd, eff, times)
+        return self._instant_samples(sd, eff, times, want_ts)
 
     def select_instant(self, matchers: list[Matcher], eff: I64, times: I64) -> tuple[IVec, I64]:
         """Like :meth:`vector_selector` for matchers, looked up at the times ``eff``."""
@@ -377,29 +384,55 @@ class _Evaluator:
         sd = self.ctx.querier.select(matchers, int(eff.min()) - lb + 1, int(eff.max()))
         self.ctx.stats.select_time += time.perf_counter() - t0
         self.ctx.check_time()
-        return self._instant_samples(sd, eff, times)
+        return self._instant_samples(sd, eff, times, want_ts=True)
 
-    def _instant_samples(self, sd: SeriesData, eff: I64, times: I64) -> tuple[IVec, I64]:
-        lb = self.ctx.lookback
-        self.ctx.check_cells(len(sd), len(times))
-        hi = count_le(sd.offsets, sd.timestamps, eff)
-        idx = hi - 1
-        valid = idx >= sd.offsets[:-1, None]
-        idxc = np.maximum(idx, 0)
+    def _instant_samples(self, sd: SeriesData, eff: I64, times: I64, want_ts: bool) -> tuple[IVec, I64]:
+        """The newest sample within the lookback at every step, series by series in chunks.
+
+        The output is (series x steps) values and presence (and timestamps
+        with ``want_ts``); every temporary is sized by a chunk of
+        ``_CHUNK_CELLS`` cells, not by the whole matrix, so a large selector
+        holds little beyond its samples and its result.
+        """
+        s, t = len(sd), len(times)
+        self.ctx.check_cells(s, t)
         if sd.timestamps.size == 0:
-            return IVec.empty(len(times)), np.zeros((0, len(times)), np.int64)
-        ts = sd.timestamps[idxc]
-        vals = sd.values[idxc]
-        valid &= ts > (eff - lb)[None, :]
-        valid &= ~is_stale_nan(vals)
-        n = int(valid.sum())
+            return IVec.empty(t), np.zeros((0, t), np.int64)
+        lower = eff - self.ctx.lookback
+        vals = np.empty((s, t), np.float64)
+        valid = np.empty((s, t), np.bool_)
+        ts_out = np.empty((s, t), np.int64) if want_ts else np.zeros((0, t), np.int64)
+        rows = max(1, _CHUNK_CELLS // max(t, 1))
+        for a in range(0, s, rows):
+            b = min(s, a + rows)
+            first, last = int(sd.offsets[a]), int(sd.offsets[b])
+            v = valid[a:b]
+            if first == last:
+                v[:] = False
+                vals[a:b] = 0.0
+                if want_ts:
+                    ts_out[a:b] = 0
+                continue
+            offs = sd.offsets[a : b + 1] - first
+            sts, svs = sd.timestamps[first:last], sd.values[first:last]
+            idx = count_le(offs, sts, eff)
+            idx -= 1  # the last sample at or before each step, if it is this series'
+            np.greater_equal(idx, offs[:-1, None], out=v)
+            np.maximum(idx, 0, out=idx)
+            # mode="clip": indices are in range, and "raise" would buffer the output.
+            picked = np.take(sts, idx, out=ts_out[a:b], mode="clip") if want_ts else np.take(sts, idx)
+            v &= picked > lower[None, :]
+            del picked
+            out = np.take(svs, idx, out=vals[a:b], mode="clip")
+            v &= ~is_stale_nan(out)
+        n = int(np.count_nonzero(valid))
         self.ctx.account(n, n)
         vec = IVec(list(sd.labels), vals, valid)
         keep = valid.any(axis=1)
         if not keep.all():
             k = np.flatnonzero(keep)
-            return vec.take(k), ts[k]
-        return vec, ts
+            return vec.take(k), ts_out[k] if want_ts else ts_out
+        return vec, ts_out
 
     def matrix_selector(self, ms: Any, times: I64) -> RangeArg:
         vs = ms.vector_selector
