@@ -8,9 +8,11 @@ from typing import cast
 import numpy as np
 import pytest
 
-from kubesight.model import Matcher, SampleBatch, SeriesData, labels_from_dict, stale_nan
+from kubesight.model import Labels, Matcher, SampleBatch, SeriesData, labels_from_dict, stale_nan
 from kubesight.promql import BadDataError, Engine, Matrix, TooManySamplesError, Vector, rangefns
+from kubesight.promql import aggregate as agg
 from kubesight.promql import engine as engine_mod
+from kubesight.promql.types import IVec, SVal
 from kubesight.store.interface import Querier
 from kubesight.store.memory import MemoryStore
 
@@ -201,3 +203,37 @@ class _Fixed:
 
     def select(self, matchers: object, start_ms: int, end_ms: int) -> SeriesData:
         return self.sd
+
+
+def _rank_reference(op: str, vals: np.ndarray, pres: np.ndarray, groups: list[int], k: np.ndarray) -> np.ndarray:
+    """Per step and group, the first k present series by (NaN last, value, input order)."""
+    keep = np.zeros_like(pres)
+    for c in range(vals.shape[1]):
+        for g in set(groups):
+            rows = [r for r in range(len(groups)) if groups[r] == g and pres[r, c]]
+            if op != "limitk":
+                sign = -1.0 if op == "topk" else 1.0
+                rows.sort(key=lambda r: (bool(np.isnan(vals[r, c])), 0.0 if np.isnan(vals[r, c]) else sign * vals[r, c]))
+            for r in rows[: max(int(np.trunc(k[c])), 0)]:
+                keep[r, c] = True
+    return keep
+
+
+@pytest.mark.parametrize("op", ["topk", "bottomk", "limitk"])
+def test_rank_selection_per_step_matches_its_definition(op: str) -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        s, t = int(rng.integers(1, 25)), int(rng.integers(1, 9))
+        groups = [int(g) for g in rng.integers(0, 3, s)]
+        labels: list[Labels] = [(("g", str(groups[i])), ("i", f"{i:02d}")) for i in range(s)]
+        vals = rng.choice([np.nan, 0.0, -0.0, 1.0, 2.0, -1.0, np.inf, -np.inf], (s, t))
+        noise = rng.random((s, t)) < 0.3
+        vals[noise] = rng.normal(0, 1, int(noise.sum()))
+        pres = rng.random((s, t)) < 0.7
+        k = rng.choice([1.0, 2.0, 3.7, 0.5, 30.0], t)
+        out = agg.aggregate(op, IVec(labels, vals, pres), frozenset({"g"}), None, SVal(k), instant=False)
+        want = _rank_reference(op, vals, pres, groups, k)
+        got = np.zeros_like(pres)
+        for lb, row in zip(out.labels, out.present, strict=True):
+            got[labels.index(lb)] = row
+        assert (got == want).all()

@@ -174,32 +174,37 @@ def _rank_select(
     t = vec.nsteps
     if _k_empty_or_error(param) or len(vec.labels) == 0:
         return IVec.empty(t)
-    ids, _keys = group_ids(group_key(lb, by, without) for lb in vec.labels)
-    rows, cols = np.nonzero(vec.present)
-    seg = ids[rows] * t + cols
-    x = vec.values[rows, cols]
-    nan = np.isnan(x).astype(np.int8)
-    if op == "topk":
-        key = np.where(np.isnan(x), 0.0, -x)
-    elif op == "bottomk":
-        key = np.where(np.isnan(x), 0.0, x)
+    ids, _keys = group_ids([group_key(lb, by, without) for lb in vec.labels])
+    s = len(ids)
+    vals = vec.values
+    # Every step ranks its series on its own: sort along the series axis,
+    # least significant key first (stable sorts keep input order on ties):
+    # value, then (group, NaN last, absent after everything).
+    nan = np.isnan(vals)
+    flag = np.where(vec.present, nan if op != "limitk" else False, 2).astype(np.int64)
+    gkey = flag
+    gkey += ids[:, None] * 3
+    if op == "limitk":
+        order = np.argsort(gkey, axis=0, kind="stable")
     else:
-        key = np.zeros_like(x)
-        nan = np.zeros_like(nan)
-    # Ties keep input order (lexsort is stable); NaN ranks last for both
-    # topk and bottomk, as in Prometheus' heaps.
-    order = np.lexsort((rows, key, nan, seg))
-    sseg = seg[order]
-    first = np.r_[True, sseg[1:] != sseg[:-1]]
-    start_pos = np.maximum.accumulate(np.where(first, np.arange(sseg.size), 0))
-    rank = np.arange(sseg.size) - start_pos
-    k = np.trunc(param.values)
-    sel = rank < k[cols[order]]
+        key = np.negative(vals) if op == "topk" else vals.copy()
+        key[nan] = 0.0
+        by_value = np.argsort(key, axis=0, kind="stable")
+        del key
+        order = np.take_along_axis(by_value, np.argsort(np.take_along_axis(gkey, by_value, axis=0), axis=0, kind="stable"), axis=0)
+    sorted_ids = ids[order]
+    pos = np.arange(s)[:, None]
+    first = np.ones(order.shape, np.bool_)
+    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=first[1:])
+    start = np.maximum.accumulate(np.where(first, pos, 0), axis=0)
+    rank = pos - start
+    sel = rank < np.trunc(param.values)[None, :]
+    sel &= np.take_along_axis(vec.present, order, axis=0)
     keep = np.zeros_like(vec.present)
-    keep[rows[order][sel], cols[order][sel]] = True
+    keep[order[sel], np.nonzero(sel)[1]] = True
     out = IVec(vec.labels, vec.values, keep)
     if instant and t == 1:
-        r_sel = rows[order][sel]
+        r_sel = order[:, 0][sel[:, 0]]
         if op == "limitk":
             # limitk keeps the first k of each group in a min-heap by value:
             # an instant result comes out in that heap's order.
