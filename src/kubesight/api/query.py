@@ -105,20 +105,31 @@ def _value_texts(values: npt.NDArray[np.float64]) -> list[bytes]:
 
     orjson writes every finite float with the shortest round-trip digits
     (Ryu, as Go's FormatFloat), so its bytes are kept as they are except
-    where Go's spelling differs: integral values (``3`` not ``3.0``), tiny
-    and huge magnitudes (no exponent in Go's 'f' format), -0, NaN and ±Inf.
+    where Go's spelling differs: integral values (``3`` not ``3.0``: the
+    ``.0`` is cut), tiny and huge magnitudes (no exponent in Go's 'f'
+    format), -0, NaN and ±Inf (the shared formatter).
     """
-    raw = orjson.dumps(values.tolist())[1:-1].split(b",") if values.size else []
+    if not values.size:
+        return []
+    raw = orjson.dumps(np.ascontiguousarray(values), option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
     finite = np.isfinite(values)
     mag = np.abs(np.where(finite, values, 0.0))
-    plain = finite & (mag >= 1e-4) & (mag < 1e16) & (values != np.trunc(values))
+    whole = values == np.trunc(values)
+    plain = finite & (mag >= 1e-4) & (mag < 1e16) & ~whole
     if plain.all():
         return raw
-    out = np.asarray(raw, dtype=object) if raw else np.empty(0, dtype=object)
-    # The shared formatter is exact for every value; it runs only where the
-    # spelling may differ, so plain fractions stay a single C call.
-    fix = np.flatnonzero(~plain)
-    out[fix] = [s.encode() for s in format_floats(values[fix])]
+    out = np.asarray(raw, dtype=object)
+    integral = finite & whole & (mag < 1e16) & ~((values == 0) & np.signbit(values))
+    fix = ~plain
+    if integral.any():
+        idx = np.flatnonzero(integral)
+        ints: list[bytes] = out[idx].tolist()
+        if all(r.endswith(b".0") for r in ints):
+            out[idx] = [r[:-2] for r in ints]
+            fix &= ~integral
+    rest = np.flatnonzero(fix)
+    if rest.size:
+        out[rest] = [s.encode() for s in format_floats(values[rest])]
     res: list[bytes] = out.tolist()
     return res
 
@@ -127,20 +138,24 @@ def _matrix_values(ts: npt.NDArray[np.int64], values: npt.NDArray[np.float64], o
     """Each series' ``values`` array as one JSON fragment.
 
     A range result repeats the same step timestamps in every series, so each
-    distinct timestamp is formatted once (as ``[<t>,"``); a point is then one
-    concatenation with its value's digits and a series one ``join``. Only
-    strings are built (never GC-tracked tuples or lists per point).
+    distinct timestamp is formatted once, as the text between two values
+    (``"],[<t>,"``); a series is then one ``join`` over those and its values'
+    digits, interleaved in one flat list. No object is built per point
+    beyond its value's digits (never GC-tracked tuples or lists).
     """
     if not ts.size:
         return [orjson.Fragment(b"[]") for _ in range(len(offsets) - 1)]
     order = np.sort(ts)
     first = np.concatenate(([True], order[1:] != order[:-1]))
     uniq = order[first]
-    heads = np.asarray([b"[" + t + b',"' for t in _time_texts(uniq)], dtype=object)
-    points = list(map(operator.add, heads[np.searchsorted(uniq, ts)].tolist(), _value_texts(values)))
-    sep = b'"],'
+    seps = np.asarray([b'"],[' + t + b',"' for t in _time_texts(uniq)], dtype=object)
+    flat: list[bytes] = [b""] * (2 * len(ts))
+    flat[0::2] = seps[np.searchsorted(uniq, ts)].tolist()
+    flat[1::2] = _value_texts(values)
+    join = b"".join
+    # [3:] drops the first point's '"],': each series text starts at its '['.
     return [
-        orjson.Fragment(b"[" + sep.join(points[a:b]) + b'"]]') if b > a else orjson.Fragment(b"[]")
+        orjson.Fragment(b"[" + join(flat[2 * a : 2 * b])[3:] + b'"]]') if b > a else orjson.Fragment(b"[]")
         for a, b in itertools.pairwise(offsets)
     ]
 
