@@ -415,6 +415,7 @@ def run(cfg: Config, flags: dict[str, str], reload_config: Callable[[], Config] 
         f"kubesight {__version__}\n"
         f"  UI and API:  {url}\n"
         f"  remote write: {url}/api/v1/write\n"
+        f"  alerts:      {url}/api/v1/alerts (Alertmanager API: {url}/api/v2)\n"
         f"  data:        {store.dir}\n"
         f"  config:      {cfg.source or '(built-in defaults)'}",
         file=sys.stderr,
