@@ -116,6 +116,9 @@ def test_check_config_covers_scrape_rules_and_alertmanager(tmp_path: Path) -> No
     cfg.write_text("alertmanager: {route: {receiver: x}, receivers: [{name: y}]}\n")
     r = run("check", "config", str(cfg))
     assert r.returncode == 1 and "undefined receiver 'x'" in r.stdout
+    cfg.write_text("collectors: {kube_state: {resources: [pods, podz]}}\n")
+    r = run("check", "config", str(cfg))
+    assert r.returncode == 1 and "unknown resource(s) podz" in r.stdout
     cfg.write_text("alerting:\n  alert_relabel_configs: [{action: nope}]\n")
     r = run("check", "config", str(cfg))
     assert r.returncode == 1 and "alert_relabel_configs" in r.stdout

@@ -105,3 +105,22 @@ def test_server_rules_and_notifier_config_from_the_tree(tmp_path: Path) -> None:
     p.write_text("alertmanager_config_file: am.yml\nalertmanager: {route: {receiver: r}, receivers: [{name: r}]}\n")
     with pytest.raises(ConfigError, match="both set"):
         alertmanager_config(load_config(p))
+
+
+def test_the_documented_example_config_is_valid(tmp_path: Path) -> None:
+    """docs/configuration.md's example passes ``kubesight check config`` (docs stay true)."""
+    import re
+    import subprocess
+    import sys
+
+    doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    m = re.search(r"## The config file\n\n```yaml\n(.*?)```", doc, re.S)
+    assert m is not None
+    text = m.group(1).replace("/var/lib/kubesight", str(tmp_path / "data"))
+    text = text.replace("  kubeconfig: ~/.kube/config\n", "")  # a file this machine does not have
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "a.yml").write_text("groups: []\n")
+    (tmp_path / "k.yml").write_text(text)
+    r = subprocess.run([sys.executable, "-m", "kubesight", "check", "config", str(tmp_path / "k.yml")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -123,6 +123,7 @@ def _check(args: argparse.Namespace) -> int:
                 print(f"  SUCCESS: {n} rules found")
             print()
     elif args.what == "config":
+        from kubesight.collect.setup import check_options
         from kubesight.config import load_config
         from kubesight.errors import ConfigError
         from kubesight.rules import check_config
@@ -133,6 +134,7 @@ def _check(args: argparse.Namespace) -> int:
         try:
             cfg = load_config(args.file)
             scrape_configs(cfg)
+            check_options(cfg)
             alertmanager_config(cfg)
         except ConfigError as exc:
             errors.insert(0, str(exc))

@@ -195,6 +195,16 @@ def _kube_state(c: CollectorConfig, ctx: Context) -> Built:
     return Built(JOBS["kube_state"], collector, start, collector.stop)
 
 
+def check_options(cfg: Config) -> None:
+    """Raise ConfigError for a collector option that is wrong, without building anything."""
+    from kubesight.collect.containers import ContainerOptions
+    from kubesight.collect.host import HostOptions
+
+    _options(HostOptions, "host", cfg.collectors.host.options)
+    _options(ContainerOptions, "containers", cfg.collectors.containers.options)
+    _kube_state_options(cfg.collectors.kube_state.options)
+
+
 BUILDERS: dict[str, Callable[[CollectorConfig, Context], Built]] = {
     "host": _host, "containers": _containers, "kube_state": _kube_state}
 """Collector name -> builder."""
