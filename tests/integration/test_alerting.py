@@ -221,3 +221,24 @@ def test_default_rules_can_be_switched_off(tmp_path: Path) -> None:
         assert httpx.get(f"{s.url}/api/v1/rules", timeout=30).json()["data"]["groups"] == []
     finally:
         s.stop()
+
+
+def test_silences_persist_under_the_data_dir_across_restarts(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    silence = {"matchers": [{"name": "alertname", "value": "WiringTest", "isRegex": False}],
+               "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2999-01-01T00:00:00Z",
+               "createdBy": "tests", "comment": "kept"}
+    s = start_server(data)
+    try:
+        r = httpx.post(f"{s.url}/api/v2/silences", json=silence, timeout=30)
+        assert r.status_code == 200, r.text
+        sid = r.json()["silenceID"]
+    finally:
+        s.stop()
+    assert (data / "alertmanager").is_dir()
+    s = start_server(data)
+    try:
+        got = httpx.get(f"{s.url}/api/v2/silence/{sid}", timeout=30).json()
+        assert got["comment"] == "kept" and got["status"]["state"] == "active"
+    finally:
+        s.stop()
