@@ -440,6 +440,9 @@ def wait_idle(servers: Sequence[Server], quiet_s: float = 5.0, limit_s: float = 
 def load_server(server: Server, bodies: Sequence[Body]) -> dict[str, Any]:
     print(f"== {server.name}: starting (data in {server.data_dir})", file=sys.stderr)
     server.start()
+    version = ""
+    with contextlib.suppress(Exception):  # decoration; read now, before the tree moves on
+        version = server.version()
     time.sleep(1.0)
     sent = send_all(server.port, server.write_path, bodies, SENDERS)
     if sent.failures:
@@ -450,7 +453,7 @@ def load_server(server: Server, bodies: Sequence[Body]) -> dict[str, Any]:
         f"== {server.name}: {sent.samples_ok:,} samples in {sent.wall_s:.1f}s, flushed",
         file=sys.stderr,
     )
-    return {"samples": sent.samples_ok, "load_s": round(sent.wall_s, 1)}
+    return {"samples": sent.samples_ok, "load_s": round(sent.wall_s, 1), "version": version}
 
 
 # --- report -----------------------------------------------------------------------------------------
@@ -708,12 +711,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         del bodies, hist
         print("== waiting for the servers to go idle", file=sys.stderr)
         wait_idle(servers)
-        versions = []
         for s in servers:
-            with contextlib.suppress(Exception):
-                versions.append(f"{s.name} {s.version()}")
             clients[s.name] = QueryClient(s)
-        info["versions"] = ", ".join(versions)
+        info["versions"] = ", ".join(
+            f"{name} {load['version']}".strip() for name, load in info["loads"].items()
+        )
         kube = next((s for s in servers if s.name == "kubesight"), None)
         if kube is not None:
             info["kubesight_rss_mib"] = round(rss_bytes(kube.pid) / 2**20)
