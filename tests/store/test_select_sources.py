@@ -15,7 +15,7 @@ import pytest
 
 from kubesight.model import Labels, Matcher, SampleBatch, SeriesData
 from kubesight.store import MemoryStore
-from kubesight.store.engine import HOUR_MS, Storage, StorageOptions
+from kubesight.store.engine import HOUR_MS, Storage, StorageOptions, _SeriesSlices
 
 NOW_S = 1_700_000_000.0
 NOW_MS = int(NOW_S * 1000)
@@ -60,17 +60,32 @@ def one_source_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     calls: list[bool] = []
     orig = Storage._one_source
 
-    def spy(self: Storage, s: np.ndarray, t: np.ndarray, v: np.ndarray, rank_all: np.ndarray) -> SeriesData:
-        first = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-        rank = rank_all[s[first]]
+    def spy(self: Storage, sl: _SeriesSlices, rank_all: np.ndarray) -> SeriesData:
+        rank = rank_all[sl.sids]
         calls.append(bool(len(rank) > 1 and not (rank[1:] > rank[:-1]).all()))
-        return orig(self, s, t, v, rank_all)
+        return orig(self, sl, rank_all)
 
     monkeypatch.setattr(Storage, "_one_source", spy)
     return calls
 
 
-def test_one_head_run_one_block_and_both_answer_alike(tmp_path: Path, one_source_calls: list[bool]) -> None:
+@pytest.fixture
+def merges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Records the number of sources of each merge of sources disjoint in time."""
+    calls: list[int] = []
+    orig = Storage._disjoint_sources
+
+    def spy(self: Storage, parts: list[_SeriesSlices], rank_all: np.ndarray) -> SeriesData:
+        calls.append(len(parts))
+        return orig(self, parts, rank_all)
+
+    monkeypatch.setattr(Storage, "_disjoint_sources", spy)
+    return calls
+
+
+def test_one_head_run_one_block_and_both_answer_alike(
+    tmp_path: Path, one_source_calls: list[bool], merges: list[int]
+) -> None:
     rng = random.Random(1)
     series = series_in_reverse_label_order(60)
     store = Storage(tmp_path, StorageOptions(), clock=lambda: NOW_S)
@@ -90,7 +105,31 @@ def test_one_head_run_one_block_and_both_answer_alike(tmp_path: Path, one_source
     ref.append(new)
     one_source_calls.clear()
     compare(store, ref)  # block + head run: merged; a window with only one of them takes the fast path
-    assert one_source_calls
+    assert one_source_calls and merges == [2] * len(merges) and merges
+
+
+def test_blocks_of_successive_windows_and_head_runs_merge_by_series(tmp_path: Path, merges: list[int]) -> None:
+    # Three 2h windows, each flushed to its own block, and two head runs
+    # after them; series created in reverse label order; some series only
+    # in some sources.
+    rng = random.Random(3)
+    series = series_in_reverse_label_order(40)
+    store = Storage(tmp_path, StorageOptions(head_max_samples=10**9), clock=lambda: NOW_S)
+    store.open()
+    ref = MemoryStore()
+    for w, subset in enumerate((series, series[::3], series[1::2])):
+        b = batch(subset, NOW_MS - (5 - 2 * w) * HOUR_MS, 30, rng)
+        store.append(b)
+        ref.append(b)
+        store.flush()
+    for k, subset in enumerate((series[5:], series[:7])):
+        b = batch(subset, NOW_MS - 50_000 + k * 20_000, 1, rng)
+        store.append(b)
+        ref.append(b)
+        store.head.seal()  # one run per append batch
+    assert len(store.blocks) == 3
+    compare(store, ref)
+    assert max(merges) >= 4
 
 
 def test_overlapping_sources_still_merge_and_dedupe(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -544,40 +545,33 @@ class Storage:
             for h in heads:
                 h.seal()
             runs = [r for h in heads for r in h.runs if r.maxt >= start_ms and r.mint <= end_ms]
-        parts: list[tuple[I64, I64, F64]] = []
-        spans: list[tuple[int, int]] = []
-        for b in blocks:
-            parts.append(b.select(ids, start_ms, end_ms))
-            spans.append((b.mint, b.maxt))
-        for r in runs:
-            parts.append(r.gather(ids, start_ms, end_ms))
-            spans.append((r.mint, r.maxt))
-        nonempty = [(p, sp) for p, sp in zip(parts, spans, strict=True) if len(p[0])]
-        if not nonempty:
+        sources: list[tuple[int, int, Callable[[], tuple[I64, I64, F64]]]] = [
+            *((b.mint, b.maxt, lambda b=b: b.select(ids, start_ms, end_ms)) for b in blocks),
+            *((r.mint, r.maxt, lambda r=r: r.gather(ids, start_ms, end_ms)) for r in runs),
+        ]
+        by_time = sorted(sources, key=lambda src: src[0])
+        if all(x[1] < y[0] for x, y in itertools.pairwise(by_time)):
+            # Sources that follow each other in time (the usual case: blocks,
+            # then head runs): each series is its slices from each source in
+            # turn. Per source only a record per series is kept besides its
+            # times and values, so the per-sample series ids go at once.
+            slices = [_SeriesSlices.of(*read()) for _, _, read in by_time]
+            slices = [sl for sl in slices if len(sl.t)]
+            if not slices:
+                return SeriesData.empty()
+            if len(slices) == 1:
+                return self._one_source(slices[0], rank_all)
+            return self._disjoint_sources(slices, rank_all)
+        # Overlapping sources, in write order (blocks, then heads): the newest write of a sample wins.
+        parts = [p for p in (read() for _, _, read in sources) if len(p[0])]
+        if not parts:
             return SeriesData.empty()
-        if len(nonempty) == 1:
-            return self._one_source(*nonempty[0][0], rank_all)
-        s = np.concatenate([p[0] for p, _ in nonempty])
-        t = np.concatenate([p[1] for p, _ in nonempty])
-        v = np.concatenate([p[2] for p, _ in nonempty])
+        s = np.concatenate([p[0] for p in parts])
+        t = np.concatenate([p[1] for p in parts])
+        v = np.concatenate([p[2] for p in parts])
         pos = rank_all[s]
-        sorted_spans = sorted(sp for _, sp in nonempty)
-        disjoint = all(a[1] < b[0] for a, b in itertools.pairwise(sorted_spans))
-        if disjoint:
-            # Sources disjoint in time: ordering them by time and sorting stably by
-            # series keeps each series' samples in time order, no full sort needed.
-            by_time = np.argsort([sp[0] for _, sp in nonempty], kind="stable")
-            lens = np.array([len(p[0]) for p, _ in nonempty])
-            starts = np.cumsum(lens) - lens
-            reorder = gather_ranges(starts[by_time], lens[by_time])
-            s, t, v, pos = s[reorder], t[reorder], v[reorder], pos[reorder]
-            order = np.argsort(pos, kind="stable")
-            s, t, v, pos = s[order], t[order], v[order], pos[order]
-        else:
-            src = np.concatenate(
-                [np.full(len(p[0]), i, np.int64) for i, (p, _) in enumerate(nonempty)]
-            )
-            pos, t, v = dedupe_sorted(pos, t, v, src)
+        src = np.concatenate([np.full(len(p[0]), i, np.int64) for i, p in enumerate(parts)])
+        pos, t, v = dedupe_sorted(pos, t, v, src)
         first = run_starts(pos)
         uniq_pos = pos[first]
         offsets = np.append(first, len(pos)).astype(np.int64)
@@ -586,25 +580,60 @@ class Storage:
         inv[rank_all[valid]] = np.flatnonzero(valid)
         return self._labelled(inv[uniq_pos], offsets, t, v)
 
-    def _one_source(self, s: I64, t: I64, v: F64, rank_all: I64) -> SeriesData:
+    def _one_source(self, sl: _SeriesSlices, rank_all: I64) -> SeriesData:
         """The samples of one block or head run: each series' samples are already together, in time order.
 
         A block returns its series in label order, so nothing moves; a head
         run returns them in id order, so whole series are moved, not samples
         (no per-sample sort key, no sort).
         """
-        first = run_starts(s)
-        sids = s[first]
-        offsets = np.append(first, len(s)).astype(np.int64)
+        sids, t, v = sl.sids, sl.t, sl.v
+        offsets = np.append(sl.starts, len(t)).astype(np.int64)
         rank = rank_all[sids]
         if len(rank) > 1 and not bool((rank[1:] > rank[:-1]).all()):
             order = np.argsort(rank, kind="stable")
-            lengths = np.diff(offsets)[order]
-            idx = gather_ranges(offsets[:-1][order], lengths)
+            lengths = sl.lengths[order]
+            idx = gather_ranges(sl.starts[order], lengths)
             t, v, sids = t[idx], v[idx], sids[order]
             offsets = np.zeros(len(order) + 1, np.int64)
             np.cumsum(lengths, out=offsets[1:])
         return self._labelled(sids, offsets, t, v)
+
+    def _disjoint_sources(self, parts: list[_SeriesSlices], rank_all: I64) -> SeriesData:
+        """Merge sources that follow each other in time (``parts`` oldest first).
+
+        A series of the result is its slices from the sources one after the
+        other: the slices are placed by series (one record per series and
+        source, sorted by label rank), and every source is copied once
+        straight to its places, never concatenated or sorted by sample.
+        """
+        rec_sid = np.concatenate([p.sids for p in parts])
+        rec_start = np.concatenate([p.starts for p in parts])
+        rec_len = np.concatenate([p.lengths for p in parts])
+        # Stable: within a series, the older source's slice comes first.
+        order = np.argsort(rank_all[rec_sid], kind="stable")
+        sorted_len = rec_len[order]
+        out_start = np.empty(len(order), np.int64)
+        out_start[order] = np.cumsum(sorted_len) - sorted_len
+        total = int(rec_len.sum())
+        t_out = np.empty(total, np.int64)
+        v_out = np.empty(total, np.float64)
+        a = 0
+        for i in range(len(parts)):
+            part = parts[i]
+            parts[i] = _SeriesSlices.EMPTY  # let the source go once copied
+            size = len(part.sids)
+            dst = np.repeat(out_start[a : a + size] - rec_start[a : a + size], rec_len[a : a + size])
+            dst += np.arange(len(part.t), dtype=np.int64)
+            t_out[dst] = part.t
+            v_out[dst] = part.v
+            a += size
+            del part, dst
+        sorted_sid = rec_sid[order]
+        first = run_starts(sorted_sid)
+        offsets = np.zeros(len(first) + 1, np.int64)
+        np.cumsum(np.add.reduceat(sorted_len, first), out=offsets[1:])
+        return self._labelled(sorted_sid[first], offsets, t_out, v_out)
 
     def _labelled(self, sids: I64, offsets: I64, t: I64, v: F64) -> SeriesData:
         """SeriesData of the series ``sids`` (label order) with their samples in CSR form."""
@@ -709,6 +738,27 @@ class Storage:
             "memoryInBytesByLabelName": by_label[:top],
             "seriesCountByLabelValuePair": pairs[:top],
         }
+
+
+@dataclass
+class _SeriesSlices:
+    """One source's samples, each series' together: a record per series, no id per sample."""
+
+    sids: I64
+    starts: I64
+    lengths: I64
+    t: I64
+    v: F64
+
+    EMPTY: ClassVar[_SeriesSlices]
+
+    @staticmethod
+    def of(s: I64, t: I64, v: F64) -> _SeriesSlices:
+        first = run_starts(s)
+        return _SeriesSlices(s[first], first, np.diff(np.append(first, len(s))), t, v)
+
+
+_SeriesSlices.EMPTY = _SeriesSlices(_NO_TS, _NO_TS, _NO_TS, _NO_TS, _NO_VALS)
 
 
 _SORT_CHUNK = 8192
