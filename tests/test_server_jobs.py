@@ -38,3 +38,15 @@ def test_explicit_empty_scrape_configs_scrape_nothing(tmp_path: Path) -> None:
     p = tmp_path / "k.yml"
     p.write_text("scrape_configs: []\n")
     assert server.scrape_configs(load_config(p)) == []
+
+
+def test_collectors_default_to_15s_not_prometheus_1m(tmp_path: Path) -> None:
+    from kubesight.config import load_config
+    from kubesight.server import collector_interval_ms
+
+    assert collector_interval_ms(load_config(None)) == 15_000
+    f = tmp_path / "k.yml"
+    f.write_text("global:\n  scrape_interval: 30s\n")
+    assert collector_interval_ms(load_config(f)) == 30_000
+    f.write_text("global:\n  scrape_interval: 30s\ncollectors:\n  interval: 5s\n")
+    assert collector_interval_ms(load_config(f)) == 5_000

@@ -167,6 +167,20 @@ def _defaults_off(cfg: Config) -> tuple[bool, tuple[str, ...]]:
     return cfg.default_rules.enabled, tuple(cfg.default_rules.disable)
 
 
+def collector_interval_ms(cfg: Config) -> int:
+    """``collectors.interval``, else an explicit global ``scrape_interval``, else 15 s.
+
+    Not Prometheus' 1m default: the built-in collectors stand in for a
+    node_exporter and a cAdvisor scraped every 15 s by the usual setups, and
+    ``kubesight top``'s 1m rate needs more than one sample a minute.
+    """
+    if cfg.collectors.interval:
+        return parse_duration_ms(cfg.collectors.interval)
+    if "scrape_interval" in cfg.global_:
+        return parse_global(cfg.global_).scrape_interval_ms
+    return 15_000
+
+
 def build(
     cfg: Config, flags: dict[str, str], reload_config: Callable[[], Config] | None = None
 ) -> tuple[Starlette, Storage]:
@@ -254,7 +268,7 @@ def build(
     ctx = Context(kubernetes=k8s, node_name=node_name,
                   access=kube_access(cfg.kubernetes.api_server, cfg.kubernetes.kubeconfig))
     built = build_collectors(cfg, ctx, {j.job_name for j in jobs})
-    every_ms = parse_duration_ms(cfg.collectors.interval) if cfg.collectors.interval else glob.scrape_interval_ms
+    every_ms = collector_interval_ms(cfg)
     # The node's name, as kube-prometheus labels node_exporter's series; the host name elsewhere.
     instance = node_name or socket.gethostname()
     runners = [CollectorRunner(b.collector, store, b.job, instance, every_ms / 1000) for b in built]
