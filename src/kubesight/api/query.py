@@ -118,20 +118,21 @@ def _value_texts(values: npt.NDArray[np.float64]) -> list[bytes]:
     plain = finite & (mag >= 1e-4) & (mag < 1e16) & ~whole
     if plain.all():
         return raw
-    out = np.asarray(raw, dtype=object)
+    # Patched in the list itself: an object array of the bytes would cost
+    # more (numpy inspects every element) than a loop over the patched ones.
     integral = finite & whole & (mag < 1e16) & ~((values == 0) & np.signbit(values))
-    fix = ~plain
-    if integral.any():
-        idx = np.flatnonzero(integral)
-        ints: list[bytes] = out[idx].tolist()
-        if all(r.endswith(b".0") for r in ints):
-            out[idx] = [r[:-2] for r in ints]
-            fix &= ~integral
-    rest = np.flatnonzero(fix)
-    if rest.size:
-        out[rest] = [s.encode() for s in format_floats(values[rest])]
-    res: list[bytes] = out.tolist()
-    return res
+    rest: list[int] = np.flatnonzero(~plain & ~integral).tolist()
+    for i in np.flatnonzero(integral).tolist():
+        r = raw[i]
+        if r.endswith(b".0"):
+            raw[i] = r[:-2]
+        else:  # not orjson's usual spelling: let the shared formatter decide
+            rest.append(i)
+    if rest:
+        idx = np.asarray(rest, np.int64)
+        for i, text in zip(rest, format_floats(values[idx]), strict=True):
+            raw[i] = text.encode()
+    return raw
 
 
 def _matrix_values(ts: npt.NDArray[np.int64], values: npt.NDArray[np.float64], offsets: list[int]) -> list[orjson.Fragment]:
