@@ -436,13 +436,18 @@ def _checked_values(tokens: Sequence[str] | Sequence[bytes], joined: bytes) -> F
     return values
 
 
+_ZERO = np.zeros(1, np.int64)
+
+
 def _values_by_bytes(body: bytes, tpl: _Template) -> F64 | None:
     """The values of a text body with the template's exact shape, read without splitting it into lines.
 
-    Every sample line ends with its value token after its last space. The
-    body with those tokens cut out (newlines kept) must equal the template's
-    skeleton byte for byte, which proves every line is the template's line
-    with a new value: the same series, metadata and comments, in order. All of
+    Every sample line is its template head (series text and a space), then its
+    value token. The body with those tokens cut out (newlines kept) must equal
+    the template's skeleton byte for byte, which proves every line is the
+    template's line with a new value: the same series, metadata and comments,
+    in order; a token with a space or anything else Go refuses fails the
+    value check. All of
     it is numpy over the body's bytes, plus one float() per value.
     Returns None when the shape differs (the caller parses the usual way).
     """
@@ -456,11 +461,10 @@ def _values_by_bytes(body: bytes, tpl: _Template) -> F64 | None:
     ends = nl[tpl.sample_rows]
     if not len(ends):
         return np.empty(0, np.float64)
-    spaces = np.flatnonzero(arr == 32)
-    k = np.searchsorted(spaces, ends) - 1
-    if k[0] < 0:
-        return None
-    starts = spaces[k] + 1
+    # Where each value would start if its line begins with the template's head
+    # (the skeleton comparison below checks that it does).
+    line_starts = np.concatenate((_ZERO, nl + 1))[tpl.sample_rows]
+    starts = line_starts + tpl.head_bytes
     lengths = ends - starts + 1  # the token and its newline
     if int(lengths.min()) < 2:
         return None
@@ -514,6 +518,7 @@ class _Template(NamedTuple):
     # The byte-level check (_values_by_bytes), for text bodies without timestamps:
     skeleton: bytes | None  # the body without its value tokens; None: not usable
     sample_rows: npt.NDArray[np.int64]  # line numbers (0-based) of the sample lines
+    head_bytes: npt.NDArray[np.int64]  # UTF-8 length of each sample line's head, its space included
 
 
 def _picker(idx: list[int]) -> Callable[[Sequence[str]], tuple[str, ...]]:
@@ -573,6 +578,7 @@ def _make_template(
         scanned.created,
         skeleton,
         np.asarray(samples, np.int64),
+        np.asarray([len(h.encode("utf-8", "surrogateescape")) for h in heads], np.int64),
     )
 
 
