@@ -190,11 +190,12 @@ def test_a_bad_rule_file_at_start_is_refused_with_where(tmp_path: Path) -> None:
     (tmp_path / "rules.yml").write_text("groups:\n- name: g\n  rules:\n  - record: r\n    expr: sum(up\n")
     (tmp_path / "k.yml").write_text("rule_files: [rules.yml]\n")
     try:
-        start_server(tmp_path / "data", "--config", str(tmp_path / "k.yml"))
+        started = start_server(tmp_path / "data", "--config", str(tmp_path / "k.yml"))
     except RuntimeError as exc:
         assert f"{tmp_path / 'rules.yml'}: 5:11: group \"g\", rule 1, \"r\": could not parse expression" \
             in str(exc), str(exc)
     else:
+        started.stop()  # never leave a server running behind a failed test
         raise AssertionError("the server started with a broken rule file")
 
 

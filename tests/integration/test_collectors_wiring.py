@@ -140,10 +140,11 @@ def test_object_state_collector_and_prometheus_rules_from_the_fake_api(tmp_path:
 
 def test_object_state_collector_forced_on_without_an_api_is_refused(tmp_path: Path) -> None:
     try:
-        start_server(tmp_path / "data", "--collectors.kube-state")
+        started = start_server(tmp_path / "data", "--collectors.kube-state")
     except RuntimeError as exc:
         assert "collectors.kube_state: needs a Kubernetes API" in str(exc), str(exc)
     else:
+        started.stop()  # never leave a server running behind a failed test
         raise AssertionError("the server started without a Kubernetes API to watch")
 
 

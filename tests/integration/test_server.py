@@ -299,8 +299,9 @@ def test_a_bad_collector_option_is_refused_at_start(tmp_path: Path) -> None:
     cfg = tmp_path / "k.yml"
     cfg.write_text("collectors:\n  host:\n    rootfss: /host\n")
     try:
-        start_server(tmp_path / "data", "--config", str(cfg))
+        started = start_server(tmp_path / "data", "--config", str(cfg))
     except RuntimeError as exc:
         assert "collectors.host: unknown option(s) rootfss" in str(exc)
     else:
+        started.stop()  # never leave a server running behind a failed test
         raise AssertionError("the server started with a misspelt option")
