@@ -145,10 +145,12 @@ class ScrapingKubesight(Kubesight):
 
     def command(self) -> list[str]:
         # Only the scraping is compared: kubesight's built-in collectors (a
-        # node_exporter and a cAdvisor in-process) stay off, as Prometheus has none.
+        # node_exporter and a cAdvisor in-process) and its default alerting
+        # rules stay off, as Prometheus runs neither here.
         return [
             *super().command(), "--config", str(self.config),
             "--no-collectors.host", "--no-collectors.containers", "--no-collectors.kube-state",
+            "--no-rules.defaults",
         ]
 
 
