@@ -265,3 +265,28 @@ def test_a_target_exposing_up_does_not_overwrite_the_report(fake: FakeExporter) 
     _scrape_all(loop, fake, [b"up 0\nother 1\n", b"up 0\nother 2\n"])
     assert list(values(store, "up").values()) == [[1.0, 1.0]]
     assert list(values(store, "other").values()) == [[1.0, 2.0]]
+
+
+def test_the_fast_path_never_drops_a_samples_own_timestamp(fake: FakeExporter) -> None:
+    loop, store = make(fake)
+    _scrape_all(loop, fake, [b"m 1\n", b"m 2\n"])
+    assert loop._plan is not None and loop._plan.keep_idx is None
+    # Same shape, but the parse stamps the sample otherwise (as a target's own timestamp would).
+    shape = loop._shape
+    import kubesight.scrape.loop as loop_mod
+
+    orig_parse = loop_mod.parse
+
+    def parse_with_stamp(*a: object, **kw: object) -> object:
+        out = orig_parse(*a, **kw)  # type: ignore[arg-type]
+        out.batch.timestamps[:] = T0 + 30_000 - 5_000
+        assert out.shape is shape
+        return out
+
+    loop_mod.parse = parse_with_stamp  # type: ignore[assignment]
+    try:
+        _scrape_all(loop, fake, [b"m 3\n"])  # one more scrape, at T0
+    finally:
+        loop_mod.parse = orig_parse  # type: ignore[assignment]
+    got = store.select([Matcher.of("__name__", "=", "m")], 0, 2 * T0)
+    assert T0 + 25_000 in got.samples(0)[0].tolist()

@@ -210,7 +210,9 @@ class ScrapeLoop:
             if self.cfg.sample_limit and plan.post > self.cfg.sample_limit:
                 raise ScrapeError(f"sample limit exceeded: {plan.post} samples, limit {self.cfg.sample_limit}")
             keep = plan.keep_idx
-            if keep is None or not bool((batch.timestamps[keep] != ts_ms).any()):
+            stamps = batch.timestamps if keep is None else batch.timestamps[keep]
+            # The refs append writes one timestamp: samples stamped otherwise go the slow way.
+            if not bool((stamps != ts_ms).any()):
                 values = batch.values if keep is None else batch.values[keep]
                 # Same shape, same metadata: the store has it already.
                 return _Scraped(len(batch), plan.post, 0, values, plan.refs, [])
