@@ -57,7 +57,7 @@ from kubesight.scrape.config import (
 from kubesight.scrape.manager import ScrapeManager
 from kubesight.scrape.relabel import parse_relabel_configs, relabel
 from kubesight.store.engine import Storage, StorageOptions, check_dir_writable
-from kubesight.web import landing
+from kubesight.web import landing, pages
 
 log = logging.getLogger("kubesight.server")
 
@@ -341,6 +341,7 @@ def build(
             ),
             *collectors_api.routes([(b.job, b.collector) for b in built]),
             *landing.routes(store.stats, str(data_dir)),
+            *pages.routes(),
         ],
         after_open=[start_scraping, start_monitors, start_push_exporter, start_collectors,
                     notifier.start, rules.start],

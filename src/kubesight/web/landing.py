@@ -1,7 +1,7 @@
-"""The page at ``/`` until the full UI lands: what is running and how to use it.
+"""The Connect page (``/setup``): what is running and how to point tools at it.
 
-Server-rendered, no JavaScript, no external assets. It shows the store's state
-and the endpoints a user points their tools at.
+Server-rendered whole, so it reads the same without JavaScript. It shows the
+store's state and the endpoints a user points their tools at.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from kubesight import __version__
 from kubesight.store.engine import StoreStats
+from kubesight.web.layout import page
 
 _ENDPOINTS = [
     ("POST", "/api/v1/write", "Prometheus remote write 1.0 and 2.0"),
@@ -31,20 +32,6 @@ _ENDPOINTS = [
     ("GET", "/metrics", "kubesight's own metrics"),
     ("GET", "/-/ready", "readiness probe"),
 ]
-
-_STYLE = """
-body{font:15px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2129}
-@media(prefers-color-scheme:dark){body{background:#16181d;color:#d8dbe0}
- .card{background:#1f2229!important;border-color:#2c3039!important}code{background:#2c3039!important}}
-main{max-width:960px;margin:0 auto;padding:24px}h1{margin:0 0 4px;font-size:24px}
-.sub{opacity:.7;margin-bottom:20px}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px}
-.card{background:#fff;border:1px solid #dfe2e6;border-radius:8px;padding:14px}
-.num{font-size:22px;font-weight:600}.lbl{opacity:.7;font-size:13px}
-table{border-collapse:collapse;width:100%}td{padding:6px 8px;border-top:1px solid #8882;vertical-align:top}
-code,pre{font-family:ui-monospace,monospace;font-size:13px}code{background:#eef0f3;padding:1px 4px;border-radius:4px}
-pre{margin:0;white-space:pre-wrap}
-"""
-
 
 def _fmt_bytes(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
@@ -79,19 +66,16 @@ def routes(stats: Callable[[], StoreStats], data_dir: str) -> list[Route]:
             else f"<tr><td><code>{m}</code></td><td><code>{html.escape(p)}</code></td><td>{html.escape(d)}</td></tr>"
             for m, p, d in _ENDPOINTS
         )
-        body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>kubesight</title>
-<style>{_STYLE}</style></head><body><main>
-<h1>kubesight</h1><div class="sub">version {__version__} · data in <code>{html.escape(data_dir)}</code></div>
-<div class="grid">{''.join(f'<div class="card"><div class="num">{n}</div><div class="lbl">{html.escape(lb)}</div></div>' for n, lb in cards)}</div>
-<p>Head data from {_fmt_time(st.head_mint, empty)} to {_fmt_time(st.head_maxt, empty)}.
-The dashboards and query editor arrive with the web UI; until then, use Grafana or the API below.</p>
-<h2>Send data</h2><div class="card"><pre># prometheus.yml
+        body = f"""<h1>Connect</h1><div class="ks-sub">kubesight {__version__} · data in <code>{html.escape(data_dir)}</code></div>
+<div class="ks-cards">{''.join(f'<div class="ks-card"><div class="ks-num">{n}</div><div class="ks-lbl">{html.escape(lb)}</div></div>' for n, lb in cards)}</div>
+<p>Head data from {_fmt_time(st.head_mint, empty)} to {_fmt_time(st.head_maxt, empty)}.</p>
+<h2>Send data</h2><div class="ks-panel"><pre># prometheus.yml
 remote_write:
   - url: {html.escape(base)}/api/v1/write</pre></div>
-<h2>Query it</h2><div class="card">Grafana: add a <b>Prometheus</b> data source with URL <code>{html.escape(base)}</code>.</div>
-<h2>Endpoints</h2><div class="card"><table>{rows}</table></div>
-</main></body></html>"""
-        return HTMLResponse(body)
+<h2>Query it</h2><div class="ks-panel">Grafana: add a <b>Prometheus</b> data source with URL <code>{html.escape(base)}</code>,
+or use <a href="/graph">Explore</a> and the <a href="/dashboards">dashboards</a> here.</div>
+<h2>Endpoints</h2><div class="ks-panel"><table class="ks-table">{rows}</table></div>"""
+        return HTMLResponse(page("Connect", "/setup", "setup", None, body=body),
+                            headers={"Cache-Control": "no-cache"})
 
-    return [Route("/", landing, methods=["GET", "HEAD"])]
+    return [Route("/setup", landing, methods=["GET", "HEAD"])]
