@@ -60,13 +60,13 @@ def test_health_ready_metrics(server: Server) -> None:
         assert name in m.text
 
 
-def test_landing_page(server: Server) -> None:
+def test_connect_page(server: Server) -> None:
     write(server.url, batch(4, now_ms(), "landing"))
-    page = httpx.get(f"{server.url}/")
+    page = httpx.get(f"{server.url}/setup")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "<h1>kubesight</h1>" in page.text and f"{server.url}/api/v1/write" in page.text
+    assert "<h1>Connect</h1>" in page.text and f"{server.url}/api/v1/write" in page.text
     # kubesight's own self-scrape may add series; ours are at least there.
-    shown = re.search(r'<div class="num">([\d,]+)</div><div class="lbl">series</div>', page.text)
+    shown = re.search(r'<div class="ks-num">([\d,]+)</div><div class="ks-lbl">series</div>', page.text)
     assert shown and int(shown.group(1).replace(",", "")) >= 4
 
 
