@@ -45,6 +45,9 @@ from kubesight.web.dashboards.variables import Variable, normalize_variable
 MAX_DASHBOARD_BYTES = 10 << 20
 
 SUPPORTED_TYPES = frozenset({"timeseries", "stat", "gauge", "bargauge", "table", "text"})
+# The transformations kubesight's table renderer applies (the built-in dashboards use them);
+# any other is handed through in ``transformations`` and listed as ignored.
+RENDERED_TRANSFORMATIONS = frozenset({"merge", "organize"})
 _GRID_COLUMNS = 24
 # Grafana's old-layout upgrade: a grid unit is 30 px plus an 8 px margin, panels
 # are at least 90 px high, a row without a height is 250 px, a panel without a span is 4/12.
@@ -384,7 +387,9 @@ class _RowArea:
                     for i in range(start, start + w):
                         self.used[i] = max(self.used[i], y + h)
                     return start, self.y + y
-            self.y += self.height
+            # Grafana wraps by the row height and lets its grid push a taller panel's
+            # neighbours down; wrapping below the tallest panel gives the same picture.
+            self.y += max(self.height, *self.used)
             self.used = [0] * _GRID_COLUMNS
         return 0, self.y  # unreachable: an empty line always has room
 
@@ -436,7 +441,7 @@ def _upgrade_rows(rows: list[Any], panels: list[Any]) -> list[tuple[str, Any]]:
             else:
                 out.append((pwhere, placed))
         if row_panel is None or not collapsed:
-            y = area.y + height
+            y = area.y + max(height, *area.used)
     return out
 
 
@@ -623,7 +628,7 @@ def _fill_panel(p: Panel, raw: dict[str, Any], where: str, ctx: _Context) -> Non
     p["transformations"] = transformations
     for t in transformations:
         tid = t.get("id") if isinstance(t, dict) else None
-        if not (isinstance(t, dict) and t.get("disabled") is True):
+        if tid not in RENDERED_TRANSFORMATIONS and not (isinstance(t, dict) and t.get("disabled") is True):
             notes.append(f"transformation {tid!r} is ignored")
     if isinstance(raw.get("libraryPanel"), dict) and "targets" not in raw and "options" not in raw:
         supported = False
