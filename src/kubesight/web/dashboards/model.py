@@ -563,9 +563,6 @@ def _panel(raw: Any, where: str, ctx: _Context, ids: _IdSource) -> tuple[Panel, 
         p["gridPos"] = grid
     try:
         _fill_panel(p, raw, where, ctx)
-        if grid is None and "gridPos" in raw:
-            raise PanelError(f"{where}.gridPos: expected an object with numbers x, y, w, h, "
-                             f"got {type_name(raw['gridPos'])}")
     except PanelError as exc:
         p["supported"] = False
         p["unsupported"].insert(0, str(exc))
@@ -573,6 +570,10 @@ def _panel(raw: Any, where: str, ctx: _Context, ids: _IdSource) -> tuple[Panel, 
         # Legacy conversion met a shape no Grafana wrote: this panel only.
         p["supported"] = False
         p["unsupported"].insert(0, f"{where}: could not be read ({type(exc).__name__}: {exc})")
+    if grid is None and "gridPos" in raw:
+        p["supported"] = False
+        p["unsupported"].insert(0, f"{where}.gridPos: expected an object with numbers x, y, w, h, "
+                                   f"got {type_name(raw['gridPos'])}")
     return p, grid is not None
 
 
