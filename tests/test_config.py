@@ -124,3 +124,23 @@ def test_the_documented_example_config_is_valid(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "kubesight", "check", "config", str(tmp_path / "k.yml")],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_dashboards_section_and_flag(tmp_path: Path) -> None:
+    from kubesight.cli import _parser
+
+    assert load_config(None).dashboards.dirs == [] and load_config(None).dashboards.builtin is True
+    p = tmp_path / "k.yml"
+    p.write_text("dashboards: {dirs: [boards, /srv/grafana], builtin: false}\n")
+    cfg = load_config(p)
+    assert cfg.dashboards.builtin is False
+    assert cfg.dashboards.resolved_dirs(cfg.base_dir) == [tmp_path.resolve() / "boards", Path("/srv/grafana")]
+    flagged = load_config(p, {"dashboards": {"dirs": ["/a"]}})
+    assert flagged.dashboards.dirs == ["/a"]
+    for bad, field in (("dashboards: {dirs: x}", "dashboards.dirs"), ("dashboards: {dir: [x]}", "dashboards.dir")):
+        p.write_text(bad)
+        with pytest.raises(ConfigError, match=f"field {field}"):
+            load_config(p)
+    args = _parser().parse_args(["server", "--dashboards.dir", "a", "--dashboards.dir=/b"])
+    assert args.dashboards_dir == ["a", "/b"]
+    assert _parser().parse_args(["server"]).dashboards_dir is None

@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="alertmanager.yml for the built-in Alertmanager (instead of the alertmanager: key)")
     r.add_argument("--rules.defaults", dest="rules_defaults", action=argparse.BooleanOptionalAction,
                    default=None, help="evaluate the default rules kubesight ships (default: on)")
+    s.add_argument("--dashboards.dir", dest="dashboards_dir", action="append", metavar="DIR",
+                   help="a directory of Grafana dashboard *.json files to show, read-only (repeatable)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     ck = sub.add_parser("check", help="check rule files, configs and alertmanager.yml (as promtool/amtool)")
@@ -225,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
                 "lookback_delta": args.lookback_delta,
             },
         }
+        if args.dashboards_dir:
+            # Paths on the command line are relative to where the command runs.
+            overrides["dashboards"] = {"dirs": [str(Path(d).resolve()) for d in args.dashboards_dir]}
         if args.am_config_file is not None:
             # A path given on the command line is relative to where the command runs.
             overrides["alertmanager_config_file"] = str(Path(args.am_config_file).resolve())

@@ -4,7 +4,7 @@ A config file is YAML. Prometheus' own top-level keys (``global``,
 ``scrape_configs``, ``rule_files``, ``alerting``, ``remote_write``,
 ``remote_read``) are accepted as they are; kubesight's additions live beside
 them under ``storage``, ``server``, ``query``, ``kubernetes``, ``collectors``,
-``default_rules``, and the built-in Alertmanager's ``alertmanager`` (an
+``default_rules``, ``dashboards``, and the built-in Alertmanager's ``alertmanager`` (an
 alertmanager.yml inline) or ``alertmanager_config_file``. Every error names the file
 and the field. Command-line flags are mapped onto this tree by ``cli``.
 """
@@ -174,6 +174,19 @@ class DefaultRulesConfig(_Strict):
     """File stems (``kubernetes``), group names or rule names left out."""
 
 
+class DashboardsConfig(_Strict):
+    """Grafana dashboards the UI shows besides imported ones (docs/dashboards.md)."""
+
+    dirs: list[str] = Field(default_factory=list)
+    """Directories of ``*.json`` Grafana dashboards, read-only, re-read when they change."""
+    builtin: bool = True
+    """Show the dashboards kubesight ships."""
+
+    def resolved_dirs(self, base: Path) -> list[Path]:
+        """The directories, relative ones taken from ``base`` (the config file's directory)."""
+        return [(base / d) if not Path(d).is_absolute() else Path(d) for d in self.dirs]
+
+
 class Config(_Strict):
     global_: dict[str, Any] = Field(default_factory=dict, alias="global")
     scrape_configs: list[dict[str, Any]] | None = None
@@ -188,6 +201,7 @@ class Config(_Strict):
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
     collectors: CollectorsConfig = Field(default_factory=CollectorsConfig)
     default_rules: DefaultRulesConfig = Field(default_factory=DefaultRulesConfig)
+    dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
     alertmanager: dict[str, Any] | None = None
     """The built-in notifier's config, in alertmanager.yml's syntax (checked by ``kubesight.notify``)."""
     alertmanager_config_file: str = ""
