@@ -238,3 +238,12 @@ def test_bad_panels_still_import_and_render_what_they_can(env: tuple[TestClient,
                                     "panels[1].targets: expected a list, got a number"]
     assert ps[2]["unsupported"] == ["panels[2]: expected an object, got a string"]
     assert ps[3]["unsupported"] == ["panel type 'piechart' is not supported"]
+
+
+def test_a_disk_error_is_a_json_500_not_a_crash(env: tuple[TestClient, Path]) -> None:
+    c, tmp = env
+    (tmp / "data").mkdir()
+    (tmp / "data" / "dashboards").write_text("a file where the directory should be")
+    r = c.post("/api/dashboards/db", json={"dashboard": dash("x")})
+    assert r.status_code == 500
+    assert r.json()["status"] == "storage-error" and "cannot store the dashboard" in r.json()["message"]

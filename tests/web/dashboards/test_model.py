@@ -710,3 +710,11 @@ def test_garbage_gives_a_dashboard_or_a_dashboard_error(raw: Any) -> None:
         except DashboardError:
             continue
         orjson.dumps(d)
+
+
+def test_duplicate_panel_ids_are_made_unique() -> None:
+    d = normalize({"panels": [{"id": 2, "type": "stat", "gridPos": {"x": 0, "y": 0, "w": 4, "h": 4}},
+                              {"id": 2, "type": "stat", "gridPos": {"x": 4, "y": 0, "w": 4, "h": 4}},
+                              {"type": "stat", "gridPos": {"x": 8, "y": 0, "w": 4, "h": 4}}]})
+    ids = [p["id"] for p in panels(d)]
+    assert ids[0] == 2 and len(set(ids)) == 3

@@ -184,6 +184,9 @@ def routes(library: DashboardLibrary, max_bytes: int = MAX_DASHBOARD_BYTES) -> l
             return _error(str(exc), 400, "bad-request")
         except LibraryError as exc:
             return _library_error(exc)
+        except OSError as exc:
+            return _error(f"cannot store the dashboard under the data directory: {exc.strerror or exc}", 500,
+                          "storage-error")
         slug = slugify(e.title)
         if imported:
             return _json({"uid": e.uid, "pluginId": "", "title": e.title, "imported": True,
@@ -206,6 +209,8 @@ def routes(library: DashboardLibrary, max_bytes: int = MAX_DASHBOARD_BYTES) -> l
             return _error(str(exc), 404)
         except DashboardReadOnlyError as exc:
             return _error(str(exc), 400, "provisioned")
+        except OSError as exc:
+            return _error(f"cannot delete the dashboard file: {exc.strerror or exc}", 500, "storage-error")
         return _json({"title": e.title, "message": f"Dashboard {e.title} deleted", "id": e.id, "uid": e.uid})
 
     async def ui_list(request: Request) -> Response:

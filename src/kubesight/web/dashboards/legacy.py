@@ -302,8 +302,6 @@ def convert_singlestat(raw: dict[str, Any], where: str) -> tuple[str, dict[str, 
     elif defaults.get("unit") == "percentunit":
         defaults.setdefault("min", 0)
         defaults.setdefault("max", 1)
-    if raw.get("valueFontSize") not in (None, "80%") or raw.get("prefixFontSize") not in (None, "50%", "80%"):
-        notes.append("font sizes are ignored")
     return "gauge" if is_gauge else "stat", options, {"defaults": defaults, "overrides": []}, notes
 
 

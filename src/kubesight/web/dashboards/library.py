@@ -189,6 +189,8 @@ class DashboardLibrary:
                                 err = ""
                             except DashboardError as exc:
                                 raw, err = None, str(exc)
+                            except OSError as exc:
+                                raw, err = None, f"builtin/{item.name}: cannot read: {exc.strerror}"
                             out.append(_entry_from(raw, err, source="builtin", path=f"builtin/{item.name}",
                                                    stem=stem, updated=0.0))
             for e in out:
@@ -244,6 +246,8 @@ class DashboardLibrary:
                 found.extend(self._dir_entries(d, "file"))
             if self.store is not None:
                 found.extend(self._dir_entries(self.store, "imported"))
+            listed = {e.path for e in found}
+            self._cache = {k: v for k, v in self._cache.items() if k in listed}  # forget deleted files
             seen: dict[str, Entry] = {}
             out: list[Entry] = []
             for e in found:

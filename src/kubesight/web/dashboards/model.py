@@ -501,8 +501,13 @@ def _split_rows(flat: list[tuple[str, Any]], ctx: _Context) -> list[Row]:
             continue  # a copy Grafana saved of a repeated panel: the repeat makes it again
         members[-1].append((w, p))
     ids = _IdSource(m[1] for ms in members for m in ms)
+    seen: set[int] = set()
     for row, ms in zip(rows, members, strict=True):
         row["panels"] = _layout_row([_panel(p, w, ctx, ids) for w, p in ms])
+        for panel in row["panels"]:
+            if panel["id"] in seen:  # copied panels often share an id; the renderer keys on it
+                panel["id"] = ids.take()
+            seen.add(panel["id"])
     if not rows[0]["panels"] and len(rows) > 1:
         rows.pop(0)
     return rows
