@@ -718,3 +718,51 @@ def test_duplicate_panel_ids_are_made_unique() -> None:
                               {"type": "stat", "gridPos": {"x": 8, "y": 0, "w": 4, "h": 4}}]})
     ids = [p["id"] for p in panels(d)]
     assert ids[0] == 2 and len(set(ids)) == 3
+
+
+@pytest.mark.parametrize(
+    ("options", "reduce", "defaults"),
+    [
+        # Grafana 6.2-6.7: options.fieldOptions
+        ({"fieldOptions": {"calcs": ["lastNotNull"], "values": False,
+                           "defaults": {"unit": "bytes", "decimals": 1, "min": 0, "max": 100, "title": "Mem",
+                                        "thresholds": [{"color": "red", "value": 80}, {"color": "green", "value": None}],
+                                        "mappings": [{"id": 0, "type": 1, "value": "0", "text": "off"},
+                                                     {"id": 1, "type": 2, "from": "1", "to": "5", "text": "low"}]},
+                           "overrides": []}, "orientation": "auto"},
+         {"values": False, "calcs": ["lastNotNull"], "fields": ""},
+         {"unit": "bytes", "decimals": 1, "min": 0, "max": 100, "displayName": "Mem",
+          "thresholds": {"mode": "absolute", "steps": [{"color": "green", "value": None}, {"color": "red", "value": 80}]},
+          "mappings": [{"type": "value", "options": {"0": {"text": "off", "index": 0}}},
+                       {"type": "range", "options": {"from": 1, "to": 5, "result": {"text": "low", "index": 1}}}]}),
+        # Grafana 6.0-6.1: options.valueOptions beside thresholds, valueMappings, minValue, maxValue
+        ({"valueOptions": {"unit": "percent", "decimals": 0, "stat": "avg"}, "minValue": 0, "maxValue": 100,
+          "thresholds": [{"index": 0, "color": "green", "value": None}, {"index": 1, "color": "red", "value": 90}],
+          "valueMappings": []},
+         {"values": False, "calcs": ["mean"], "fields": ""},
+         {"unit": "percent", "decimals": 0, "min": 0, "max": 100,
+          "thresholds": {"mode": "absolute", "steps": [{"color": "green", "value": None}, {"color": "red", "value": 90}]}}),
+    ],
+)
+@pytest.mark.parametrize("ptype", ["stat", "gauge", "bargauge"])
+def test_grafana_6_single_value_options_are_migrated(ptype: str, options: dict[str, Any], reduce: dict[str, Any],
+                                                     defaults: dict[str, Any]) -> None:
+    p = one_panel({"type": ptype, "options": options})
+    assert p["supported"] and p["options"]["reduceOptions"] == reduce
+    assert "fieldOptions" not in p["options"] and "valueOptions" not in p["options"]
+    assert {k: p["fieldConfig"]["defaults"].get(k) for k in defaults} == defaults
+
+
+def test_grafana_7_hide_from_graph_is_viz() -> None:
+    p = one_panel({"type": "timeseries", "fieldConfig": {
+        "defaults": {"custom": {"hideFrom": {"graph": True, "legend": False, "tooltip": False}}},
+        "overrides": [{"matcher": {"id": "byName", "options": "a"},
+                       "properties": [{"id": "custom.hideFrom", "value": {"graph": True, "legend": True}}]}]}})
+    assert p["fieldConfig"]["defaults"]["custom"]["hideFrom"] == {"legend": False, "tooltip": False, "viz": True}
+    assert p["fieldConfig"]["overrides"][0]["properties"][0]["value"] == {"legend": True, "viz": True}
+
+
+def test_a_query_variable_saved_without_a_query_uses_its_definition() -> None:
+    (v,) = variables({"name": "j", "type": "query", "query": {"qryType": 1, "refId": "X"},
+                      "definition": "label_values(up, job)"})
+    assert v["query"] == "label_values(up, job)"

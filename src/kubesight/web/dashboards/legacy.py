@@ -12,6 +12,7 @@ never change it. The semantics follow Grafana's migrations (timeseries
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from kubesight.web.dashboards._check import PanelError, number, opt_dict, opt_list, type_name
@@ -386,3 +387,90 @@ def convert_table_old(raw: dict[str, Any], where: str) -> tuple[dict[str, Any], 
         notes.append(f"table transform {old!r} is ignored")
     options: dict[str, Any] = {"showHeader": raw.get("showHeader", True) is not False}
     return options, {"defaults": defaults, "overrides": overrides}, transformations, notes
+
+
+def _old_mapping_list(items: Any) -> list[dict[str, Any]]:
+    """Grafana 6's ``[{type: 1|2, value|from/to, text}]`` mappings as Grafana 8+ ones."""
+    if not isinstance(items, list):
+        return []
+    if all(isinstance(m, dict) and isinstance(m.get("type"), str) for m in items):
+        return [m for m in items if isinstance(m, dict)]  # already the new format
+    values: dict[str, Any] = {}
+    out: list[dict[str, Any]] = []
+    for i, m in enumerate(items):
+        if not isinstance(m, dict):
+            continue
+        if m.get("type") == 2:
+            out.append({"type": "range", "options": {"from": number(m.get("from")), "to": number(m.get("to")),
+                                                     "result": {"text": m.get("text", ""), "index": i}}})
+        elif m.get("value") is not None:
+            values[str(m["value"])] = {"text": m.get("text", ""), "index": i}
+    if values:
+        out.insert(0, {"type": "value", "options": values})
+    return out
+
+
+def _old_steps(items: list[Any]) -> dict[str, Any]:
+    steps = sorted(({"color": t.get("color", "green"), "value": number(t.get("value"))}
+                    for t in items if isinstance(t, dict)),
+                   key=lambda s: -math.inf if s["value"] is None else s["value"])
+    if steps:
+        steps[0]["value"] = None
+    return {"mode": "absolute", "steps": steps}
+
+
+def convert_pre7_options(options: dict[str, Any], defaults: dict[str, Any],
+                         overrides: list[Any]) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """Grafana 6's stat/gauge/bargauge ``options.fieldOptions`` (and 6.0's ``valueOptions``) as Grafana 7+ has them."""
+    opts = dict(options)
+    value_options = opts.pop("valueOptions", None)
+    if isinstance(value_options, dict) and "fieldOptions" not in opts:
+        stat = value_options.get("stat")
+        opts["fieldOptions"] = {
+            "mappings": opts.pop("valueMappings", None), "thresholds": opts.pop("thresholds", None),
+            "defaults": {"unit": value_options.get("unit"), "decimals": value_options.get("decimals"),
+                         "min": opts.pop("minValue", None), "max": opts.pop("maxValue", None)},
+            "calcs": [_VALUE_NAMES.get(stat, stat)] if isinstance(stat, str) and stat else ["mean"],
+        }
+    field_options = opts.pop("fieldOptions", None)
+    if not isinstance(field_options, dict):
+        return opts, defaults, overrides
+    old = dict(field_options.get("defaults") or {}) if isinstance(field_options.get("defaults"), dict) else {}
+    new: dict[str, Any] = {k: v for k, v in old.items() if v is not None and k not in ("title", "color", "thresholds")}
+    thresholds = old.get("thresholds", field_options.get("thresholds"))
+    if isinstance(thresholds, list) and thresholds:
+        new["thresholds"] = _old_steps(thresholds)
+    elif isinstance(thresholds, dict):
+        new["thresholds"] = thresholds
+    mappings = _old_mapping_list(old.get("mappings", field_options.get("mappings")))
+    if mappings:
+        new["mappings"] = mappings
+    if isinstance(old.get("title"), str) and old["title"]:
+        new["displayName"] = old["title"]
+    if isinstance(old.get("color"), str):
+        new["color"] = {"mode": "fixed", "fixedColor": old["color"]}
+    elif isinstance(old.get("color"), dict):
+        new["color"] = old["color"]
+    if "reduceOptions" not in opts:
+        calcs = field_options.get("calcs")
+        opts["reduceOptions"] = {"values": field_options.get("values") is True,
+                                 "calcs": calcs if isinstance(calcs, list) and calcs else ["mean"],
+                                 "fields": field_options.get("fields") if isinstance(field_options.get("fields"), str)
+                                 else ""}
+        if isinstance(field_options.get("limit"), int):
+            opts["reduceOptions"]["limit"] = field_options["limit"]
+    more = field_options.get("overrides")
+    return opts, {**defaults, **new}, [*overrides, *(more if isinstance(more, list) else [])]
+
+
+def hide_from_viz(fc: dict[str, Any]) -> None:
+    """Grafana 7's ``custom.hideFrom.graph`` is ``viz`` since 8 (Grafana's own migration)."""
+    custom = fc["defaults"].get("custom")
+    if isinstance(custom, dict) and isinstance(custom.get("hideFrom"), dict) and "graph" in custom["hideFrom"]:
+        custom["hideFrom"] = {**{k: v for k, v in custom["hideFrom"].items() if k != "graph"},
+                              "viz": custom["hideFrom"]["graph"]}
+    for o in fc["overrides"]:
+        for p in o.get("properties", []) if isinstance(o, dict) and isinstance(o.get("properties"), list) else []:
+            if isinstance(p, dict) and p.get("id") == "custom.hideFrom" and isinstance(p.get("value"), dict) \
+                    and "graph" in p["value"]:
+                p["value"] = {**{k: v for k, v in p["value"].items() if k != "graph"}, "viz": p["value"]["graph"]}

@@ -625,6 +625,12 @@ def _fill_panel(p: Panel, raw: dict[str, Any], where: str, ctx: _Context) -> Non
         if not isinstance(overrides, list):
             raise PanelError(f"{where}.fieldConfig.overrides: expected a list, got {type_name(overrides)}")
         p["fieldConfig"] = {"defaults": dict(defaults), "overrides": list(overrides)}
+        if ptype in ("stat", "gauge", "bargauge") and ("fieldOptions" in p["options"] or "valueOptions" in p["options"]):
+            p["options"], d, o = legacy.convert_pre7_options(p["options"], p["fieldConfig"]["defaults"],
+                                                             p["fieldConfig"]["overrides"])
+            p["fieldConfig"] = {"defaults": d, "overrides": o}
+        if ptype == "timeseries":
+            legacy.hide_from_viz(p["fieldConfig"])  # type: ignore[arg-type]
         if ptype == "text":
             _text(p, raw, where)
     else:

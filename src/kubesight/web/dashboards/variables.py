@@ -161,6 +161,8 @@ def _str(raw: dict[str, Any], key: str, where: str, default: str = "") -> str:
 def _variable(raw: dict[str, Any], name: str, where: str, ds_kind: Callable[[Any], str]) -> Variable:
     kind = _str(raw, "type", where, "query")
     query = _query_string(raw.get("query"), where)
+    if not query and kind == "query" and isinstance(raw.get("definition"), str):
+        query = raw["definition"]  # the editor's text of a query saved without one
     label = raw.get("label")
     hide = number(raw.get("hide"))
     refresh = raw.get("refresh")
