@@ -766,3 +766,14 @@ def test_a_query_variable_saved_without_a_query_uses_its_definition() -> None:
     (v,) = variables({"name": "j", "type": "query", "query": {"qryType": 1, "refId": "X"},
                       "definition": "label_values(up, job)"})
     assert v["query"] == "label_values(up, job)"
+
+
+@pytest.mark.parametrize("name", ["node-exporter-style.json", "modern-host.json"])
+def test_normalize_leaves_its_input_alone(name: str) -> None:
+    raw = fixture(name)
+    raw["panels" if "panels" in raw else "rows"].append(
+        {"type": "timeseries", "fieldConfig": {"defaults": {"custom": {"hideFrom": {"graph": True}}}, "overrides": []}})
+    before = json.dumps(raw, sort_keys=True)
+    first = normalize(raw)
+    assert json.dumps(raw, sort_keys=True) == before
+    assert normalize(raw) == first

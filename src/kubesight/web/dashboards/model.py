@@ -241,13 +241,22 @@ def normalize(raw: Any, source: str = "imported") -> Dashboard:
     """The normalized shape of one Grafana dashboard (see the module docstring)."""
     if not isinstance(raw, dict):
         raise DashboardError(f"a dashboard is a JSON object, got {type_name(raw)}")
-    raw = unwrap(raw)
+    raw = _copy(unwrap(raw))
     if not is_dashboard(raw):
         raise DashboardError("not a Grafana dashboard: it has neither 'panels' nor 'rows'")
     try:
         return _normalize(raw, source)
     except PanelError as exc:
         raise DashboardError(str(exc)) from exc
+
+
+def _copy(raw: dict[str, Any]) -> dict[str, Any]:
+    """A private copy: conversions may change nested objects, and the caller's (often cached) input must not."""
+    try:
+        copied: dict[str, Any] = orjson.loads(orjson.dumps(raw))  # ~10x faster than deepcopy on big dashboards
+    except (orjson.JSONEncodeError, orjson.JSONDecodeError):
+        copied = copy.deepcopy(raw)
+    return copied
 
 
 def _field(raw: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any) -> Any:
