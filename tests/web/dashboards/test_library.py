@@ -261,3 +261,14 @@ def test_without_a_data_dir_nothing_can_be_imported(builtin_dir: Path) -> None:
 )
 def test_slugify(title: str, slug: str) -> None:
     assert slugify(title) == slug
+
+
+def test_concurrent_imports_get_distinct_uids_and_ids(tmp_path: Path, builtin_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    library = make(tmp_path, builtin_dir)
+    with ThreadPoolExecutor(8) as pool:
+        entries = list(pool.map(lambda i: library.save(dash(f"Board {i}")), range(24)))
+    assert len({e.uid for e in entries}) == 24 and sorted(e.id for e in entries) == list(range(1, 25))
+    assert len(list((tmp_path / "data" / "dashboards").glob("*.json"))) == 24
+    assert len([e for e in make(tmp_path, builtin_dir).list() if e.source == "imported" and not e.error]) == 24
