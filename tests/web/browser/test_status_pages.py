@@ -1,0 +1,413 @@
+"""The status pages as a person sees them in chromium: targets, service discovery, rules, alerts,
+silences, TSDB status, configuration and flags, checked against the APIs they read."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Server, free_port, start_server
+
+RULES = """\
+groups:
+- name: demo-alerts
+  interval: 1s
+  rules:
+  - alert: AlwaysFiring
+    expr: vector(1)
+    for: 0s
+    labels: {severity: warning}
+    annotations: {summary: "Always firing", description: "It fires forever, for the tests."}
+  - alert: SlowPending
+    expr: vector(2)
+    for: 1h
+    labels: {severity: critical}
+    annotations: {summary: "Pending for an hour"}
+  - alert: NeverFires
+    expr: vector(1) == 0
+"""
+
+
+def _wait(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"{what} did not happen within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def status_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, int]]:
+    """A server of our own: a target on a closed port, a pool whose targets are all dropped,
+    one always-firing and one pending alert, and no default rules (so the counts are ours)."""
+    root = tmp_path_factory.mktemp("status")
+    closed = free_port()  # bound and released: nothing listens there
+    (root / "rules.yml").write_text(RULES)
+    cfg = root / "kubesight.yml"
+    cfg.write_text(f"""\
+global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+rule_files: [rules.yml]
+scrape_configs:
+- job_name: closed
+  static_configs: [{{targets: ["127.0.0.1:{closed}"], labels: {{team: a}}}}]
+- job_name: dropme
+  static_configs: [{{targets: ["127.0.0.1:{closed}"], labels: {{team: drop}}}}]
+  relabel_configs: [{{source_labels: [team], regex: drop, action: drop}}]
+""")
+    srv = start_server(root / "data", "--config", str(cfg), "--no-rules.defaults")
+    try:
+        def ready() -> bool:
+            t = httpx.get(f"{srv.url}/api/v1/targets").json()["data"]["activeTargets"]
+            a = httpx.get(f"{srv.url}/api/v2/alerts").json()
+            return any(x["health"] == "down" and x["lastError"] for x in t) and \
+                any(x["labels"]["alertname"] == "AlwaysFiring" for x in a)
+        _wait(ready, "the closed target going down and AlwaysFiring reaching the Alertmanager")
+        yield srv, closed
+    finally:
+        srv.stop()
+
+
+def _allow_failed_requests(request: pytest.FixtureRequest, console: list[str]) -> Callable[[], None]:
+    """API errors the test provokes make chromium log "Failed to load resource"; nothing else may be logged."""
+    request.node.allow_console_errors = True
+
+    def check() -> None:
+        others = [c for c in console if "Failed to load resource" not in c]
+        assert not others, "the page logged errors:\n" + "\n".join(others)
+    return check
+
+
+# ---- targets ----------------------------------------------------------------
+
+def test_targets_self_scrape(ui_server: Server, page: Any, shot: Callable[[Any, str], Path]) -> None:
+    page.goto(f"{ui_server.url}/targets")
+    pool = page.locator(".ks-pool[data-pool='kubesight']")
+    pool.locator(".ks-target-row").first.wait_for()
+    api = httpx.get(f"{ui_server.url}/api/v1/targets", params={"state": "active"}).json()["data"]["activeTargets"]
+    assert page.locator(".ks-target-row").count() == len(api)
+    row = pool.locator(".ks-target-row").first
+    assert row.locator(".ks-badge").inner_text() == "UP"
+    assert row.locator(".ks-label", has_text='job="kubesight"').count() == 1
+    mine = next(t for t in api if t["scrapePool"] == "kubesight")
+    assert row.locator("a").first.inner_text() == mine["scrapeUrl"]
+    # the pool's count is up / total
+    up = sum(1 for t in api if t["scrapePool"] == "kubesight" and t["health"] == "up")
+    total = sum(1 for t in api if t["scrapePool"] == "kubesight")
+    assert pool.locator(".ks-pool-count").inner_text() == f"{up} / {total} up"
+    # discovered labels on demand
+    detail = pool.locator(".ks-detail-row").first
+    assert not detail.is_visible()
+    row.locator("[data-action=discovered]").click()
+    assert detail.is_visible() and "__address__=" in detail.inner_text()
+    # the pool collapses
+    pool.locator("summary").click()
+    assert not row.is_visible()
+    pool.locator("summary").click()
+    assert row.is_visible()
+    shot(page, "targets")
+
+
+def test_targets_down_with_error_and_health_filter(status_server: tuple[Server, int], page: Any,
+                                                   shot: Callable[[Any, str], Path]) -> None:
+    srv, port = status_server
+    page.goto(f"{srv.url}/targets")
+    down = page.locator(".ks-pool[data-pool='closed'] .ks-target-row")
+    down.first.wait_for()
+    api = httpx.get(f"{srv.url}/api/v1/targets").json()["data"]["activeTargets"]
+    t = next(x for x in api if x["scrapePool"] == "closed")
+    assert t["health"] == "down"
+    assert down.locator(".ks-badge").inner_text() == "DOWN"
+    err = down.locator("td.ks-err").inner_text()
+    assert f"127.0.0.1:{port}" in err and "refused" in err
+    assert page.locator(".ks-seg[aria-label=health] [data-value=down] .ks-count").inner_text() == "1"
+    shot(page, "targets-down")
+    page.click(".ks-seg[aria-label=health] [data-value=up]")
+    assert page.locator(".ks-target-row").count() == 0
+    assert "No targets match" in page.locator(".ks-empty").inner_text()
+    assert "health=up" in page.url
+    page.click(".ks-seg[aria-label=health] [data-value=down]")
+    assert page.locator(".ks-target-row[data-health=down]").count() == 1
+    page.click(".ks-seg[aria-label=health] [data-value=all]")
+    page.fill(".ks-search", "team=\"b\"")
+    page.locator(".ks-empty").wait_for()
+    page.fill(".ks-search", f":{port}")
+    page.locator(".ks-target-row").first.wait_for()
+    assert page.locator(".ks-target-row").count() == 1
+
+
+def test_targets_narrow_screen(ui_server: Server, page: Any, shot: Callable[[Any, str], Path]) -> None:
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{ui_server.url}/targets")
+    page.locator(".ks-target-row").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # the wide table scrolls inside its wrapper, not the page
+    assert page.evaluate("(() => { const w = document.querySelector('.ks-table-wrap'); return w.scrollWidth > w.clientWidth; })()")
+    shot(page, "targets-narrow")
+
+
+# ---- service discovery ----------------------------------------------------------
+
+def test_service_discovery_discovered_vs_target_labels(status_server: tuple[Server, int], page: Any,
+                                                        shot: Callable[[Any, str], Path]) -> None:
+    srv, port = status_server
+    page.goto(f"{srv.url}/service-discovery")
+    closed = page.locator(".ks-pool[data-pool='closed']")
+    closed.locator(".ks-sd-row").first.wait_for()
+    row = closed.locator(".ks-sd-row").first
+    cells = row.locator("td")
+    assert cells.nth(0).locator(".ks-label", has_text=f'__address__="127.0.0.1:{port}"').count() == 1
+    assert cells.nth(1).locator(".ks-label", has_text=f'instance="127.0.0.1:{port}"').count() == 1
+    assert "__address__" not in cells.nth(1).inner_text()
+    data = httpx.get(f"{srv.url}/api/v1/targets", params={"state": "any"}).json()["data"]
+    dropped = page.locator(".ks-pool[data-pool='dropme']")
+    assert dropped.locator(".ks-dropped-count").inner_text() == f"{data['droppedTargetCounts']['dropme']} dropped"
+    assert dropped.locator(".ks-active-count").inner_text() == "0 active"
+    assert dropped.locator(".ks-sd-row[data-kind=dropped]").count() == \
+        sum(1 for d in data["droppedTargets"] if d["scrapePool"] == "dropme")
+    assert "DROPPED" in dropped.locator(".ks-sd-row").first.inner_text()
+    shot(page, "service-discovery")
+    page.click(".ks-seg[aria-label=show] [data-value=dropped]")
+    assert page.locator(".ks-sd-row[data-kind=active]").count() == 0
+    assert page.locator(".ks-sd-row[data-kind=dropped]").count() >= 1
+
+
+# ---- rules ------------------------------------------------------------------------
+
+def test_rules_lists_default_groups_with_health(ui_server: Server, page: Any, shot: Callable[[Any, str], Path]) -> None:
+    page.goto(f"{ui_server.url}/rules")
+    page.locator(".ks-rule-row").first.wait_for()
+    groups = httpx.get(f"{ui_server.url}/api/v1/rules").json()["data"]["groups"]
+    assert page.locator(".ks-group").count() == len(groups)
+    assert page.locator(".ks-rule-row").count() == sum(len(g["rules"]) for g in groups)
+    files = {g["file"] for g in groups}
+    assert any(f.startswith("defaults/") for f in files)
+    first = groups[0]
+    sec = page.locator(f".ks-group[data-group='{first['name']}']")
+    assert first["file"] in sec.locator("summary").inner_text()
+    assert f"interval {first['interval']:g}s" in sec.locator("summary").inner_text()
+    ok = sum(1 for g in groups for r in g["rules"] if r["health"] == "ok")
+    assert ok > 0
+    assert page.locator(".ks-rule-row[data-health=ok] .ks-badge", has_text="OK").count() >= 1
+    shot(page, "rules")
+    page.click(".ks-seg[aria-label=health] [data-value=err]")
+    errs = sum(1 for g in groups for r in g["rules"] if r["health"] == "err")
+    assert page.locator(".ks-rule-row").count() == errs
+    if not errs:
+        assert "No rules match" in page.locator(".ks-empty").inner_text()
+    page.click(".ks-seg[aria-label=health] [data-value=all]")
+    name = groups[0]["rules"][0]["name"]
+    page.fill(".ks-search", name)
+    page.wait_for_function("n => [...document.querySelectorAll('.ks-rule-row')].length < n",
+                           arg=sum(len(g["rules"]) for g in groups))
+    want = sum(1 for g in groups for r in g["rules"]
+               if name.lower() in " ".join([r["name"], r["query"], g["name"], g["file"],
+                                           " ".join(f'{k}="{v}" {v}' for k, v in (r.get("labels") or {}).items())]).lower())
+    assert page.locator(".ks-rule-row").count() == want
+
+
+# ---- alerts -----------------------------------------------------------------------
+
+def test_alerts_firing_pending_with_labels_and_annotations(status_server: tuple[Server, int], page: Any,
+                                                           shot: Callable[[Any, str], Path]) -> None:
+    srv, _ = status_server
+    page.goto(f"{srv.url}/alerts")
+    page.locator(".ks-alert-rule").first.wait_for()
+    seg = page.locator(".ks-seg[aria-label=state]")
+    def button(v: str) -> tuple[str, str]:
+        b = seg.locator(f"[data-value={v}]")
+        count = b.locator(".ks-count").inner_text()
+        return b.inner_text().removesuffix(count).strip(), count
+    assert button("firing") == ("Firing", "1")
+    assert button("pending") == ("Pending", "1")
+    assert button("inactive") == ("Inactive", "1")
+    firing = page.locator(".ks-alert-rule[data-rule=AlwaysFiring]")
+    assert firing.get_attribute("data-state") == "firing"
+    firing.locator("summary").click()
+    row = firing.locator(".ks-alert-row")
+    assert row.count() == 1
+    assert row.locator(".ks-label", has_text='alertname="AlwaysFiring"').count() == 1
+    assert row.locator(".ks-label", has_text='severity="warning"').count() == 1
+    assert row.locator("[data-annotation=summary]").inner_text() == "summary:Always firing"
+    assert "It fires forever" in row.locator("[data-annotation=description]").inner_text()
+    assert row.locator("td").nth(3).inner_text() == "1e+00"
+    definition = firing.locator("pre.ks-def").inner_text()
+    assert "alert: AlwaysFiring" in definition and "expr: vector(1)" in definition and "severity: warning" in definition
+    pending = page.locator(".ks-alert-rule[data-rule=SlowPending]")
+    pending.locator("summary").click()
+    assert "for: 1h" in pending.locator("pre.ks-def").inner_text()
+    assert pending.locator(".ks-alert-row .ks-badge").first.inner_text() == "PENDING"
+    shot(page, "alerts")
+    seg.locator("[data-value=firing]").click()
+    assert page.locator(".ks-alert-rule").count() == 1
+    # the Alertmanager's view holds the firing alert (not the pending one: pending alerts are not sent)
+    page.click(".ks-tabs [data-view=alertmanager]")
+    am = page.locator(".ks-am-group .ks-am-alert")
+    am.first.wait_for()
+    api = httpx.get(f"{srv.url}/api/v2/alerts").json()
+    assert am.count() == len(api)
+    assert page.locator(".ks-am-alert .ks-label", has_text='alertname="AlwaysFiring"').count() == 1
+    assert page.locator(".ks-am-alert .ks-label", has_text='alertname="SlowPending"').count() == 0
+
+
+# ---- silences ---------------------------------------------------------------------
+
+def test_silence_create_from_alert_then_expire(status_server: tuple[Server, int], page: Any,
+                                               shot: Callable[[Any, str], Path]) -> None:
+    srv, _ = status_server
+    page.goto(f"{srv.url}/alerts?view=alertmanager")
+    alert = page.locator(".ks-am-alert", has=page.locator(".ks-label", has_text='alertname="AlwaysFiring"'))
+    alert.locator("[data-action=silence]").click()
+    page.wait_for_url(re.compile(r"/silences\?new=1&filter="))
+    rows = page.locator(".ks-matcher-row")
+    rows.first.wait_for()
+    got = [(r.locator(".ks-m-name").input_value(), r.locator(".ks-m-op").input_value(), r.locator(".ks-m-value").input_value())
+           for r in rows.all()]
+    assert got == [("alertname", "=", "AlwaysFiring"), ("severity", "=", "warning")]
+    page.locator(".ks-preview-count").wait_for()
+    assert page.locator(".ks-preview-count").inner_text() == "1 alert match now."
+    page.fill("input[name=createdBy]", "tester")
+    page.fill("textarea[name=comment]", "maintenance window")
+    shot(page, "silence-new")
+    page.click("[data-action=save]")
+    page.wait_for_url(re.compile(r"/silences\?id="))
+    sid = page.url.split("id=")[1]
+    card = page.locator(f".ks-silence[data-id='{sid}']")
+    card.wait_for()
+    assert card.get_attribute("data-state") == "active"
+    assert card.locator(".ks-label", has_text='alertname="AlwaysFiring"').count() == 1
+    assert "maintenance window" in card.inner_text() and "tester" in card.inner_text()
+    api = httpx.get(f"{srv.url}/api/v2/silence/{sid}").json()
+    assert api["status"]["state"] == "active" and api["createdBy"] == "tester"
+    assert {(m["name"], m["value"], m["isRegex"]) for m in api["matchers"]} == \
+        {("alertname", "AlwaysFiring", False), ("severity", "warning", False)}
+    _wait(lambda: bool(httpx.get(f"{srv.url}/api/v2/alerts", params={"filter": 'alertname="AlwaysFiring"'}).json()[0]
+                       ["status"]["silencedBy"]), "the alert being silenced")
+    page.reload()
+    page.locator(f".ks-silence[data-id='{sid}']").wait_for()
+    assert "1 alert silenced" in page.locator(f".ks-silence[data-id='{sid}']").inner_text()
+    shot(page, "silences")
+    # the Alertmanager view marks the alert silenced, with a link to the silence
+    page.goto(f"{srv.url}/alerts?view=alertmanager")
+    alert = page.locator(".ks-am-alert", has=page.locator(".ks-label", has_text='alertname="AlwaysFiring"'))
+    alert.wait_for()
+    assert alert.locator(".ks-silenced").inner_text() == "SILENCED"
+    assert alert.locator(f"a[href='/silences?id={sid}']").count() == 1
+    # expire it: it moves to the expired tab
+    page.goto(f"{srv.url}/silences")
+    card = page.locator(f".ks-silence[data-id='{sid}']")
+    card.locator("[data-action=expire]").click()
+    card.locator("[data-action=expire]", has_text="Expire now?").click()
+    page.locator(f".ks-silence[data-id='{sid}'][data-state=expired]").wait_for()
+    assert page.locator(".ks-seg[aria-label=state] [data-value=expired]").get_attribute("aria-pressed") == "true"
+    assert httpx.get(f"{srv.url}/api/v2/silence/{sid}").json()["status"]["state"] == "expired"
+    page.click(".ks-seg[aria-label=state] [data-value=active]")
+    assert page.locator(f".ks-silence[data-id='{sid}']").count() == 0
+
+
+def test_silence_bad_regex_shows_the_api_error(status_server: tuple[Server, int], page: Any, console: list[str],
+                                               request: pytest.FixtureRequest) -> None:
+    check = _allow_failed_requests(request, console)
+    srv, _ = status_server
+    page.goto(f"{srv.url}/silences?new=1")
+    row = page.locator(".ks-matcher-row").first
+    row.locator(".ks-m-name").fill("alertname")
+    row.locator(".ks-m-op").select_option("=~")
+    row.locator(".ks-m-value").fill("(")
+    page.fill("input[name=createdBy]", "tester")
+    page.fill("textarea[name=comment]", "broken")
+    page.click("[data-action=save]")
+    err = page.locator(".ks-form-errors .ks-error")
+    err.wait_for()
+    # the same silence posted straight to the API: the page shows the server's own message
+    r = httpx.post(f"{srv.url}/api/v2/silences", json={
+        "matchers": [{"name": "alertname", "value": "(", "isRegex": True, "isEqual": True}],
+        "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2999-01-01T00:00:00Z", "createdBy": "t", "comment": "c"})
+    assert r.status_code == 400
+    assert r.json() in err.inner_text()
+    assert "/silences?new=1" in page.url  # the form stays, with what was typed
+    assert row.locator(".ks-m-value").input_value() == "("
+    # the preview beside the form says the same thing about the regex
+    assert "invalid regex" in page.locator(".ks-preview .ks-error").inner_text()
+    # nothing was created
+    assert not [s for s in httpx.get(f"{srv.url}/api/v2/silences").json() if s["comment"] == "broken"]
+    check()
+
+
+def test_silence_form_checks_before_posting(status_server: tuple[Server, int], page: Any) -> None:
+    srv, _ = status_server
+    page.goto(f"{srv.url}/silences?new=1&filter=" + httpx.QueryParams({"f": '{alertname=~"Always.*"}'})["f"])
+    row = page.locator(".ks-matcher-row").first
+    row.wait_for()
+    assert row.locator(".ks-m-op").input_value() == "=~" and row.locator(".ks-m-value").input_value() == "Always.*"
+    page.fill("input[name=createdBy]", "")
+    page.click("[data-action=save]")
+    assert "Creator" in page.locator(".ks-form-errors .ks-error").inner_text()
+    page.fill("input[name=duration]", "soon")
+    assert "not a duration" in page.locator(".ks-field-error").inner_text()
+
+
+def test_silence_unknown_id_shows_error_in_place(status_server: tuple[Server, int], page: Any, console: list[str],
+                                                 request: pytest.FixtureRequest) -> None:
+    check = _allow_failed_requests(request, console)
+    srv, _ = status_server
+    page.goto(f"{srv.url}/silences?edit=no-such-silence")
+    box = page.locator("#ks-page .ks-error")
+    box.wait_for()
+    assert "Silences" in box.inner_text()
+    assert page.locator("h1").inner_text() == "Silences"
+    check()
+
+
+# ---- TSDB status, config, flags --------------------------------------------------------
+
+def test_tsdb_status_head_and_cardinality(ui_server: Server, page: Any, shot: Callable[[Any, str], Path]) -> None:
+    before = httpx.get(f"{ui_server.url}/api/v1/status/tsdb").json()["data"]["headStats"]["numSeries"]
+    page.goto(f"{ui_server.url}/tsdb-status?limit=100")
+    page.locator(".ks-head-stats .ks-series .ks-num").wait_for()
+    after = httpx.get(f"{ui_server.url}/api/v1/status/tsdb").json()["data"]["headStats"]["numSeries"]
+    shown = int(page.locator(".ks-head-stats .ks-series .ks-num").inner_text().replace(",", ""))
+    assert before <= shown <= after
+    table = page.locator("[data-table=seriesCountByMetricName]")
+    names = table.locator("tbody tr td:first-child").all_inner_texts()
+    assert "demo_requests_total" in names
+    row = table.locator("tbody tr", has=page.locator("td", has_text=re.compile(r"^demo_requests_total$")))
+    assert row.locator("td").nth(1).inner_text() == "8"
+    for key in ("labelValueCountByLabelName", "memoryInBytesByLabelName", "seriesCountByLabelValuePair"):
+        assert page.locator(f"[data-table={key}] tbody tr").count() > 0, key
+    assert "kubesight" in page.locator(".ks-build").inner_text()
+    assert "Storage retention" in page.locator(".ks-runtime").inner_text()
+    shot(page, "tsdb-status")
+
+
+def test_config_shows_running_yaml(ui_server: Server, page: Any, shot: Callable[[Any, str], Path]) -> None:
+    page.goto(f"{ui_server.url}/config")
+    pre = page.locator(".ks-config pre.ks-yaml")
+    pre.wait_for()
+    yaml = httpx.get(f"{ui_server.url}/api/v1/status/config").json()["data"]["yaml"]
+    assert "scrape_configs" in pre.inner_text()
+    assert pre.text_content() == yaml
+    assert "route:" in page.locator(".ks-am-config pre").inner_text()
+    page.locator(".ks-config [data-action=copy]").click()
+    page.locator(".ks-config [data-action=copy]", has_text=re.compile("Copied|Copy failed")).wait_for()
+    shot(page, "config")
+
+
+def test_flags_filter_narrows_rows(ui_server: Server, page: Any, shot: Callable[[Any, str], Path]) -> None:
+    page.goto(f"{ui_server.url}/flags")
+    page.locator(".ks-flag-row").first.wait_for()
+    flags = httpx.get(f"{ui_server.url}/api/v1/status/flags").json()["data"]
+    assert page.locator(".ks-flag-row").count() == len(flags)
+    shot(page, "flags")
+    page.fill(".ks-search", "listen")
+    want = sum(1 for k, v in flags.items() if "listen" in k.lower() or "listen" in str(v).lower())
+    page.wait_for_function("n => document.querySelectorAll('.ks-flag-row').length === n", arg=want)
+    assert 0 < want < len(flags)
+    assert "listen" in page.locator(".ks-flag-row").first.inner_text()
+    assert "search=listen" in page.url
