@@ -454,7 +454,7 @@ def test_targets_on_prometheus_are_kept_and_others_skipped(panel_ds: Any, target
         ({"expr": "up", "format": "heatmap"}, {"format": "heatmap"}),
         ({"expr": "up", "interval": "1m", "intervalFactor": 2, "hide": True, "legendFormat": "{{job}}"},
          {"interval": "1m", "intervalFactor": 2, "hide": True, "legendFormat": "{{job}}"}),
-        ({"expr": "up", "step": 60}, {"interval": "60s"}),
+        ({"expr": "up", "step": 240}, {"interval": ""}),
         ({"expr": "up", "refId": "Z"}, {"refId": "Z"}),
     ],
 )

@@ -716,10 +716,9 @@ def _targets(raw: dict[str, Any], where: str, ctx: _Context, notes: list[str]) -
         if fmt not in ("time_series", "table", "heatmap"):
             notes.append(f"target {ref}: format {fmt!r} is read as time_series")
             fmt = "time_series"
+        # Grafana 4's ``step`` is left out: Grafana's Prometheus data source no longer reads it, and
+        # dashboards still carry it (Node Exporter Full: "step": 240) without meaning a 4-minute step.
         interval = opt_str(t, "interval", tw)
-        step = number(t.get("step"))
-        if not interval and step:
-            interval = f"{step}s"  # Grafana 4's per-target step, in seconds
         out.append({
             "refId": ref,
             "expr": opt_str(t, "expr", tw),
