@@ -23,7 +23,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ import pytest
 
 import kubesight
 from kubesight.promql import PromQLError, parse
-from tests.conftest import Server, start_server
+from tests.conftest import Server, free_port, start_server
 
 BUILTIN = Path(kubesight.__file__).parent / "web" / "dashboards" / "builtin"
 FILES = sorted(BUILTIN.glob("*.json"))
@@ -312,6 +312,13 @@ def test_builtins_normalize_with_every_panel_supported() -> None:
 class Live:
     server: Server
     now: float
+    resolved: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def values(self, d: dict[str, Any]) -> dict[str, list[str]]:
+        """The dashboard's variable values, resolved once per server."""
+        if d["uid"] not in self.resolved:
+            self.resolved[d["uid"]] = resolve_variables(self.server.url, d)
+        return self.resolved[d["uid"]]
 
 
 def query(url: str, expr: str, at: float | None = None) -> list[Any]:
@@ -396,7 +403,7 @@ def check_panel(live: Live, d: dict[str, Any], title: str,
                 skips: dict[tuple[str, str], Skip], may_be_empty: dict[tuple[str, str], str]) -> None:
     url = live.server.url
     defs = variables(d)
-    values = resolve_variables(url, d)
+    values = live.values(d)
     (p,) = [p for p in all_panels(d) if p.get("title") == title]
     empty = []
     for vals in expand_repeats(p, values):
@@ -437,13 +444,16 @@ def default_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     tmp = tmp_path_factory.mktemp("dashboards")
     cfg = tmp / "kubesight.yml"
+    port = free_port()
     cfg.write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
         "collectors: {interval: 1s}\n"
+        # The self-scrape a default server sets up (every 15s), every second instead.
+        f"scrape_configs: [{{job_name: kubesight, static_configs: [{{targets: ['127.0.0.1:{port}']}}]}}]\n"
         "alertmanager:\n"
         "  route: {receiver: hook, group_wait: 0s, group_interval: 1s}\n"
         f"  receivers: [{{name: hook, webhook_configs: [{{url: 'http://127.0.0.1:{hook.server_address[1]}/'}}]}}]\n")
-    s = start_server(tmp / "data", "--config", str(cfg))
+    s = start_server(tmp / "data", "--config", str(cfg), port=port)
     try:
         r = httpx.post(f"{s.url}/metrics/job/batch", content=b"batch_last_success 1\n", timeout=30)
         assert r.status_code == 200, r.text
