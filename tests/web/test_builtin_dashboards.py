@@ -33,6 +33,7 @@ import pytest
 
 import kubesight
 from kubesight.promql import PromQLError, parse
+from kubesight.web.dashboards import normalize
 from tests.conftest import Server, free_port, start_server
 
 BUILTIN = Path(kubesight.__file__).parent / "web" / "dashboards" / "builtin"
@@ -295,16 +296,16 @@ def test_node_is_a_home_page_sized_dashboard() -> None:
 
 
 def test_builtins_normalize_with_every_panel_supported() -> None:
-    """kubesight's own normalizer renders every built-in panel (nothing marked unsupported
-    but the table transformations, which are Grafana's standard way to join queries)."""
-    model = pytest.importorskip("kubesight.web.dashboards.model")
+    """kubesight's own normalizer renders every built-in panel: nothing marked unsupported,
+    no warnings (the tables' merge and organize transformations included)."""
     for path in FILES:
-        dash = model.normalize(load(path), source="builtin")
-        for row in dash["rows"]:
-            for p in row["panels"]:
-                assert p["supported"], (path.name, p["title"], p["unsupported"])
-                other = [n for n in p["unsupported"] if not n.startswith("transformation ")]
-                assert other == [], (path.name, p["title"], other)
+        dash = normalize(load(path), source="builtin")
+        assert dash["warnings"] == [], (path.name, dash["warnings"])
+        rendered = [p for row in dash["rows"] for p in row["panels"]]
+        for p in rendered:
+            assert p["supported"] and p["unsupported"] == [], (path.name, p["title"], p["unsupported"])
+        want = [p["title"] for p in all_panels(load(path)) if p["type"] != "row"]
+        assert [p["title"] for p in rendered] == want, path.name
 
 
 # ------------------------------------------------------------------------- on a real server
