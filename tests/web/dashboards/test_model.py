@@ -254,6 +254,8 @@ SINGLESTAT_CASES: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = [
      {"defaults.thresholds": {"mode": "absolute", "steps": [{"color": "green", "value": None},
                                                             {"color": "orange", "value": 80},
                                                             {"color": "red", "value": 90}]}}),
+    ("colors without levels keep the first color", {"thresholds": "", "colors": ["#299c46", "red"]}, "stat",
+     {"defaults.thresholds": {"mode": "absolute", "steps": [{"color": "#299c46", "value": None}]}}),
     ("sparkline", {"sparkline": {"show": True}}, "stat", {"graphMode": "area"}),
     ("no sparkline", {"sparkline": {"show": False}}, "stat", {"graphMode": "none"}),
     ("background", {"colorBackground": True}, "stat", {"colorMode": "background"}),

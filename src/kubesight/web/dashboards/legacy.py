@@ -288,8 +288,10 @@ def convert_singlestat(raw: dict[str, Any], where: str) -> tuple[str, dict[str, 
                  for i, c in enumerate(colors) if isinstance(c, str)]
         defaults["thresholds"] = {"mode": "absolute", "steps": [s for i, s in enumerate(steps)
                                                                 if i == 0 or s["value"] is not None]}
-    elif isinstance(thresholds, list):
-        defaults["thresholds"] = copy.deepcopy(DEFAULT_THRESHOLDS)
+    elif isinstance(colors, list) and colors and isinstance(colors[0], str):
+        # No levels: the Angular panel showed its first color whatever the value. (Grafana's own
+        # migration puts its green/red-at-80 default here, which turns an uptime in seconds red.)
+        defaults["thresholds"] = {"mode": "absolute", "steps": [{"color": colors[0], "value": None}]}
     mappings = _mappings(raw)
     if mappings:
         defaults["mappings"] = mappings
