@@ -247,3 +247,29 @@ def test_a_disk_error_is_a_json_500_not_a_crash(env: tuple[TestClient, Path]) ->
     r = c.post("/api/dashboards/db", json={"dashboard": dash("x")})
     assert r.status_code == 500
     assert r.json()["status"] == "storage-error" and "cannot store the dashboard" in r.json()["message"]
+
+
+def test_random_bodies_never_crash_the_api(tmp_path: Path) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    library = DashboardLibrary(builtin=False, data_dir=tmp_path / "data")
+    client = TestClient(Starlette(routes=routes(library)))
+    leaf = st.none() | st.booleans() | st.integers(-3, 30) | st.text(max_size=6) | st.sampled_from(
+        ["graph", "row", "singlestat", "timeseries", "x", "now-1h"])
+    value = st.recursive(leaf, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["dashboard", "overwrite", "title", "uid", "panels", "rows", "type", "gridPos", "targets",
+                         "templating", "list", "version", "time", "tags", "span", "height"]), inner, max_size=5),
+        max_leaves=25)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(value)
+    def post(body: Any) -> None:
+        for path in ("/api/dashboards/db", "/api/dashboards/import", "/api/ui/dashboards/normalize"):
+            r = client.post(path, content=json.dumps(body), headers={"content-type": "application/json"})
+            assert r.status_code in (200, 400, 412), (path, body, r.text)
+            assert "message" in r.json() or r.status_code == 200
+
+    post()
+    for e in library.list():  # whatever was saved reads back and normalizes
+        assert client.get(f"/api/ui/dashboards/{e.uid}").status_code == 200
