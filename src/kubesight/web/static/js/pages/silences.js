@@ -177,7 +177,10 @@ function paintForm(body, {silence = null, matchers = [], comment = "", problem =
     // An active silence keeps its start when the person did not move it (the input has minute precision).
     const startIso = editing && silence.status?.state === "active" && toLocalInput(startMs) === start.value
       ? silence.startsAt : new Date(Math.max(s, editing ? s : Date.now())).toISOString();
-    const payload = {matchers: ms, startsAt: startIso, endsAt: new Date(e).toISOString(),
+    // The end inputs have minute precision: when the end is what the duration says, keep the duration exact.
+    const durMs = parseDuration(dur.value.trim());
+    const endIso = durMs && toLocalInput(s + durMs) === end.value ? new Date(Date.parse(startIso) + durMs).toISOString() : new Date(e).toISOString();
+    const payload = {matchers: ms, startsAt: startIso, endsAt: endIso,
       createdBy: creator.value.trim(), comment: commentEl.value};
     if (editing) payload.id = silence.id;
     submit.disabled = true;

@@ -4,7 +4,8 @@ import {h, formatDuration} from "../core.js";
 function yamlStr(v) {
   const s = String(v);
   // Plain scalars when YAML reads them back as the same string; quoted otherwise.
-  if (/^[A-Za-z0-9_./ -]+$/.test(s) && !/^(true|false|null|yes|no|on|off|~|-?\d[\d.e+-]*)$/i.test(s) && s.trim() === s && !s.startsWith("- ")) return s;
+  if (/^[A-Za-z0-9_./: -]+$/.test(s) && !/^(true|false|null|yes|no|on|off|~|-?\d[\d.e+-]*)$/i.test(s) && s.trim() === s &&
+    !s.startsWith("- ") && !s.includes(": ") && !s.endsWith(":")) return s;
   return JSON.stringify(s);
 }
 
