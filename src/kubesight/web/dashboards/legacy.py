@@ -11,7 +11,6 @@ never change it. The semantics follow Grafana's migrations (timeseries
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
