@@ -272,3 +272,16 @@ def test_concurrent_imports_get_distinct_uids_and_ids(tmp_path: Path, builtin_di
     assert len({e.uid for e in entries}) == 24 and sorted(e.id for e in entries) == list(range(1, 25))
     assert len(list((tmp_path / "data" / "dashboards").glob("*.json"))) == 24
     assert len([e for e in make(tmp_path, builtin_dir).list() if e.source == "imported" and not e.error]) == 24
+
+
+def test_configure_takes_a_reloaded_config(tmp_path: Path, builtin_dir: Path) -> None:
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "f.json").write_text(json.dumps(dash("F", "f")))
+    library = make(tmp_path, builtin_dir)
+    library.save(dash("Mine", "mine"))
+    assert [e.uid for e in library.list()] == ["kubesight-node", "mine"]
+    library.configure(builtin=False, dirs=[files])
+    assert [e.uid for e in library.list()] == ["f", "mine"]
+    library.configure(builtin=True, dirs=[])
+    assert [e.uid for e in library.list()] == ["kubesight-node", "mine"]

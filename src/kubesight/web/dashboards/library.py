@@ -172,6 +172,13 @@ class DashboardLibrary:
         self._cache: dict[str, tuple[tuple[int, int, int], Entry]] = {}
         self._lock = threading.RLock()
 
+    def configure(self, builtin: bool, dirs: Sequence[str | Path]) -> None:
+        """Take a reloaded config's ``dashboards`` section (imported dashboards are untouched)."""
+        with self._lock:
+            self.dirs = [Path(d) for d in dirs]
+            if builtin != self._builtin_on:
+                self._builtin_on, self._builtin = builtin, None
+
     # --- reading --------------------------------------------------------------
 
     def _builtins(self) -> list[Entry]:
