@@ -32,6 +32,7 @@ groups:
   - alert: NeverFires
     expr: vector(1) == 0
 """
+MANY = 130
 
 
 def _wait(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -49,6 +50,9 @@ def status_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Se
     one always-firing and one pending alert, and no default rules (so the counts are ours)."""
     root = tmp_path_factory.mktemp("status")
     closed = free_port()  # bound and released: nothing listens there
+    port = free_port()
+    # MANY targets in one pool (the server itself, told apart by a label): the page caps long tables
+    many = "".join(f'  - {{targets: ["127.0.0.1:{port}"], labels: {{idx: "{i}"}}}}\n' for i in range(MANY))
     (root / "rules.yml").write_text(RULES)
     cfg = root / "kubesight.yml"
     cfg.write_text(f"""\
@@ -60,8 +64,11 @@ scrape_configs:
 - job_name: dropme
   static_configs: [{{targets: ["127.0.0.1:{closed}"], labels: {{team: drop}}}}]
   relabel_configs: [{{source_labels: [team], regex: drop, action: drop}}]
-""")
-    srv = start_server(root / "data", "--config", str(cfg), "--no-rules.defaults")
+- job_name: many
+  scrape_interval: 30s
+  static_configs:
+{many}""")
+    srv = start_server(root / "data", "--config", str(cfg), "--no-rules.defaults", port=port)
     try:
         def ready() -> bool:
             t = httpx.get(f"{srv.url}/api/v1/targets").json()["data"]["activeTargets"]
@@ -129,17 +136,38 @@ def test_targets_down_with_error_and_health_filter(status_server: tuple[Server, 
     assert page.locator(".ks-seg[aria-label=health] [data-value=down] .ks-count").inner_text() == "1"
     shot(page, "targets-down")
     page.click(".ks-seg[aria-label=health] [data-value=up]")
-    assert page.locator(".ks-target-row").count() == 0
-    assert "No targets match" in page.locator(".ks-empty").inner_text()
+    assert page.locator(".ks-pool[data-pool='closed']").count() == 0
+    assert page.locator(".ks-target-row[data-health=down]").count() == 0
     assert "health=up" in page.url
+    page.fill(".ks-search", f":{port}")
+    page.locator(".ks-empty", has_text="No targets match").wait_for()
+    page.fill(".ks-search", "")
     page.click(".ks-seg[aria-label=health] [data-value=down]")
     assert page.locator(".ks-target-row[data-health=down]").count() == 1
     page.click(".ks-seg[aria-label=health] [data-value=all]")
     page.fill(".ks-search", "team=\"b\"")
     page.locator(".ks-empty").wait_for()
     page.fill(".ks-search", f":{port}")
-    page.locator(".ks-target-row").first.wait_for()
-    assert page.locator(".ks-target-row").count() == 1
+    page.wait_for_function("() => document.querySelectorAll('.ks-target-row').length === 1")
+
+
+def test_targets_long_pool_shows_more_on_demand(status_server: tuple[Server, int], page: Any) -> None:
+    srv, _ = status_server
+    page.goto(f"{srv.url}/targets")
+    pool = page.locator(".ks-pool[data-pool='many']")
+    pool.locator(".ks-target-row").first.wait_for()
+    api = httpx.get(f"{srv.url}/api/v1/targets", params={"scrapePool": "many"}).json()["data"]["activeTargets"]
+    assert len(api) == MANY
+    assert pool.locator(".ks-pool-count").inner_text().endswith(f"/ {MANY} up")
+    assert pool.locator(".ks-target-row").count() == 100
+    more = pool.locator(".ks-more button")
+    assert more.inner_text() == f"Show {MANY - 100} more ({MANY - 100} not shown)"
+    more.click()
+    assert pool.locator(".ks-target-row").count() == MANY
+    assert pool.locator(".ks-more").count() == 0
+    # the text filter finds a target past the first hundred
+    page.fill(".ks-search", f'idx="{MANY - 1}"')
+    page.wait_for_function("() => document.querySelectorAll('.ks-target-row').length === 1")
 
 
 def test_targets_narrow_screen(ui_server: Server, page: Any, shot: Callable[[Any, str], Path]) -> None:
