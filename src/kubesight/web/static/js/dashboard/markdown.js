@@ -33,7 +33,7 @@ function inline(text) {
 function emphasis(text) {
   // Links: [text](href "title"); the href must pass safeHref, else the link text stays plain.
   let out = "", last = 0;
-  const re = /\[([^\]]*)\]\(([^)\s]*)(?:\s+"[^"]*")?\)/g;
+  const re = /\[([^\]]*)\]\(((?:[^()\s]|\([^()\s]*\))*)(?:\s+"[^"]*")?\)/g;  // one level of (parens) in a URL
   let m;
   while ((m = re.exec(text)) !== null) {
     out += styled(text.slice(last, m.index));
