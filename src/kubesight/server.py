@@ -304,6 +304,9 @@ def build(
             with contextlib.suppress(asyncio.CancelledError):
                 await t
 
+    dashboards = DashboardLibrary(builtin=cfg.dashboards.builtin,
+                                  dirs=cfg.dashboards.resolved_dirs(cfg.base_dir), data_dir=data_dir)
+
     async def reload() -> None:
         if reload_config is None:
             raise ConfigError("no config file to reload")
@@ -326,6 +329,7 @@ def build(
             raise
         jobs[:] = new_jobs
         await apply_jobs()
+        dashboards.configure(new.dashboards.builtin, new.dashboards.resolved_dirs(new.base_dir))
         info.config_yaml = new.to_yaml()
 
     opts = AppOptions(
@@ -343,7 +347,7 @@ def build(
             ),
             *collectors_api.routes([(b.job, b.collector) for b in built]),
             *landing.routes(store.stats, str(data_dir)),
-            *dashboards_api.routes(DashboardLibrary(data_dir=data_dir)),
+            *dashboards_api.routes(dashboards),
             *pages.routes(),
         ],
         after_open=[start_scraping, start_monitors, start_push_exporter, start_collectors,
