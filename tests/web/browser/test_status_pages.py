@@ -31,6 +31,11 @@ groups:
     annotations: {summary: "Pending for an hour"}
   - alert: NeverFires
     expr: vector(1) == 0
+- name: broken
+  interval: 1s
+  rules:
+  - record: broken:many_to_one
+    expr: (label_replace(vector(1), "a", "1", "", "") or label_replace(vector(1), "a", "2", "", "")) * on() vector(1)
 """
 MANY = 130
 
@@ -238,6 +243,24 @@ def test_rules_lists_default_groups_with_health(ui_server: Server, page: Any, sh
                if name.lower() in " ".join([r["name"], r["query"], g["name"], g["file"],
                                            " ".join(f'{k}="{v}" {v}' for k, v in (r.get("labels") or {}).items())]).lower())
     assert page.locator(".ks-rule-row").count() == want
+
+
+def test_rules_failing_rule_shows_its_error(status_server: tuple[Server, int], page: Any) -> None:
+    srv, _ = status_server
+    _wait(lambda: any(r["health"] == "err" for g in httpx.get(f"{srv.url}/api/v1/rules").json()["data"]["groups"]
+                      for r in g["rules"]), "the broken rule failing")
+    page.goto(f"{srv.url}/rules?health=err")
+    row = page.locator(".ks-rule-row")
+    row.first.wait_for()
+    assert row.count() == 1
+    rule = next(r for g in httpx.get(f"{srv.url}/api/v1/rules").json()["data"]["groups"] for r in g["rules"]
+                if r["health"] == "err")
+    assert row.get_attribute("data-health") == "err"
+    assert row.locator(".ks-rule-error").inner_text() == rule["lastError"]
+    assert "record: broken:many_to_one" in row.locator("pre.ks-def").inner_text()
+    assert page.locator(".ks-group[data-group=broken] summary .ks-badge").inner_text() == "1 failing"
+    seg = page.locator(".ks-seg[aria-label=health] [data-value=err] .ks-count")
+    assert seg.inner_text() == "1"
 
 
 # ---- alerts -----------------------------------------------------------------------

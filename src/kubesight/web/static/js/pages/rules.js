@@ -7,12 +7,12 @@ const pg = statusPage({title: "Rules", sub: "Recording and alerting rule groups:
 let data = null;
 
 function ruleRow(r) {
-  return h("tr", {class: "ks-rule-row", dataset: {health: r.health, type: r.type}},
-    h("td", {}, ruleDef(r)),
-    h("td", {class: "ks-nowrap"}, badge(r.health), h("div", {class: "ks-muted"}, r.type)),
-    h("td", {class: r.lastError ? "ks-err" : "ks-muted"}, r.lastError || "—"),
-    h("td", {class: "ks-nowrap"}, when(r.lastEvaluation)),
-    h("td", {class: "ks-nowrap ks-num"}, secs(r.evaluationTime)));
+  return h("div", {class: "ks-rule-row", dataset: {health: r.health, type: r.type}},
+    h("div", {class: "ks-rule-def"}, ruleDef(r), r.lastError ? h("div", {class: "ks-errtext ks-rule-error"}, r.lastError) : null),
+    h("div", {class: "ks-rule-meta"},
+      h("div", {}, badge(r.health, r.health === "err" ? "error" : r.health), " ", h("span", {class: "ks-muted"}, r.type)),
+      h("div", {}, h("span", {class: "ks-muted"}, "evaluated "), when(r.lastEvaluation)),
+      h("div", {}, h("span", {class: "ks-muted"}, "took "), secs(r.evaluationTime))));
 }
 
 function groupSection(g, rules) {
@@ -27,9 +27,7 @@ function groupSection(g, rules) {
         h("span", {}, "evaluated ", when(g.lastEvaluation)),
         h("span", {}, `took ${secs(g.evaluationTime)}`),
         g.limit ? h("span", {}, `limit ${g.limit}`) : null)),
-    h("div", {class: "ks-section-body"}, h("div", {class: "ks-table-wrap"}, h("table", {class: "ks-table"},
-      h("thead", {}, h("tr", {}, ["Rule", "Health", "Error", "Last evaluation", "Evaluation time"].map((c) => h("th", {}, c)))),
-      h("tbody", {}, rules.map(ruleRow))))));
+    h("div", {class: "ks-section-body"}, rules.map(ruleRow)));
 }
 
 function matches(r, g, health, text) {
