@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -462,3 +463,57 @@ def test_flags_filter_narrows_rows(ui_server: Server, page: Any, shot: Callable[
     assert 0 < want < len(flags)
     assert "listen" in page.locator(".ks-flag-row").first.inner_text()
     assert "search=listen" in page.url
+
+
+def test_silence_edit_keeps_its_id(status_server: tuple[Server, int], page: Any) -> None:
+    srv, _ = status_server
+    r = httpx.post(f"{srv.url}/api/v2/silences", json={
+        "matchers": [{"name": "alertname", "value": "SlowPending", "isRegex": False, "isEqual": True}],
+        "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2999-01-01T00:00:00Z", "createdBy": "api", "comment": "first"})
+    sid = r.json()["silenceID"]
+    started = httpx.get(f"{srv.url}/api/v2/silence/{sid}").json()["startsAt"]
+    page.goto(f"{srv.url}/silences")
+    page.locator(f".ks-silence[data-id='{sid}'] [data-action=edit]").click()
+    page.wait_for_url(re.compile(r"/silences\?edit="))
+    assert page.locator(".ks-m-value").first.input_value() == "SlowPending"
+    assert page.locator("textarea[name=comment]").input_value() == "first"
+    page.fill("textarea[name=comment]", "second")
+    page.fill("input[name=duration]", "3h")
+    page.click("[data-action=save]")
+    page.wait_for_url(re.compile(r"/silences\?id="))
+    # Alertmanager keeps the id of an active silence whose matchers and start did not change
+    assert page.url.endswith(f"id={sid}")
+    s = httpx.get(f"{srv.url}/api/v2/silence/{sid}").json()
+    assert s["comment"] == "second" and s["status"]["state"] == "active"
+    assert s["startsAt"] == started
+    def t(x: str) -> datetime:
+        return datetime.fromisoformat(x.replace("Z", "+00:00"))
+    assert t(s["endsAt"]) - t(s["startsAt"]) == timedelta(hours=3)  # the duration typed, to the millisecond
+    assert "second" in page.locator(f".ks-silence[data-id='{sid}']").inner_text()
+    httpx.delete(f"{srv.url}/api/v2/silence/{sid}")
+
+
+def test_auto_refresh_reloads_targets(status_server: tuple[Server, int], page: Any) -> None:
+    srv, _ = status_server
+    page.goto(f"{srv.url}/targets")
+    page.locator(".ks-target-row").first.wait_for()
+    with page.expect_request(re.compile(r"/api/v1/targets\?state=active"), timeout=20_000):
+        page.select_option("select.ks-autorefresh", "5s")
+    assert "refresh=5s" in page.url
+    # the manual button too
+    with page.expect_request(re.compile(r"/api/v1/targets")):
+        page.click("[data-action=refresh]")
+    page.locator(".ks-target-row").first.wait_for()
+
+
+@pytest.mark.parametrize("path", ["/targets", "/service-discovery", "/alerts", "/alerts?view=alertmanager", "/rules",
+                                  "/silences", "/silences?new=1", "/tsdb-status", "/config", "/flags"])
+def test_pages_fit_a_narrow_screen_in_both_themes(status_server: tuple[Server, int], page: Any, path: str) -> None:
+    srv, _ = status_server
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(srv.url + path)
+    page.locator(".ks-status-body > *:not(.ks-loading)").first.wait_for()
+    assert page.locator("#ks-page .ks-error").count() == 0, page.locator("#ks-page .ks-error").first.inner_text()
+    for _ in range(2):
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        page.click("#ks-theme")
