@@ -8,7 +8,9 @@ const pg = statusPage({title: "TSDB status", sub: "The in-memory head, where the
 const TABLES = [
   ["seriesCountByMetricName", "Top series count by metric name", "Metric name", "Series"],
   ["labelValueCountByLabelName", "Top label names with the most values", "Label name", "Values"],
-  ["memoryInBytesByLabelName", "Top label names by memory used", "Label name", "Bytes"],
+  // kubesight's API fills this table with the number of series carrying each label name, not bytes
+  // (Prometheus sums the byte lengths of the values): say what the numbers are.
+  ["memoryInBytesByLabelName", "Top label names by use (memoryInBytesByLabelName)", "Label name", "Series with it"],
   ["seriesCountByLabelValuePair", "Top series count by label pair", "Label pair", "Series"],
 ];
 
