@@ -100,14 +100,16 @@ def test_context_after_by(js: Any) -> None:
 
 
 def test_first_metric_skips_labels_and_functions(js: Any) -> None:
-    first = lambda t: js("lang", "(t) => m.firstMetric(t)", t)  # noqa: E731
+    def first(t: str) -> Any:
+        return js("lang", "(t) => m.firstMetric(t)", t)
     assert first("sum by (pod) (rate(demo_requests_total{code=\"200\"}[5m]))") == "demo_requests_total"
     assert first("sum without (job) (x)") == "x"
     assert first("{job=\"a\"}") == ""
 
 
 def test_error_positions(js: Any) -> None:
-    pos = lambda msg, text: js("lang", "(m2, t) => m.parseErrorPosition(m2, t)", msg, text)  # noqa: E731
+    def pos(msg: str, text: str) -> Any:
+        return js("lang", "(m2, t) => m.parseErrorPosition(m2, t)", msg, text)
     p = pos('invalid parameter "query": 1:16: parse error: unclosed left parenthesis', "sum(rate(x[5m])")
     assert (p["line"], p["col"], p["offset"]) == (1, 16, 15)
     assert p["message"] == "parse error: unclosed left parenthesis"
@@ -159,7 +161,8 @@ def test_url_state_round_trip(js: Any) -> None:
 
 
 def test_prometheus_times(js: Any) -> None:
-    parse = lambda s: js("state", "(s) => m.parsePromTime(s)", s)  # noqa: E731
+    def parse(s: str) -> Any:
+        return js("state", "(s) => m.parsePromTime(s)", s)
     assert parse("2026-01-02 03:04:05") == 1767323045000
     assert parse("1767323045") == 1767323045000 and parse("1767323045000") == 1767323045000
     assert parse("2026-01-02T03:04:05Z") == 1767323045000

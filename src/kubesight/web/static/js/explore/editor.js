@@ -1,6 +1,7 @@
 // The PromQL editor: a textarea over a highlighted copy of its text, autocomplete, bracket pairs, and the
-// syntax error under it (checked as you type by /api/v1/parse_query) with its position marked.
-import {h, clear, api, debounce} from "../core.js";
+// syntax error under it (checked as you type, see parse.js) with its position marked.
+import {h, clear, debounce} from "../core.js";
+import {parseQuery} from "./parse.js";
 import {lex, tokenClass, completionContext, parseErrorPosition} from "./lang.js";
 import {itemsFor} from "./complete.js";
 
@@ -76,6 +77,7 @@ export class Editor {
   }
 
   input(e) {
+    if (this.inserting) return;  // insert() renders and completes itself
     this.render();
     this.opts.onChange?.(this.ta.value);
     this.check();
@@ -87,9 +89,10 @@ export class Editor {
     this.ta.focus();
     this.ta.setSelectionRange(from, to);
     // execCommand keeps the browser's undo stack; setRangeText where it is not supported
-    if (!document.execCommand?.("insertText", false, text)) {
-      this.ta.setRangeText(text, from, to, "end");
-    }
+    this.inserting = true;
+    try {
+      if (!document.execCommand?.("insertText", false, text)) this.ta.setRangeText(text, from, to, "end");
+    } finally { this.inserting = false; }
     const at = from + text.length - back;
     this.ta.setSelectionRange(at, at);
     this.render();
@@ -105,9 +108,10 @@ export class Editor {
         this.select((this.sel + (e.key === "ArrowDown" ? 1 : -1) + this.items.length) % this.items.length);
         return;
       }
-      if ((e.key === "Enter" && !e.shiftKey && !e.ctrlKey && !e.metaKey) || e.key === "Tab") {
-        e.preventDefault(); this.pick(this.sel); return;
-      }
+      const plainEnter = e.key === "Enter" && !e.shiftKey && !e.ctrlKey && !e.metaKey;
+      // Enter on what is already written (the exact word) runs the query; otherwise Enter and Tab pick.
+      if (plainEnter && this.items[this.sel]?.label === this.ctx?.prefix) { this.close(); }
+      else if (plainEnter || e.key === "Tab") { e.preventDefault(); this.pick(this.sel); return; }
     }
     if (e.key === "Escape") { if (this.open) { e.preventDefault(); this.close(); } return; }
     if (e.key === " " && e.ctrlKey) { e.preventDefault(); this.complete(true); return; }
@@ -215,16 +219,11 @@ export class Editor {
   async parse() {
     const text = this.ta.value, seq = ++this.parseSeq;
     if (!text.trim()) { this.setError(null); this.opts.onParsed?.(null, null); return; }
-    try {
-      const ast = await api.get("/api/v1/parse_query", {query: text});
-      if (this.parseSeq !== seq || text !== this.ta.value) return;
-      this.setError(null);
-      this.opts.onParsed?.(ast, null);
-    } catch (e) {
-      if (this.parseSeq !== seq || text !== this.ta.value) return;
-      this.setError(e.message);
-      this.opts.onParsed?.(null, e.message);
-    }
+    let res;
+    try { res = await parseQuery(text); } catch { return; }  // server unreachable: the next run says so
+    if (this.parseSeq !== seq || text !== this.ta.value) return;
+    this.setError(res.error?.message || null);
+    this.opts.onParsed?.(res.ast, res.error?.message || null);
   }
 
   // message: the server's error text (null clears). A positioned parse error is marked in the text and

@@ -25,7 +25,7 @@ export function describe(n) {
     case "aggregation": {
       const g = n.grouping.length || n.without ? ` ${n.without ? "without" : "by"} (${n.grouping.join(", ")})` : "";
       const how = n.without ? `keeping every label except ${n.grouping.join(", ") || "none"}` : n.grouping.length ? `per ${n.grouping.join(", ")}` : "over all series into one";
-      return [`${n.op}${g}`, "aggregation", `${AGG_DOC[n.op] || "Aggregation"} ${how}.`];
+      return [`${n.op}${g}`, "aggregation", `${(AGG_DOC[n.op] || "Aggregation").replace(/\.$/, "")}, ${how}.`];
     }
     case "binaryExpr": {
       const m = n.matching;
@@ -38,7 +38,8 @@ export function describe(n) {
         else how += "; one-to-one";
         how += ".";
       }
-      return [`${n.op}${matchingText(n)}`, "binary operator", `${BIN_DOC[n.op] || n.op}${n.bool ? " returning 0 or 1" : ""}.${how}`];
+      const what = BIN_DOC[n.op] || n.op;
+      return [`${n.op}${matchingText(n)}`, "binary operator", `${what[0].toUpperCase()}${what.slice(1)}${n.bool ? " returning 0 or 1" : ""}.${how}`];
     }
     case "call": return [`${n.func.name}()`, "function call", FN_DOC[n.func.name] || ""];
     case "vectorSelector": {

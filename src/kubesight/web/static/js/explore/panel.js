@@ -1,10 +1,12 @@
 // One query panel: the editor, tabs Graph / Table / Explain, and the query's stats.
-import {h, clear, api, query, queryRange, timeRange, autoInterval, formatDuration, fmtTime, labelsToString} from "../core.js";
-import {Graph, alignMatrix} from "../chart.js";
+import {h, clear, query, queryRange, timeRange, autoInterval, formatDuration, fmtTime, labelsToString} from "../core.js";
+import {alignMatrix} from "../chart.js";
+import {ExploreGraph} from "./graph.js";
 import {Editor} from "./editor.js";
 import {renderTable} from "./table.js";
 import {renderExplain} from "./explain.js";
 import {parseErrorPosition} from "./lang.js";
+import {parseQuery} from "./parse.js";
 import {formatPromTime, parsePromTime, parseStep} from "./state.js";
 
 const TABS = [["graph", "Graph"], ["table", "Table"], ["explain", "Explain"]];
@@ -133,16 +135,27 @@ export class Panel {
     this.el.classList.add("kx-loading");
     const t0 = performance.now();
     try {
+      // A query that does not parse is not sent: its error is marked in the editor and said in the panel.
+      const parsed = await parseQuery(expr, {signal: ctrl.signal});
+      if (ctrl.signal.aborted) return;
+      if (parsed.error) {
+        if (expr === this.editor.value.trim()) this.editor.setError(parsed.error.message);
+        this.showMsg(parsed.error.message, "bad");
+        this.clearBody();  // no stale result under the error
+        clear(this.stats);
+        return;
+      }
+      if (expr === this.editor.value.trim()) this.editor.setError(null);
       if (tab === "graph") await this.runGraph(expr, ctrl, t0);
       else if (tab === "table") await this.runTable(expr, ctrl, t0);
-      else await this.runExplain(expr, ctrl);
-      this.editor.setError(null);
+      else this.runExplain(parsed.ast);
     } catch (e) {
       if (e.name === "AbortError" || ctrl.signal.aborted) return;
       const msg = e.message || String(e);
       // a parse error is marked in the editor; every error is also said in the panel
       if (parseErrorPosition(msg, expr) && expr === this.editor.value.trim()) this.editor.setError(msg);
       this.showMsg(msg, "bad");
+      this.clearBody();
       clear(this.stats);
     } finally {
       if (this.ctrl === ctrl) this.el.classList.remove("kx-loading");
@@ -162,7 +175,7 @@ export class Panel {
       this.clearBody();
       const gel = h("div", {class: "kx-graph"});
       this.body.append(this.graphBar, gel);
-      this.graph = new Graph(gel, {height: 320, stacking: this.stacked ? "normal" : "none",
+      this.graph = new ExploreGraph(gel, {height: 320, stacking: this.stacked ? "normal" : "none",
         legend: {mode: "table", calcs: ["min", "max", "mean", "lastNotNull"]}});
     }
     const width = this.graph.plotEl.clientWidth || this.body.clientWidth || 1000;
@@ -198,9 +211,7 @@ export class Panel {
     this.renderStats(data, rtt, {series: count});
   }
 
-  async runExplain(expr, ctrl) {
-    const ast = await api.get("/api/v1/parse_query", {query: expr}, {signal: ctrl.signal});
-    if (ctrl.signal.aborted) return;
+  runExplain(ast) {
     this.clearBody();
     clear(this.stats);
     this.body.append(h("div", {class: "kx-explain"}, renderExplain(ast, {onRun: (sub) => this.host.addPanel({expr: sub, tab: "table"}, true)})));

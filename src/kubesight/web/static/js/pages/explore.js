@@ -97,6 +97,9 @@ panels.forEach((p) => { p.executed = p.editor.value.trim(); p.run(); });
 host.changed();
 if (!panels[0].editor.value) panels[0].editor.focus();
 
+// For the browser tests and the devtools console.
+window.ksExplore = {panels, host};
+
 // The shared range and auto-refresh re-run every panel that has a query.
 timeRange.on(() => { host.changed(); panels.forEach((p) => p.run()); });
 refresh.on(() => panels.forEach((p) => p.run()));

@@ -1,0 +1,29 @@
+// The shared Graph, tuned for Explore's results, which can hold a thousand series: past MANY series, no area
+// fill (a thousand translucent areas overdraw every pixel a thousand times) and no hover focus (focusing one
+// series redraws all the others dimmed, at every move of the mouse).
+import {Graph} from "../chart.js";
+
+const MANY = 50;
+
+export class ExploreGraph extends Graph {
+  build() {
+    const many = (this.frame?.series?.length || 0) > MANY;
+    this.opts.fillOpacity = many && (this.opts.stacking || "none") === "none" ? 0 : undefined;
+    super.build();
+    // uPlot reads focus.prox at every cursor move: below zero, nothing is ever focused
+    if (many && this.u?.focus) this.u.focus.prox = -1;
+  }
+
+  // Past MANY series, showing or hiding them flips their flags and redraws once (setSeries per series
+  // recomputes the scales for each).
+  isolate(name, toggle) {
+    const names = this.frame.series.map((s) => s.name);
+    if (names.length <= MANY || !this.u) { super.isolate(name, toggle); return; }
+    if (toggle) { if (this.hidden.has(name)) this.hidden.delete(name); else this.hidden.add(name); }
+    else if (this.hidden.size === names.length - 1 && !this.hidden.has(name)) this.hidden.clear();
+    else this.hidden = new Set(names.filter((n) => n !== name));
+    this.u.series.forEach((s, i) => { if (i > 0) s.show = !this.hidden.has(names[i - 1]); });
+    this.u.setData(this.u.data, true);
+    this.legendEl.querySelectorAll(".ks-legend-item").forEach((el) => el.classList.toggle("ks-off", this.hidden.has(el.dataset.name)));
+  }
+}
