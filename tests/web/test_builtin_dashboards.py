@@ -99,6 +99,8 @@ def substitute(expr: str, defs: dict[str, dict[str, Any]], values: dict[str, lis
             return globals_[name]
         if name in values:
             return format_value(defs.get(name), values[name])
+        if name.isdigit():
+            return m.group(0)  # label_replace's "$1": no variable has that name, Grafana leaves it
         raise AssertionError(f"{expr!r}: ${name} is not a variable of the dashboard")
     return VAR_REF.sub(one, expr)
 
