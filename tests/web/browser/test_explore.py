@@ -82,6 +82,17 @@ def test_autocomplete_then_graph_matches_query_range(ui_server: Server, page: An
     page.keyboard.press("Control+Space")
     page.locator(".kx-item[data-label='demo_requests_total']").wait_for()
     shot(page, "explore-autocomplete", full_page=False)
+    # metric names carry their metadata: the type beside, the help below
+    page.keyboard.press("Escape")
+    ta.fill("")
+    page.keyboard.type("node_memory_MemFree")
+    item = page.locator(".kx-item[data-label='node_memory_MemFree_bytes']")
+    item.wait_for()
+    assert item.locator(".kx-detail").inner_text() == "gauge"
+    assert "MemFree" in page.locator(".kx-complete-doc").inner_text()
+    page.keyboard.press("Escape")
+    ta.fill("")
+    page.keyboard.type("demo_req")
     pick(page, "demo_requests_total")
     assert ta.input_value() == "demo_requests_total"
     page.keyboard.type("{")  # the closing brace comes with it; label names of that metric are listed
@@ -164,6 +175,12 @@ def test_table_rows_and_label_columns_equal_query(ui_server: Server, page: Any, 
     run(page, "1 + 2")
     page.locator(".kx-result[data-type='scalar']").wait_for()
     assert page.locator(".kx-result td.kx-value").inner_text() == "3"
+    assert "null" not in page.locator(".kx-stats").inner_text()
+    # a range vector on the Graph tab says why it is not graphed
+    page.locator(".kx-tab[data-tab='graph']").click()
+    run(page, "up[5m]")
+    page.locator(".kx-msg .ks-warning").wait_for()
+    assert "cannot be graphed" in page.locator(".kx-msg").inner_text()
 
 
 def test_explain_tree(ui_server: Server, page: Any, shot: Callable[..., Path]) -> None:

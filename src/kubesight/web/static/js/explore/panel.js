@@ -146,6 +146,14 @@ export class Panel {
         return;
       }
       if (expr === this.editor.value.trim()) this.editor.setError(null);
+      if (tab === "graph" && ["stringLiteral", "matrixSelector"].includes(unparen(parsed.ast).type)) {
+        // Prometheus refuses these as range queries; say why here rather than send a doomed request.
+        const what = unparen(parsed.ast).type === "stringLiteral" ? "a string" : "a range vector";
+        this.clearBody();
+        clear(this.stats);
+        this.showMsg(`This query returns ${what}, which cannot be graphed: see the Table tab.`, "warn");
+        return;
+      }
       if (tab === "graph") await this.runGraph(expr, ctrl, t0);
       else if (tab === "table") await this.runTable(expr, ctrl, t0);
       else this.runExplain(parsed.ast);
@@ -223,16 +231,18 @@ export class Panel {
     const server = st.timings?.execTotalTime;
     const samples = st.samples?.totalQueryableSamples;
     const item = (k, label, v) => h("span", {class: "kx-stat", dataset: {stat: k}}, label + ": ", h("b", {}, v));
-    this.stats.append(
+    this.stats.append(...[
       item("series", "Result series", String(series)),
       samples !== undefined ? item("samples", "Samples", Number(samples).toLocaleString()) : null,
       server !== undefined ? item("server", "Server time", fmtMs(server * 1000)) : null,
       item("load", "Load time", fmtMs(rtt)),
       step ? item("step", "Step", formatDuration(step)) : null,
-    );
+    ].filter(Boolean));
   }
 
   destroy() { this.ctrl?.abort(); this.graph?.destroy(); this.el.remove(); }
 }
+
+function unparen(n) { while (n?.type === "parenExpr") n = n.expr; return n || {}; }
 
 function fmtMs(ms) { return ms < 10 ? ms.toFixed(2) + " ms" : ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(2) + " s"; }
