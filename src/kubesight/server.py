@@ -57,7 +57,7 @@ from kubesight.scrape.config import (
 from kubesight.scrape.manager import ScrapeManager
 from kubesight.scrape.relabel import parse_relabel_configs, relabel
 from kubesight.store.engine import Storage, StorageOptions, check_dir_writable
-from kubesight.web import landing, pages
+from kubesight.web import landing, pages, promql_help
 from kubesight.web.dashboards import api as dashboards_api
 from kubesight.web.dashboards.library import DashboardLibrary
 
@@ -348,6 +348,7 @@ def build(
             *collectors_api.routes([(b.job, b.collector) for b in built]),
             *landing.routes(store.stats, str(data_dir)),
             *dashboards_api.routes(dashboards),
+            *promql_help.routes(),
             *pages.routes(),
         ],
         after_open=[start_scraping, start_monitors, start_push_exporter, start_collectors,
