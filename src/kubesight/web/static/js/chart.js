@@ -116,7 +116,7 @@ export class Graph {
       scales: {x: {time: true}, y: {range: (u, min, max) => yRange(min, max, o, stacking)}},
       axes: [
         {stroke: axisColor, grid: {stroke: grid, width: 1}, ticks: {stroke: grid}},
-        {stroke: axisColor, grid: {stroke: grid, width: 1}, ticks: {stroke: grid}, size: 64,
+        {stroke: axisColor, grid: {stroke: grid, width: 1}, ticks: {stroke: grid}, size: axisWidth,
           values: (u, splits) => splits.map(fmt)},
       ],
       series: [{}, ...series.map((s, i) => {
@@ -216,6 +216,19 @@ export class Graph {
   }
 
   destroy() { this.ro.disconnect(); this.offTheme(); this.u?.destroy(); this.u = null; }
+}
+
+// The y axis as wide as its longest label ("18.6 GiB", "5.27 k ops/s"), so none is cut off.
+function axisWidth(u, values, axisIdx, cycleNum) {
+  const axis = u.axes[axisIdx];
+  if (cycleNum > 1) return axis._size; // uPlot asks again while converging: keep the first answer
+  let w = 40;
+  if (values?.length) {
+    const ctx = u.ctx; ctx.save(); ctx.font = axis.font?.[0] ?? "12px system-ui";
+    for (const v of values) w = Math.max(w, ctx.measureText(String(v)).width);
+    ctx.restore();
+  }
+  return Math.ceil(w / devicePixelRatio) + 18; // ticks and gap
 }
 
 function yRange(min, max, o, stacking) {

@@ -9,6 +9,16 @@ const QUICK = [
   ["now/d", "Today", "now/d"], ["now-1d/d", "Yesterday", "now-1d/d"], ["now/w", "This week so far", "now"],
 ];
 
+// Inline SVG: emoji clocks are missing from many server and container fonts.
+function clockIcon() {
+  const ns = "http://www.w3.org/2000/svg", svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16"); svg.setAttribute("width", "14"); svg.setAttribute("height", "14");
+  svg.setAttribute("class", "ks-clock"); svg.setAttribute("aria-hidden", "true");
+  svg.innerHTML = '<circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" stroke-width="1.5"/>' +
+    '<path d="M8 4.5V8l2.5 1.5" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round"/>';
+  return svg;
+}
+
 function toInput(s, up) {
   const t = parseTime(s, Date.now(), up);
   return String(s).startsWith("now") ? s : (t === null ? s : fmtTime(t));
@@ -18,7 +28,7 @@ export function mountTimePicker(el = document.getElementById("ks-timepicker")) {
   if (!el) return;
   clear(el);
   const label = h("span", {class: "ks-range-label"});
-  const btn = h("button", {type: "button", class: "ks-btn ks-range-btn", "aria-haspopup": "dialog", title: "Time range"}, "🕒 ", label);
+  const btn = h("button", {type: "button", class: "ks-btn ks-range-btn", "aria-haspopup": "dialog", title: "Time range"}, clockIcon(), label);
   const from = h("input", {type: "text", name: "from", spellcheck: "false", "aria-label": "from"});
   const to = h("input", {type: "text", name: "to", spellcheck: "false", "aria-label": "to"});
   const err = h("div", {class: "ks-field-error"});
