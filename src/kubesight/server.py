@@ -337,7 +337,7 @@ def build(
         info=info,
         extra_routes=[
             *query.routes(engine),
-            *targets.routes(manager),
+            *targets.routes(manager, runners),
             *rules_api.routes(rules.manager),
             *alertmanager_api.routes(notifier),
             *pushgateway.routes(

@@ -176,6 +176,19 @@ def test_top_nodes_and_pods_against_a_server(tmp_path: Path) -> None:
     try:
         eventually("two host collections", lambda: query(
             s.url, 'count_over_time(node_memory_MemTotal_bytes{job="node"}[1m]) >= 3'))
+        # The collectors are targets too, as the Targets page and up{job="node"} say.
+        active = httpx.get(f"{s.url}/api/v1/targets").json()["data"]["activeTargets"]
+        by_pool = {t["scrapePool"]: t for t in active}
+        assert {"node", "cadvisor", "kubesight"} <= by_pool.keys()
+        node = by_pool["node"]
+        assert node["health"] == "up" and node["labels"]["job"] == "node" and node["scrapeInterval"] == "1s"
+        assert node["scrapeUrl"] == f"{s.url}/collectors/node/metrics"
+        assert httpx.get(node["scrapeUrl"]).status_code == 200
+        assert node["labels"]["instance"] == query(s.url, 'up{job="node"}')[0]["metric"]["instance"]
+        pools = httpx.get(f"{s.url}/api/v1/scrape_pools").json()["data"]["scrapePools"]
+        assert {"node", "cadvisor", "kubesight"} <= set(pools)
+        only = httpx.get(f"{s.url}/api/v1/targets", params={"scrapePool": "cadvisor"}).json()["data"]
+        assert [t["scrapePool"] for t in only["activeTargets"]] == ["cadvisor"]
         r = top(s.url, "nodes")
         assert r.returncode == 0, r.stderr
         header, row = r.stdout.splitlines()

@@ -1,7 +1,14 @@
-"""``/api/v1/targets``, ``/api/v1/scrape_pools``, ``/api/v1/targets/metadata``."""
+"""``/api/v1/targets``, ``/api/v1/scrape_pools``, ``/api/v1/targets/metadata``.
+
+The built-in collectors (host, containers, kube-state) are listed as targets
+too, each in a pool named after its job, at the URL that serves its series
+(``/collectors/<job>/metrics``): they write ``up`` like a scrape does, so the
+Targets page and ``up{job="node"}`` agree.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from kubesight.api.envelope import ApiError, Params, bad_data, error, parse_selector, success
+from kubesight.collect.runner import CollectorRunner
 from kubesight.model.durations import format_duration_ms
 from kubesight.scrape.manager import ScrapeManager
 
@@ -22,7 +30,29 @@ def _time(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def routes(manager: ScrapeManager) -> list[Route]:
+def _collector_target(r: CollectorRunner, base: str) -> dict[str, Any]:
+    h = r.health
+    path = f"/collectors/{r.job}/metrics"
+    return {
+        "discoveredLabels": {"__address__": r.instance, "__metrics_path__": path, "__scheme__": "http",
+                             "job": r.job},
+        "labels": dict(r.target),
+        "scrapePool": r.job,
+        "scrapeUrl": base + path,
+        "globalUrl": base + path,
+        "lastError": h.last_error,
+        "lastScrape": _time(h.last_collect),
+        "lastScrapeDuration": h.last_duration,
+        "health": h.health,
+        "scrapeInterval": format_duration_ms(round(r.interval_s * 1000)),
+        "scrapeTimeout": format_duration_ms(round(r.interval_s * 1000)),
+    }
+
+
+def routes(manager: ScrapeManager, collectors: Sequence[CollectorRunner] = ()) -> list[Route]:
+    def pools() -> list[str]:
+        return sorted({*manager.pools, *(r.job for r in collectors)})
+
     async def targets(request: Request) -> Response:
         try:
             p = await Params.of(request)
@@ -35,8 +65,15 @@ def routes(manager: ScrapeManager) -> list[Route]:
         active: list[dict[str, Any]] = []
         dropped: list[dict[str, Any]] = []
         counts: dict[str, int] = {}
-        for job in sorted(manager.pools):
+        base = str(request.base_url).rstrip("/")
+        for job in pools():
             if only_pool and job != only_pool:
+                continue
+            if job not in manager.pools:  # a built-in collector
+                if state in ("active", "any"):
+                    active.extend(_collector_target(r, base) for r in collectors if r.job == job)
+                if state in ("dropped", "any"):
+                    counts[job] = 0
                 continue
             pool = manager.pools[job]
             counts[job] = pool.dropped_total
@@ -67,7 +104,7 @@ def routes(manager: ScrapeManager) -> list[Route]:
         return success(data)
 
     async def scrape_pools(request: Request) -> Response:
-        return success({"scrapePools": sorted(manager.pools)})
+        return success({"scrapePools": pools()})
 
     async def targets_metadata(request: Request) -> Response:
         try:
