@@ -27,3 +27,25 @@ export class ExploreGraph extends Graph {
     this.legendEl.querySelectorAll(".ks-legend-item").forEach((el) => el.classList.toggle("ks-off", this.hidden.has(el.dataset.name)));
   }
 }
+
+// A query_range matrix on the step grid [start, end] (x in seconds, null where a series has no point), as
+// chart.js' alignMatrix with plain loops; NaN and ±Inf ("NaN", "+Inf", "-Inf") are gaps, as no axis holds them.
+export function alignResult(result, startMs, endMs, stepMs) {
+  const n = Math.floor((endMs - startMs) / stepMs) + 1;
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = (startMs + i * stepMs) / 1000;
+  const s0 = startMs / 1000, st = stepMs / 1000;
+  const series = new Array(result.length);
+  for (let j = 0; j < result.length; j++) {
+    const vs = result[j].values || [];
+    const values = new Array(n).fill(null);
+    for (let k = 0; k < vs.length; k++) {
+      const p = vs[k], i = Math.round((p[0] - s0) / st);
+      if (i < 0 || i >= n) continue;
+      const f = +p[1];
+      if (Number.isFinite(f)) values[i] = f;
+    }
+    series[j] = {metric: result[j].metric, values};
+  }
+  return {x, series};
+}

@@ -1,7 +1,6 @@
 // One query panel: the editor, tabs Graph / Table / Explain, and the query's stats.
 import {h, clear, query, queryRange, timeRange, autoInterval, formatDuration, fmtTime, labelsToString} from "../core.js";
-import {alignMatrix} from "../chart.js";
-import {ExploreGraph} from "./graph.js";
+import {ExploreGraph, alignResult} from "./graph.js";
 import {Editor} from "./editor.js";
 import {renderTable} from "./table.js";
 import {renderExplain} from "./explain.js";
@@ -195,7 +194,7 @@ export class Panel {
     const rtt = performance.now() - t0;
     if (ctrl.signal.aborted) return;
     const tDraw = performance.now();
-    const frame = alignMatrix(data.result, s, e, step);
+    const frame = alignResult(data.result, s, e, step);
     this.graph.setData({x: frame.x, series: frame.series.map((x) => ({name: labelsToString(x.metric), values: x.values}))});
     this.lastRender = performance.now() - tDraw;
     const points = frame.x.length;
