@@ -87,6 +87,12 @@ scrape_configs:
         srv.stop()
 
 
+@pytest.fixture(autouse=True)
+def _patient(page: Any) -> None:
+    # These tests share 2 cores with the servers they start: waits are generous, never asserted on.
+    page.set_default_timeout(30_000)
+
+
 def _allow_failed_requests(request: pytest.FixtureRequest, console: list[str]) -> Callable[[], None]:
     """API errors the test provokes make chromium log "Failed to load resource"; nothing else may be logged."""
     request.node.allow_console_errors = True
