@@ -68,7 +68,8 @@ export class Editor {
         span = null;
       }
     };
-    toks.forEach((t) => put(t.s, t.e, tokenClass(t, sig[sig.indexOf(t) + 1])));
+    const next = new Map(sig.map((t, k) => [t, sig[k + 1]]));
+    toks.forEach((t) => put(t.s, t.e, tokenClass(t, next.get(t))));
     if (!mark) { mark = h("span", {class: "kx-caret"}); this.hl.append(mark); }
     if (err && err.offset >= text.length) this.hl.append(h("span", {class: "kx-err-at kx-err-end"}, " "));
     this.hl.append("\n");

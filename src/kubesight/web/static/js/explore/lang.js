@@ -168,7 +168,8 @@ export function lex(text) {
 // The class of a token for highlighting.
 export function tokenClass(tok, next) {
   if (tok.t === "ident") {
-    if (AGG_NAMES.has(tok.v) && next?.v !== "=") return "agg";
+    if (next?.t === "op" && ["=", "!=", "=~", "!~"].includes(next.v)) return "label";
+    if (AGG_NAMES.has(tok.v)) return "agg";
     if (FN_NAMES.has(tok.v) && next?.v === "(") return "fn";
     if (KW_NAMES.has(tok.v)) return "kw";
     return "name";
