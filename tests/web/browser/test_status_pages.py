@@ -3,6 +3,7 @@ silences, TSDB status, configuration and flags, checked against the APIs they re
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -523,3 +524,44 @@ def test_pages_fit_a_narrow_screen_in_both_themes(status_server: tuple[Server, i
     for _ in range(2):
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
         page.click("#ks-theme")
+
+
+def _answer(page: Any, pattern: str, status: int, body: Any) -> None:
+    page.route(re.compile(pattern), lambda route: route.fulfill(status=status, content_type="application/json",
+                                                                  body=json.dumps(body)))
+
+
+@pytest.mark.parametrize(("path", "api", "says"), [
+    ("/targets", r"/api/v1/targets", "No scrape targets yet"),
+    ("/service-discovery", r"/api/v1/targets", "No scrape pools"),
+    ("/rules", r"/api/v1/rules", "No rules loaded"),
+    ("/alerts", r"/api/v1/rules", "No alerting rules"),
+])
+def test_empty_pages_say_what_to_do(ui_server: Server, page: Any, path: str, api: str, says: str) -> None:
+    # A server with nothing configured answers empty lists: the page says how to get something there.
+    empty = {"activeTargets": [], "droppedTargets": [], "droppedTargetCounts": {}} if "targets" in api else {"groups": []}
+    _answer(page, api, 200, {"status": "success", "data": empty})
+    page.goto(ui_server.url + path)
+    box = page.locator(".ks-empty")
+    box.wait_for()
+    assert says in box.inner_text()
+    assert "config" in box.inner_text()  # and where to change that
+
+
+def test_api_errors_show_the_server_message_in_place(ui_server: Server, page: Any, console: list[str],
+                                                     request: pytest.FixtureRequest) -> None:
+    check = _allow_failed_requests(request, console)
+    msg = "query processing would load too many samples into memory"
+    _answer(page, r"/api/v1/targets", 503, {"status": "error", "errorType": "unavailable", "error": msg})
+    page.goto(f"{ui_server.url}/targets")
+    err = page.locator("#ks-page .ks-error")
+    err.wait_for()
+    assert msg in err.inner_text()
+    assert page.locator("h1").inner_text() == "Targets" and page.locator("[data-action=refresh]").is_enabled()
+    _answer(page, r"/api/v2/alerts/groups", 500, "alertmanager is on fire")
+    page.goto(f"{ui_server.url}/alerts?view=alertmanager")
+    err = page.locator("#ks-page .ks-error")
+    err.wait_for()
+    assert "alertmanager is on fire" in err.inner_text()
+    assert page.locator(".ks-tabs [data-view=rules]").is_visible()  # the other tab stays one click away
+    check()
