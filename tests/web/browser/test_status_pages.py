@@ -539,7 +539,7 @@ def _answer(page: Any, pattern: str, status: int, body: Any) -> None:
 ])
 def test_empty_pages_say_what_to_do(ui_server: Server, page: Any, path: str, api: str, says: str) -> None:
     # A server with nothing configured answers empty lists: the page says how to get something there.
-    empty = {"activeTargets": [], "droppedTargets": [], "droppedTargetCounts": {}} if "targets" in api else {"groups": []}
+    empty: dict[str, Any] = {"activeTargets": [], "droppedTargets": [], "droppedTargetCounts": {}} if "targets" in api else {"groups": []}
     _answer(page, api, 200, {"status": "success", "data": empty})
     page.goto(ui_server.url + path)
     box = page.locator(".ks-empty")
