@@ -471,3 +471,23 @@ def test_thousand_series_stay_interactive(big_server: Server, page: Any, shot: C
     for k, v in measured.items():
         record_property(k, v)
     print("explore 1000x1440:", measured)  # reported, not asserted
+
+
+def test_time_range_and_refresh_run_every_panel(ui_server: Server, page: Any) -> None:
+    page.goto(f"{ui_server.url}/graph?g0.expr=demo_temperature_celsius&g1.expr=up&g1.tab=table")
+    page.locator(".kx-panel .ks-legend-item").first.wait_for()
+    page.locator(".kx-panel").nth(1).locator(".kx-result tbody tr").first.wait_for()
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(urlparse(r.url).path) if "/api/v1/query" in r.url else None)
+    # the header's refresh button runs both panels again
+    with page.expect_response(lambda r: urlparse(r.url).path == "/api/v1/query_range"), \
+            page.expect_response(lambda r: urlparse(r.url).path == "/api/v1/query"):
+        page.locator("#ks-timepicker button[aria-label='refresh']").click()
+    assert sorted(sent) == ["/api/v1/query", "/api/v1/query_range"]
+    # a new range from the picker: both run over it, and the link says so
+    page.locator(".ks-range-btn").click()
+    page.locator(".ks-quick a[data-from='now-15m']").click()
+    page.wait_for_function("(d => Number(d.end) - Number(d.start) <= 15 * 60e3)(document.querySelector('.kx-panel').dataset)")
+    p = params(page)
+    assert p["from"] == "now-15m" and p["g0.range_input"] == "15m" and p["g1.range_input"] == "15m"
+    assert page.locator(".ks-range-label").inner_text() == "Last 15 minutes"
