@@ -163,7 +163,7 @@ export class Editor {
     this.items.forEach((it, i) => {
       const l = it.label, at = p ? l.toLowerCase().indexOf(p) : -1;
       const name = at >= 0 ? [l.slice(0, at), h("b", {}, l.slice(at, at + p.length)), l.slice(at + p.length)] : [l];
-      this.list.append(h("li", {class: "kx-item", role: "option", dataset: {i: String(i), kind: it.kind, label: it.label},
+      this.list.append(h("li", {class: "kx-item", role: "option", id: `${this.list.id}-${i}`, dataset: {i: String(i), kind: it.kind, label: it.label},
         onmousedown: (e) => { e.preventDefault(); this.pick(i); }},
       h("span", {class: "kx-badge kx-k-" + it.kind, title: it.kind}, KIND_BADGE[it.kind] || "?"),
       h("span", {class: "kx-name"}, name), it.detail ? h("span", {class: "kx-detail"}, it.detail) : null));
@@ -191,6 +191,7 @@ export class Editor {
     [...this.list.children].forEach((li, k) => { li.classList.toggle("kx-active", k === i); li.setAttribute("aria-selected", String(k === i)); });
     const li = this.list.children[i];
     li?.scrollIntoView({block: "nearest"});
+    if (li) this.ta.setAttribute("aria-activedescendant", li.id);
     const it = this.items[i];
     const doc = it?.doc || "";
     this.doc.hidden = !doc && !(it && ["function", "aggregation", "keyword"].includes(it.kind));
@@ -214,6 +215,7 @@ export class Editor {
     this.open = false; this.items = []; this.seq++;
     this.pop.hidden = true; this.list.hidden = true;
     this.ta.setAttribute("aria-expanded", "false");
+    this.ta.removeAttribute("aria-activedescendant");
   }
 
   // The debounced syntax check as you type; also called on execute with the server's message.
