@@ -34,7 +34,7 @@ import pytest
 import kubesight
 from kubesight.promql import PromQLError, parse
 from kubesight.web.dashboards import normalize
-from tests.conftest import Server, free_port, start_server
+from tests.conftest import free_port, start_server
 
 BUILTIN = Path(kubesight.__file__).parent / "web" / "dashboards" / "builtin"
 FILES = sorted(BUILTIN.glob("*.json"))
@@ -313,14 +313,13 @@ def test_builtins_normalize_with_every_panel_supported() -> None:
 # ------------------------------------------------------------------------- on a real server
 @dataclass
 class Live:
-    server: Server
-    now: float
+    url: str
     resolved: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def values(self, d: dict[str, Any]) -> dict[str, list[str]]:
         """The dashboard's variable values, resolved once per server."""
         if d["uid"] not in self.resolved:
-            self.resolved[d["uid"]] = resolve_variables(self.server.url, d)
+            self.resolved[d["uid"]] = resolve_variables(self.url, d)
         return self.resolved[d["uid"]]
 
 
@@ -404,7 +403,7 @@ class Skip:
 
 def check_panel(live: Live, d: dict[str, Any], title: str,
                 skips: dict[tuple[str, str], Skip], may_be_empty: dict[tuple[str, str], str]) -> None:
-    url = live.server.url
+    url = live.url
     defs = variables(d)
     values = live.values(d)
     (p,) = [p for p in all_panels(d) if p.get("title") == title]
@@ -473,7 +472,7 @@ def default_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             s.url, 'kubesight_http_request_duration_seconds_count{handler="/api/v1/query_range"}'))
         eventually("a query rate", lambda: query(
             s.url, 'rate(kubesight_http_request_duration_seconds_count{handler="/api/v1/query_range"}[1m])'))
-        yield Live(s, time.time())
+        yield Live(s.url)
     finally:
         s.stop()
         hook.shutdown()
@@ -504,7 +503,7 @@ def test_kubesight_panel_has_data_on_a_default_server(default_server: Live, titl
 @pytest.mark.slow
 def test_the_latency_panel_repeats_once_per_busy_handler(default_server: Live) -> None:
     d = load(BUILTIN / "kubesight.json")
-    handlers = resolve_variables(default_server.server.url, d)["handler"]
+    handlers = resolve_variables(default_server.url, d)["handler"]
     assert "/metrics" in handlers and "/api/v1/query_range" in handlers, handlers
     assert len(handlers) <= 6  # the variable keeps the six busiest
 
@@ -579,7 +578,7 @@ def kube_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 eventually(rule, lambda r=rule: query(s.url, r))
             eventually("two collections of the containers", lambda: query(
                 s.url, 'count_over_time(container_network_receive_bytes_total{pod!=""}[1m]) >= 3'))
-            yield Live(s, time.time())
+            yield Live(s.url)
         finally:
             s.stop()
 
@@ -614,7 +613,7 @@ def test_kubernetes_tables_join_usage_requests_and_limits(kube_server: Live) -> 
     defs = variables(d)
     got = {}
     for tg in p["targets"]:
-        rows = query(kube_server.server.url, substitute(tg["expr"], defs, {"namespace": ["shop"]}))
+        rows = query(kube_server.url, substitute(tg["expr"], defs, {"namespace": ["shop"]}))
         got[tg["refId"]] = {r["metric"]["pod"]: float(r["value"][1]) for r in rows}
     assert got["B"] == {"web-7d9c": pytest.approx(0.11)}
     assert got["D"] == {"web-7d9c": pytest.approx(1.5)}
@@ -623,7 +622,42 @@ def test_kubernetes_tables_join_usage_requests_and_limits(kube_server: Live) -> 
     (io,) = [p for p in all_panels(pod) if p["title"] == "Disk I/O by container"]
     web = {"namespace": ["shop"], "pod": ["web-7d9c"]}
     for tg in io["targets"]:
-        rows = query(kube_server.server.url, substitute(tg["expr"], variables(pod), web))
+        rows = query(kube_server.url, substitute(tg["expr"], variables(pod), web))
         assert {r["metric"]["container"] for r in rows} == {"nginx"}, tg["expr"]
-    ns = [r["metric"]["namespace"] for r in query(kube_server.server.url, "count by (namespace) (kube_pod_info)")]
+    ns = [r["metric"]["namespace"] for r in query(kube_server.url, "count by (namespace) (kube_pod_info)")]
     assert sorted(ns) == ["data", "shop"]
+
+
+# ------------------------------------------------------------- the Node dashboard on Prometheus
+@pytest.mark.peer
+@pytest.mark.slow
+def test_node_dashboard_works_on_prometheus_scraping_node_exporter(
+        default_server: Live, tmp_path: Path) -> None:
+    """The Node dashboard is a node_exporter dashboard: on Debian's Prometheus scraping Debian's
+    node_exporter, with kubesight's default node rules loaded as a rule file, every panel has
+    data too, and the machine's CPU count and memory read the same as on kubesight."""
+    from tests.peers import node_exporter, prometheus
+
+    rules = tmp_path / "node.yaml"
+    rules.write_text((Path(kubesight.__file__).parent / "rules" / "defaults" / "node.yaml").read_text())
+    d = load(BUILTIN / "node.json")
+    with node_exporter(tmp_path / "ne") as target, prometheus(tmp_path / "prom", (
+            # 5s: Prometheus caps the scrape timeout at the interval, and a busy machine can
+            # take more than a second to answer
+            "global: {scrape_interval: 5s, scrape_timeout: 5s, evaluation_interval: 1s}\n"
+            f"rule_files: ['{rules}']\n"
+            f"scrape_configs: [{{job_name: node, static_configs: [{{targets: ['{target}']}}]}}]\n")) as url:
+        eventually("three node_exporter scrapes and the rules", lambda: query(
+            url, 'count_over_time(node_load1[1m]) >= 3 and on () instance:node_cpu_utilisation:rate5m'),
+            timeout=120)
+        prom = Live(url)
+        assert prom.values(d) == {"job": ["node"], "instance": [target]}
+        for p in all_panels(d):
+            if p["type"] != "row":
+                check_panel(prom, d, p["title"], NODE_SKIPS, {})
+        for title in ("CPUs", "Memory total"):
+            (panel,) = [p for p in all_panels(d) if p["title"] == title]
+            expr = panel["targets"][0]["expr"]
+            ours = query(default_server.url, substitute(expr, variables(d), default_server.values(d)))
+            theirs = query(url, substitute(expr, variables(d), prom.values(d)))
+            assert [s["value"][1] for s in ours] == [s["value"][1] for s in theirs], title
