@@ -272,6 +272,9 @@ def test_variables_are_well_formed_and_used(path: Path) -> None:
 def test_the_set_uses_every_kind_of_variable_and_a_repeat() -> None:
     kinds: set[str] = set()
     repeats = []
+    everything = "".join(path.read_text() for path in FILES)
+    for builtin in ("$__rate_interval", "$__interval]", "$__range]"):
+        assert builtin in everything, builtin
     for path in FILES:
         d = load(path)
         for v in d["templating"]["list"]:
