@@ -87,7 +87,7 @@ export const FORMAT_NAMES = Object.keys(FORMATS).concat(["text"]);
 // The text of one reference to `name` with `format` ("" = the default for the context).
 export function formatVariable(name, state, format, dflt = "prometheus") {
   if (!isState(state)) return String(state);
-  if (format === "text") return textOf(state);
+  if ((format || dflt) === "text") return textOf(state);
   const {values, custom} = expandValue(state);
   if (format === "queryparam" && expandValue(state).all) return `var-${encodeURIComponent(name)}=${encodeURIComponent(ALL)}`;
   const f = FORMATS[format] || FORMATS[dflt] || FORMATS.raw;

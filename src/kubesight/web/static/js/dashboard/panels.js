@@ -44,7 +44,9 @@ export async function fetchPanel(panel, {start, end, scope, widthPx, signal, das
   const factor = Math.max(1, ...targets.map((t) => t.intervalFactor || 1));
   const stepMs = autoInterval(start, end, {widthPx: Math.max(100, widthPx), maxDataPoints: panel.maxDataPoints,
     minIntervalMs: minMs}) * factor;
-  const s = Math.floor(start / stepMs) * stepMs, e = Math.floor(end / stepMs) * stepMs;
+  // The last step at `end` (whole seconds), the first at or before `start`: the newest data shows even when
+  // the step is minutes long (Grafana aligns to multiples of the step, which hides up to a step of fresh data).
+  const e = Math.floor(end / 1000) * 1000, s = e - Math.ceil((e - start) / stepMs) * stepMs;
   const exprs = [];
   const frames = await Promise.all(targets.map(async (t) => {
     const scrapeMs = intervalMs(raw(t.interval)) || panelMin || DEFAULT_SCRAPE_MS;
@@ -60,6 +62,8 @@ export async function fetchPanel(panel, {start, end, scope, widthPx, signal, das
     }
     const data = await queryRange(expr, s, e, stepMs / 1000, {signal});
     const m = alignMatrix(data.resultType === "matrix" ? data.result : [], s, e, stepMs);
+    // NaN and ±Inf (histogram_quantile over no requests, x/0) are gaps on a graph, as in Grafana.
+    for (const sr of m.series) for (let i = 0; i < sr.values.length; i++) if (sr.values[i] !== null && !Number.isFinite(sr.values[i])) sr.values[i] = null;
     return {target: t, instant: false, series: m.series, x: m.x};
   }));
   const n = Math.floor((e - s) / stepMs) + 1;

@@ -3,7 +3,7 @@
 import {boot, h, clear, pageRoot, errorBox, api, url, timeRange, refresh, autoInterval, parseDuration}
   from "../core.js";
 import {mountTimePicker} from "../timepicker.js";
-import {ALL, expandValue, msToDuration} from "../dashboard/interpolate.js";
+import {ALL, expandValue, msToDuration, builtins} from "../dashboard/interpolate.js";
 import {resolveOptions, pickCurrent, stateOf, dependencies} from "../dashboard/variables.js";
 import {repeatPanel, placeItems, gridStyle, heightPx} from "../dashboard/grid.js";
 import {PanelView} from "../dashboard/panels.js";
@@ -34,6 +34,7 @@ class DashboardPage {
     this.stale = new Set();     // views that need a query when they become visible
     this.visible = new Set();
     this.unseen = new Set();    // observed views the IntersectionObserver has not reported on yet
+    this.busy = 0;              // variable resolutions under way
     this.io = new IntersectionObserver((entries) => this.onIntersect(entries), {rootMargin: "200px 0px"});
   }
 
@@ -58,7 +59,10 @@ class DashboardPage {
 
   async resolve(v) {
     const r = timeRange.get();
-    const res = await resolveOptions(v, this.scope(), {start: r.start, end: r.end}, fetchers, (x) => this.autoIntervalOf(x, r));
+    // Variable queries see the time built-ins too ($__range in query_result(...[$__range]), as in Grafana).
+    const scope = {...builtins({start: r.start, end: r.end, dashboard: this.d.title,
+      intervalMs: autoInterval(r.start, r.end, {widthPx: 1000})}), ...this.scope()};
+    const res = await resolveOptions(v, scope, {start: r.start, end: r.end}, fetchers, (x) => this.autoIntervalOf(x, r));
     v.options = res.options; v.error = res.error || null;
     const fromUrl = url.getAll(`var-${v.name}`);
     const wanted = v.currentValue !== null ? v.currentValue
@@ -86,7 +90,8 @@ class DashboardPage {
       if (w === v) continue;
       if (dependencies(w, names).some((n) => changed.has(n))) { todo.add(w.name); changed.add(w.name); }
     }
-    if (todo.size) await this.resolveAll(todo);
+    this.busy++; this.updateState();
+    try { if (todo.size) await this.resolveAll(todo); } finally { this.busy--; }
     this.writeUrl();
     this.renderVarBar();
     this.layout();
@@ -175,8 +180,10 @@ class DashboardPage {
   valuesOf(name) {
     const v = this.vars.find((x) => x.name === name);
     if (!v) return [];
-    return expandValue(stateOf(v)).values.map((x) => ({value: x, state: {...stateOf(v), value: x,
-      text: v.options.find((o) => o.value === x)?.text ?? x}}));
+    // A repeat over All makes one copy per option (never one copy for a custom allValue such as .*).
+    const st = stateOf(v);
+    const values = expandValue({...st, allValue: null}).values;
+    return values.map((x) => ({value: x, state: {...st, value: x, text: v.options.find((o) => o.value === x)?.text ?? x}}));
   }
 
   layout() {
@@ -279,7 +286,7 @@ class DashboardPage {
   }
 
   updateState() {
-    document.body.dataset.dashboardState = this.pending.size || this.unseen.size ? "loading" : "done";
+    document.body.dataset.dashboardState = this.busy || this.pending.size || this.unseen.size ? "loading" : "done";
   }
 
   // ---- the page --------------------------------------------------------------------
@@ -302,9 +309,16 @@ class DashboardPage {
     this.renderVarBar();
     this.layout();
     timeRange.on(async () => {
-      // Variables that refresh on time range change (refresh: 2) follow it, then every panel.
-      const todo = new Set(this.vars.filter((v) => v.type === "query" && v.refresh === 2 || v.type === "interval").map((v) => v.name));
-      if (todo.size) { await this.resolveAll(todo); this.renderVarBar(); this.layout(); } else this.refreshAll();
+      // Variables that refresh on time range change (refresh: 2) follow it, then every panel: re-laid out
+      // when a value changed (repeats, titles), else just queried again.
+      const todo = new Set(this.vars.filter((v) => (v.type === "query" && v.refresh === 2) || v.type === "interval").map((v) => v.name));
+      if (!todo.size) { this.refreshAll(); return; }
+      const before = JSON.stringify(this.vars.map((v) => [v.currentValue, v.options]));
+      this.busy++; this.updateState();
+      try { await this.resolveAll(todo); } finally { this.busy--; }
+      this.writeUrl();
+      if (JSON.stringify(this.vars.map((v) => [v.currentValue, v.options])) === before) { this.refreshAll(); return; }
+      this.renderVarBar(); this.layout();
     });
     refresh.on(() => this.refreshAll());
   }

@@ -134,10 +134,10 @@ async function doSave(overwrite = false) {
   const inner = dash && typeof dash === "object" && dash.dashboard && !dash.panels && !dash.rows ? dash.dashboard : dash;
   try {
     const res = await api.json("/api/dashboards/db", {method: "POST", body: {dashboard: inner, overwrite}});
-    clear(preview).append(h("div", {class: "ks-panel ks-dl-saved", role: "status"}, "Imported: ",
-      h("a", {href: res.url}, normalized?.title || res.uid)));
     saveBtn.disabled = true;
     await load();
+    clear(preview).append(h("div", {class: "ks-panel ks-dl-saved", role: "status"}, "Imported: ",
+      h("a", {href: res.url}, normalized?.title || res.uid)));
   } catch (e) {
     if (e.status === 412) {
       clear(importErr).append(h("div", {class: "ks-warning ks-dl-overwrite"}, e.message, " ",
