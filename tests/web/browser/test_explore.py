@@ -205,6 +205,16 @@ def test_explain_tree(ui_server: Server, page: Any, shot: Callable[..., Path]) -
     assert "on pod" in doc and "many on the left" in doc
     assert params(page)["g0.tab"] == "explain"
     shot(page, "explore-explain")
+    run(page, 'label_replace(max_over_time(rate(demo_requests_total[5m])[30m:1m] offset 5m), "p", "$1", "pod", "(.*)") > bool 2')
+    page.wait_for_function("document.querySelector('.kx-node').dataset.type === 'binaryExpr' && document.querySelectorAll('.kx-node').length === 11")
+    nodes = page.locator(".kx-node").evaluate_all(
+        "els => els.map(e => [e.dataset.type, e.querySelector('.kx-node-expr').textContent])")
+    assert nodes == [["binaryExpr", "> bool"], ["call", "label_replace()"], ["call", "max_over_time()"],
+                     ["subquery", "[30m:1m] offset 5m"], ["call", "rate()"], ["matrixSelector", "demo_requests_total[5m]"],
+                     ["stringLiteral", '"p"'], ["stringLiteral", '"$1"'], ["stringLiteral", '"pod"'],
+                     ["stringLiteral", '"(.*)"'], ["numberLiteral", "2"]]
+    run(page, EXPLAIN_QUERY)
+    page.wait_for_function("document.querySelectorAll('.kx-node').length === 7")
     # a node's sub-expression runs in a new panel, as a table
     page.locator(".kx-node[data-type='call'] .kx-node-run").first.click()
     assert page.locator(".kx-panel").count() == 2

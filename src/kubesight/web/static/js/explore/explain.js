@@ -47,7 +47,7 @@ export function describe(n) {
       return [toPromQL(n), "vector selector", `Series${n.name ? ` named ${n.name}` : ""}${ms.length ? ` with ${ms.join(", ")}` : ""}, their latest sample at each step${n.offset ? `, ${durationText(n.offset)} ago` : ""}.`];
     }
     case "matrixSelector": return [toPromQL(n), "range selector", `Every sample of ${selectorText(n.vectorSelector)} in the last ${durationText(n.range)} at each step.`];
-    case "subquery": return [`[${durationText(n.range)}:${n.step ? durationText(n.step) : ""}]`, "subquery", `The inner expression evaluated every ${n.step ? durationText(n.step) : "default step"} over ${durationText(n.range)}.`];
+    case "subquery": return [toPromQL(n).slice(toPromQL(n.expr).length), "subquery", `The inner expression evaluated every ${n.step ? durationText(n.step) : "default step"} over ${durationText(n.range)}${n.offset ? `, ${durationText(n.offset)} ago` : ""}.`];
     case "numberLiteral": return [String(n.val), "number", "A scalar constant."];
     case "stringLiteral": return [JSON.stringify(n.val), "string", "A string constant."];
     case "parenExpr": return ["( … )", "parentheses", "Grouping."];
