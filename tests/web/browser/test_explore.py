@@ -468,6 +468,9 @@ def test_thousand_series_stay_interactive(big_server: Server, page: Any, shot: C
     assert page.evaluate("ksExplore.panels[0].graph.u.series.filter((s, i) => i > 0 && s.show).length") == 1
     page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] / 2)
     assert "s0500" in tip.inner_text()
+    # hidden series leave no hover dot behind
+    dots = page.evaluate("Array.from(document.querySelectorAll('.kx-panel .u-cursor-pt')).filter(p => p.style.display !== 'none').length")
+    assert dots == 1
     shot(page, "explore-1000-isolated", full_page=False)
     restore_ms = page.evaluate("""async () => {
         const el = document.querySelector('.kx-panel .ks-legend-item[data-name*="s0500"]'), t0 = performance.now();

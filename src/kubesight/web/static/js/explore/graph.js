@@ -23,6 +23,9 @@ export class ExploreGraph extends Graph {
     else if (this.hidden.size === names.length - 1 && !this.hidden.has(name)) this.hidden.clear();
     else this.hidden = new Set(names.filter((n) => n !== name));
     this.u.series.forEach((s, i) => { if (i > 0) s.show = !this.hidden.has(names[i - 1]); });
+    // the hover dots of hidden series too (setSeries would hide them; uPlot keeps one per series, in order)
+    const pts = this.u.over.querySelectorAll(".u-cursor-pt");
+    if (pts.length === names.length) pts.forEach((p, k) => { p.style.display = this.hidden.has(names[k]) ? "none" : ""; });
     this.u.setData(this.u.data, true);
     this.legendEl.querySelectorAll(".ks-legend-item").forEach((el) => el.classList.toggle("ks-off", this.hidden.has(el.dataset.name)));
   }
