@@ -323,7 +323,12 @@ def test_query_helpers(mods: Any) -> None:
       M.p.isInstant('stat', {instant: true, range: false}), M.p.isInstant('timeseries', {instant: true, range: true}),
       M.p.isInstant('table', {instant: true, range: true}), M.p.isInstant('stat', {instant: false, range: true}),
       M.p.exploreHref(['up', 'rate(x[1m])'], 0, 3600e3),
+      M.p.panelRange({timeFrom: '1h', timeShift: ''}, {start: 0, end: 6 * 3600e3}),
+      M.p.panelRange({timeFrom: 'now-$w', timeShift: '1d'}, {start: 0, end: 6 * 3600e3}, {w: '2h'}),
+      M.p.panelRange({timeFrom: '', timeShift: ''}, {start: 5, end: 10}),
     ]""")
+    assert got[9:] == [{"start": 5 * 3600e3, "end": 6 * 3600e3}, {"start": 4 * 3600e3 - 86400e3, "end": 6 * 3600e3 - 86400e3},
+                       {"start": 5, "end": 10}]
     assert got[:8] == [30000, 60000, 0, 0, True, False, True, False]
     assert got[8].startswith("/graph?g0.expr=up&g0.tab=0&g0.range_input=1h&")
     assert "g1.expr=rate%28x%5B1m%5D%29" in got[8]

@@ -291,8 +291,9 @@ def test_garbage_import_shows_the_error_beside_the_form(ui_server: Server, page:
     only_4xx(console)
 
 
-BAD = {
-    "uid": "kubesight-test-bad", "title": "Bad input test",
+BAD_UID = "kubesight-test-bad"
+BAD: dict[str, Any] = {
+    "uid": BAD_UID, "title": "Bad input test",
     "annotations": {"list": [{"name": "deploys", "datasource": {"type": "loki", "uid": "x"}, "expr": "{app=\"x\"}"}]},
     "panels": [
         {"id": 1, "type": "timeseries", "title": "Good", "gridPos": {"x": 0, "y": 0, "w": 8, "h": 6},
@@ -318,10 +319,10 @@ BAD = {
 def test_bad_panels_stay_in_their_box(ui_server: Server, page: Any, console: list[str],
                                       request: pytest.FixtureRequest, cleanup: list[str]) -> None:
     allow_4xx(request)
-    cleanup.append(BAD["uid"])
+    cleanup.append(BAD_UID)
     r = httpx.post(f"{ui_server.url}/api/dashboards/db", json={"dashboard": BAD, "overwrite": True}, timeout=10)
     assert r.status_code == 200, r.text
-    page.goto(f"{ui_server.url}/d/{BAD['uid']}?from=now-1h&to=now")
+    page.goto(f"{ui_server.url}/d/{BAD_UID}?from=now-1h&to=now")
     panels = settle(page)
     assert panels["Good"]["state"] == "done" and sorted(panels["Good"]["legend"]) == [f"web-{i}" for i in range(4)]
     broken = panels["Broken query"]

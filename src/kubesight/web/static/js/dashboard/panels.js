@@ -31,6 +31,17 @@ export function exploreHref(exprs, start, end) {
   return "/graph?" + p.toString();
 }
 
+// A panel's own relative time (timeFrom "1h": the last hour of the dashboard's range) and shift
+// (timeShift "1d": a day earlier), as Grafana's "Query options" set them.
+export function panelRange(panel, range, scope = {}) {
+  let {start, end} = range;
+  const from = intervalMs(interpolate(panel.timeFrom || "", scope, {format: "raw"}).replace(/^now-/, ""));
+  if (from) start = end - from;
+  const shift = intervalMs(interpolate(panel.timeShift || "", scope, {format: "raw"}).replace(/^now-/, ""));
+  if (shift) { start -= shift; end -= shift; }
+  return {start, end};
+}
+
 // ---- fetching -----------------------------------------------------------------
 
 // Runs a panel's visible targets: {frames: [{target, instant, series: [{metric, values?, value?}]}], x, stepMs}.
@@ -158,6 +169,7 @@ export class PanelView {
     const gen = ++this.generation;
     this.setState("loading");
     try {
+      range = panelRange(p, range, this.scope);
       const widthPx = this.body.clientWidth || this.el.clientWidth || 600;
       const res = await fetchPanel(p, {...range, scope: this.scope, widthPx, signal: ctrl.signal,
         dashboard: this.opts.dashboard});
@@ -194,7 +206,7 @@ export class PanelView {
   renderUnsupported() {
     const p = this.panel;
     clear(this.body).append(h("div", {class: "ks-dp-unsupported"},
-      h("b", {}, `Panel type “${p.originalType || p.type}” is not supported`),
+      h("b", {}, `This ${p.originalType || p.type} panel is not shown`),
       h("ul", {}, (p.unsupported.length ? p.unsupported : ["this panel cannot be rendered"]).map((r) => h("li", {}, r)))));
     this.setState("unsupported");
   }
@@ -474,7 +486,7 @@ function gaugeSvg(v, min, max, color, steps, markers, text) {
   if (ok && pos(v) > 0) el.append(svg("path", {d: arc(0, Math.max(0.004, pos(v)), r), fill: "none", stroke: color, "stroke-width": "10"}));
   const label = svg("text", {x: cx, y: cy + 8, "text-anchor": "middle", class: "ks-gauge-value", fill: color});
   label.textContent = text;
-  const size = Math.max(10, Math.min(22, 130 / Math.max(4, text.length)));
+  const size = Math.max(9, Math.min(22, 112 / Math.max(4, text.length)));
   label.setAttribute("font-size", size.toFixed(1));
   el.append(label);
   return el;

@@ -7,6 +7,7 @@ import {ALL, expandValue, msToDuration, builtins} from "../dashboard/interpolate
 import {resolveOptions, pickCurrent, stateOf, dependencies} from "../dashboard/variables.js";
 import {repeatPanel, placeItems, gridStyle, heightPx} from "../dashboard/grid.js";
 import {PanelView} from "../dashboard/panels.js";
+import {safeHref} from "../dashboard/markdown.js";
 
 const css = document.createElement("link");
 css.rel = "stylesheet"; css.href = new URL("../../css/dashboard.css", import.meta.url);
@@ -293,7 +294,11 @@ class DashboardPage {
   async mount() {
     const d = this.d;
     document.title = `${d.title || "Dashboard"} · kubesight`;
-    const links = h("div", {class: "ks-dash-actions"},
+    // The dashboard's links of type "link" (http(s) or relative URLs only); "dashboards" links need tags search.
+    const own = (d.links || []).filter((l) => l.type === "link" && typeof l.url === "string" && safeHref(l.url) !== null)
+      .map((l) => h("a", {href: safeHref(l.url), class: "ks-btn ks-dash-link", title: l.tooltip || null,
+        target: l.targetBlank ? "_blank" : null, rel: "noopener noreferrer"}, l.title || l.url));
+    const links = h("div", {class: "ks-dash-actions"}, own,
       h("a", {href: "/dashboards", class: "ks-btn"}, "All dashboards"),
       h("button", {type: "button", class: "ks-btn", title: "Run every panel's queries again", onclick: () => refresh.now()}, "↻"));
     this.varBar = h("div", {class: "ks-varbar", "aria-label": "variables"});
