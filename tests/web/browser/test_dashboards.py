@@ -50,6 +50,12 @@ def settle(page: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
+def truncated_stats(page: Any) -> list[str]:
+    """Stat values cut off by their box (the text is fitted to it)."""
+    return list(page.eval_on_selector_all(".ks-stat-value", "els => els.filter(e => e.scrollWidth > e.clientWidth + 1)"
+                                          ".map(e => e.textContent)"))
+
+
 def errors(panels: dict[str, dict[str, Any]]) -> dict[str, str]:
     return {t: p["msg"] for t, p in panels.items() if p["state"] == "error"}
 
@@ -85,6 +91,7 @@ def test_home_is_the_node_dashboard(ui_server: Server, page: Any, shot: Callable
     heads = [" ".join(t.split()) for t in page.locator(".ks-drow-head").all_inner_texts()]
     assert heads[:2] == ["▾ Overview (6 panels)", "▾ CPU (2 panels)"], heads
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert not truncated_stats(page)
     shot(page, "dashboard-node")
     page.click("#ks-theme")
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
@@ -371,4 +378,13 @@ def test_narrow_screen_stacks_panels(ui_server: Server, page: Any, shot: Callabl
     assert widths and all(abs(w - grid) <= 1 for w in widths), (widths, grid)
     lefts = page.eval_on_selector_all(".ks-dpanel", "els => els.map(e => Math.round(e.getBoundingClientRect().left))")
     assert len(set(lefts)) == 1
+    assert not truncated_stats(page)
+    # back to a wide window: the grid returns and the stat text is fitted to its new box
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.wait_for_function("document.querySelectorAll('.ks-dgrid')[0].getBoundingClientRect().width > 1000")
+    page.wait_for_timeout(300)
+    assert len(set(page.eval_on_selector_all(".ks-dpanel", "els => els.map(e => Math.round(e.getBoundingClientRect().left))"))) > 1
+    assert not truncated_stats(page)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.wait_for_timeout(300)
     shot(page, "dashboard-narrow")

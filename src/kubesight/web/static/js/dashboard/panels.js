@@ -178,7 +178,9 @@ export class PanelView {
       this.explore.href = exploreHref(res.exprs, range.start, range.end);
       const empty = res.frames.every((f) => !f.series.length);
       if (empty) { this.clearBody(); this.setState("nodata", "No data"); return; }
+      this.last = res;
       this.render(res, range);
+      this.watchSize();
       this.setState("done");
     } catch (e) {
       if (e.name === "AbortError" || gen !== this.generation) return;
@@ -189,9 +191,22 @@ export class PanelView {
 
   abort() { this.ctrl?.abort(); }
 
+  // Stat and gauge fit their text and columns to the box: drawn again (from the last data) when it resizes.
+  watchSize() {
+    if (this.ro || !["stat", "gauge"].includes(this.panel.type)) return;
+    let size = `${this.body.clientWidth}x${this.body.clientHeight}`, frame = 0;
+    this.ro = new ResizeObserver(() => {
+      const now = `${this.body.clientWidth}x${this.body.clientHeight}`;
+      if (now === size || !this.last || frame) return;
+      size = now;
+      frame = requestAnimationFrame(() => { frame = 0; if (this.last && this.el.dataset.state === "done") this.render(this.last); });
+    });
+    this.ro.observe(this.body);
+  }
+
   clearBody() { this.graph?.destroy(); this.graph = null; clear(this.body); }
 
-  destroy() { this.abort(); this.clearBody(); }
+  destroy() { this.abort(); this.ro?.disconnect(); this.ro = null; this.last = null; this.clearBody(); }
 
   render(res, range) {
     const t = this.panel.type;

@@ -108,6 +108,8 @@ class DashboardPage {
   }
 
   renderVarBar() {
+    this.barCtrl?.abort();  // the previous pickers' document listeners
+    this.barCtrl = new AbortController();
     const bar = clear(this.varBar);
     for (const v of this.vars) {
       if (v.hide === 2 || v.type === "constant") continue;
@@ -172,7 +174,8 @@ class DashboardPage {
     };
     btn.addEventListener("click", (e) => { e.stopPropagation(); if (pop.hidden) { pop.hidden = false; filter.focus(); } else close(true); });
     apply.addEventListener("click", () => close(true));
-    document.addEventListener("click", (e) => { if (!pop.hidden && !wrap.contains(e.target)) close(true); });
+    document.addEventListener("click", (e) => { if (!pop.hidden && !wrap.contains(e.target)) close(true); },
+      {signal: this.barCtrl.signal});
     pop.addEventListener("keydown", (e) => { if (e.key === "Escape") close(false); if (e.key === "Enter") close(true); });
     return wrap;
   }
