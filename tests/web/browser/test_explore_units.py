@@ -181,13 +181,3 @@ def test_to_promql_from_parse_query(js: Any, ui_server: Server) -> None:
         assert again["status"] == "success", (q, text, again)
         assert again["data"] == ast, (q, text)
 
-
-def test_align_result_on_the_step_grid(js: Any) -> None:
-    out = js("graph", """(r) => { const f = m.alignResult(r, 10000, 40000, 10000);
-        return {x: Array.from(f.x), values: f.series.map(s => s.values), metric: f.series[0].metric}; }""",
-             [{"metric": {"a": "1"}, "values": [[10, "1.5"], [30, "NaN"], [40, "+Inf"]]},
-              {"metric": {"a": "2"}, "values": [[20, "-2"], [30, "3e3"], [50, "9"]]}])
-    assert out["x"] == [10, 20, 30, 40]
-    # missing points, NaN and infinities are gaps; points off the range are dropped
-    assert out["values"] == [[1.5, None, None, None], [None, -2, 3000, None]]
-    assert out["metric"] == {"a": "1"}

@@ -110,3 +110,34 @@ def test_stacked_percent_graph(ui_server: Server, page: Any) -> None:
     page.evaluate(CHART, [_version(page), {"stacking": "percent"}])
     top = page.evaluate("graph.u.data[graph.u.data.length - 1].filter(v => v !== null)")
     assert top and all(abs(v - 1) < 1e-9 for v in top[-5:])
+
+
+def test_align_matrix_on_the_step_grid(ui_server: Server, page: Any) -> None:
+    page.goto(f"{ui_server.url}/setup")
+    out = page.evaluate("""async ([version, r]) => {
+        const m = await import(`/static/${version}/js/chart.js`);
+        const f = m.alignMatrix(r, 10000, 40000, 10000);
+        return {x: Array.from(f.x), values: f.series.map(s => s.values), metric: f.series[0].metric}; }""",
+        [_version(page), [{"metric": {"a": "1"}, "values": [[10, "1.5"], [30, "NaN"], [40, "+Inf"]]},
+                          {"metric": {"a": "2"}, "values": [[20, "-2"], [30, "3e3"], [50, "9"]]}]])
+    assert out["x"] == [10, 20, 30, 40]
+    # missing points, NaN and infinities are gaps; points off the range are dropped
+    assert out["values"] == [[1.5, None, None, None], [None, -2, 3000, None]]
+    assert out["metric"] == {"a": "1"}
+
+
+def test_many_series_isolate_in_one_redraw(ui_server: Server, page: Any) -> None:
+    """Past MANY_SERIES a graph has no fill and no hover focus; a legend click still isolates."""
+    page.goto(f"{ui_server.url}/setup")
+    page.evaluate("""async (version) => {
+        const chart = await import(`/static/${version}/js/chart.js`);
+        const n = 120, x = Float64Array.from({length: 60}, (_, i) => 1.7e9 + i * 15);
+        const el = document.createElement('div'); document.getElementById('ks-page').replaceChildren(el);
+        window.graph = new chart.Graph(el, {height: 240});
+        window.graph.setData({x, series: Array.from({length: n}, (_, j) => ({name: `s${j}`, values: Array.from(x, (_, i) => j + Math.sin(i))}))});
+    }""", _version(page))
+    assert page.evaluate("graph.u.series.slice(1).every((s, i) => s.fill(graph.u, i + 1) == null)")
+    assert page.evaluate("graph.u.cursor.focus.prox") < 0
+    page.locator(".ks-legend-item[data-name='s7']").click()
+    assert page.evaluate("graph.u.series.filter((s, i) => i > 0 && s.show).map(s => s.label)") == ["s7"]
+    assert page.locator(".ks-legend-item.ks-off").count() == 119

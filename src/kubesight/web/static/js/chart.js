@@ -35,18 +35,25 @@ export function seriesName(metric, legendFormat) {
 }
 
 // A query_range matrix on the step grid [start, end]: x in seconds, null where a series has no point.
+// NaN and ±Inf ("NaN", "+Inf", "-Inf") are gaps too: no axis can hold them. Plain loops: this runs on
+// a thousand series of 1,440 points.
 export function alignMatrix(result, startMs, endMs, stepMs) {
   const n = Math.floor((endMs - startMs) / stepMs) + 1;
   const x = new Float64Array(n);
   for (let i = 0; i < n; i++) x[i] = (startMs + i * stepMs) / 1000;
-  const series = result.map((s) => {
+  const s0 = startMs / 1000, st = stepMs / 1000;
+  const series = new Array(result.length);
+  for (let j = 0; j < result.length; j++) {
+    const vs = result[j].values || [];
     const values = new Array(n).fill(null);
-    for (const [t, v] of s.values || []) {
-      const i = Math.round((t * 1000 - startMs) / stepMs);
-      if (i >= 0 && i < n) values[i] = parseFloat(v);
+    for (let k = 0; k < vs.length; k++) {
+      const p = vs[k], i = Math.round((p[0] - s0) / st);
+      if (i < 0 || i >= n) continue;
+      const f = +p[1];
+      if (Number.isFinite(f)) values[i] = f;
     }
-    return {metric: s.metric, values};
-  });
+    series[j] = {metric: result[j].metric, values};
+  }
   return {x, series};
 }
 
@@ -60,6 +67,10 @@ function stack(series, percent) {
     return acc[i];
   }));
 }
+
+// Past this many series a graph draws no area fill (a thousand translucent areas overdraw every pixel a
+// thousand times) and focuses no series on hover (focusing redraws all the others dimmed at every move).
+export const MANY_SERIES = 50;
 
 export class Graph {
   // opts: {unit, decimals, min, max, stacking: "none"|"normal"|"percent", drawStyle: "line"|"bars"|"points",
@@ -104,13 +115,15 @@ export class Graph {
     const axisColor = theme.css("--ks-fg-muted") || "#888", grid = theme.css("--ks-grid") || "#8883";
     const unit = stacking === "percent" ? "percentunit" : o.unit;
     const fmt = (v) => formatValue(v, unit, o.decimals);
-    const fill = o.fillOpacity ?? (stacking !== "none" ? 60 : 10);
+    const many = series.length > MANY_SERIES;
+    const fill = many && stacking === "none" ? 0 : o.fillOpacity ?? (stacking !== "none" ? 60 : 10);
     const draw = o.drawStyle || "line";
     const paths = draw === "bars" && uPlot.paths.bars ? uPlot.paths.bars({size: [0.8, 64]}) : undefined;
     const opts = {
       ...this.size(),
       legend: {show: false},
-      cursor: {drag: {x: true, y: false, setScale: false}, focus: {prox: 24}, points: {size: 6}},
+      // focus.prox below zero: uPlot never focuses a series
+      cursor: {drag: {x: true, y: false, setScale: false}, focus: {prox: many ? -1 : 24}, points: {size: 6}},
       focus: {alpha: 0.35},
       select: {show: true},
       scales: {x: {time: true}, y: {range: (u, min, max) => yRange(min, max, o, stacking)}},
@@ -206,12 +219,19 @@ export class Graph {
   }
 
   // Click: only this series (again: all). Ctrl/Cmd/Shift-click: toggle this one.
+  // The series' flags flip and the plot redraws once: setSeries per series recomputes the scales for each.
   isolate(name, toggle) {
     const names = this.frame.series.map((s) => s.name);
     if (toggle) { if (this.hidden.has(name)) this.hidden.delete(name); else this.hidden.add(name); }
     else if (this.hidden.size === names.length - 1 && !this.hidden.has(name)) this.hidden.clear();
     else this.hidden = new Set(names.filter((n) => n !== name));
-    this.u.batch(() => names.forEach((n, i) => this.u.setSeries(i + 1, {show: !this.hidden.has(n)}, false)));
+    if (this.u) {
+      this.u.series.forEach((s, i) => { if (i > 0) s.show = !this.hidden.has(names[i - 1]); });
+      // the hover dots of hidden series too (uPlot keeps one per series, in order)
+      const pts = this.u.over.querySelectorAll(".u-cursor-pt");
+      if (pts.length === names.length) pts.forEach((p, k) => { p.style.display = this.hidden.has(names[k]) ? "none" : ""; });
+      this.u.setData(this.u.data, true);
+    }
     this.legendEl.querySelectorAll(".ks-legend-item").forEach((el) => el.classList.toggle("ks-off", this.hidden.has(el.dataset.name)));
   }
 

@@ -1,6 +1,6 @@
 // One query panel: the editor, tabs Graph / Table / Explain, and the query's stats.
 import {h, clear, query, queryRange, timeRange, autoInterval, formatDuration, fmtTime, labelsToString} from "../core.js";
-import {ExploreGraph, alignResult} from "./graph.js";
+import {Graph, alignMatrix} from "../chart.js";
 import {Editor} from "./editor.js";
 import {renderTable} from "./table.js";
 import {renderExplain} from "./explain.js";
@@ -182,7 +182,7 @@ export class Panel {
       this.clearBody();
       const gel = h("div", {class: "kx-graph"});
       this.body.append(this.graphBar, gel);
-      this.graph = new ExploreGraph(gel, {height: 320, stacking: this.stacked ? "normal" : "none",
+      this.graph = new Graph(gel, {height: 320, stacking: this.stacked ? "normal" : "none",
         legend: {mode: "table", calcs: ["min", "max", "mean", "lastNotNull"]}});
     }
     const width = this.graph.plotEl.clientWidth || this.body.clientWidth || 1000;
@@ -194,7 +194,7 @@ export class Panel {
     const rtt = performance.now() - t0;
     if (ctrl.signal.aborted) return;
     const tDraw = performance.now();
-    const frame = alignResult(data.result, s, e, step);
+    const frame = alignMatrix(data.result, s, e, step);
     this.graph.setData({x: frame.x, series: frame.series.map((x) => ({name: labelsToString(x.metric), values: x.values}))});
     this.lastRender = performance.now() - tDraw;
     const points = frame.x.length;
