@@ -108,6 +108,9 @@ def test_rate_interval_and_interval_format(mods: Any) -> None:
 def test_referenced_names(mods: Any) -> None:
     got = mods.evaluate("""() => [...M.i.referencedNames('label_values(up{job="$job", x="${inst:csv}", y="[[z]]"}, instance)')].sort()""")
     assert got == ["inst", "job", "z"]
+    deps = mods.evaluate("""() => M.v.dependencies({name: 'b', query: 'label_values(up{job="$a", b="$b"}, x)', regex: '/${c}/'},
+                                                  ['a', 'b', 'c', 'd'])""")
+    assert deps == ["a", "c"]
 
 
 def test_variable_query_parsing(mods: Any) -> None:

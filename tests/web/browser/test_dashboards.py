@@ -256,6 +256,7 @@ def test_import_grafana_dashboards_through_the_ui(ui_server: Server, page: Any, 
     per_cpu = [p for t, p in panels.items() if t.startswith("Per-CPU busy")]  # repeated per instance
     assert per_cpu and all(p["state"] == "done" and p["legend"] for p in per_cpu), per_cpu
 
+    assert not console, console  # both imports and their dashboards: not one console message so far
     # the same dashboard again: Grafana's API answers 412, the page asks before overwriting
     page.goto(f"{ui_server.url}/dashboards")
     page.fill(".ks-dl-text", (FIXTURES / "modern-host.json").read_text())
@@ -388,3 +389,39 @@ def test_narrow_screen_stacks_panels(ui_server: Server, page: Any, shot: Callabl
     page.set_viewport_size({"width": 390, "height": 800})
     page.wait_for_timeout(300)
     shot(page, "dashboard-narrow")
+
+
+DEPENDENT_UID = "kubesight-test-dependent"
+DEPENDENT: dict[str, Any] = {
+    "uid": DEPENDENT_UID, "title": "Dependent variables test", "time": {"from": "now-30m", "to": "now"},
+    "templating": {"list": [
+        {"name": "metric", "type": "custom", "query": "demo_requests_total,demo_temperature_celsius",
+         "current": {"text": "demo_requests_total", "value": "demo_requests_total"}},
+        {"name": "label", "type": "query", "query": "label_names($metric)", "regex": "/^[a-z]/", "sort": 1, "refresh": 1},
+    ]},
+    "panels": [
+        {"id": 1, "type": "timeseries", "title": "by $label", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+         "targets": [{"refId": "A", "expr": "count by ($label) ($metric)", "legendFormat": "{{$label}}"}]},
+    ],
+}
+
+
+def test_dependent_variable_follows_the_one_it_uses(ui_server: Server, page: Any, cleanup: list[str]) -> None:
+    cleanup.append(DEPENDENT_UID)
+    r = httpx.post(f"{ui_server.url}/api/dashboards/db", json={"dashboard": DEPENDENT, "overwrite": True}, timeout=10)
+    assert r.status_code == 200, r.text
+    page.goto(f"{ui_server.url}/d/{DEPENDENT_UID}?var-label=code")
+    panels = settle(page)
+    label = page.locator(".ks-var[data-var=label] select")
+    # label_names(demo_requests_total), filtered by the regex and sorted: code, job, pod
+    assert label.locator("option").all_inner_texts() == ["code", "job", "pod"]
+    assert label.input_value() == "code"
+    assert sorted(panels["by code"]["legend"]) == ["200", "500"]  # legend format "{{$label}}"
+    page.select_option(".ks-var[data-var=metric] select", "demo_temperature_celsius")
+    page.wait_for_function("location.search.includes('var-metric=demo_temperature_celsius')")
+    panels = settle(page)
+    # the temperature has no code label: the dependent variable re-resolved and fell back to its first option
+    assert label.locator("option").all_inner_texts() == ["job", "pod"]
+    assert label.input_value() == "job"
+    assert parse_qs(urlparse(page.url).query)["var-label"] == ["job"]
+    assert panels["by job"]["legend"] == ["demo"]

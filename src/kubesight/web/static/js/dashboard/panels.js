@@ -84,11 +84,13 @@ export async function fetchPanel(panel, {start, end, scope, widthPx, signal, das
 }
 
 // Every series of a panel's frames, named and configured: [{name, metric, refId, values|null, value, cfg}].
-function seriesList(panel, frames) {
+function seriesList(panel, frames, scope = {}) {
   const out = [];
   for (const f of frames) {
+    // Legend formats may use variables too ("{{$label}}", "$instance {{mode}}"), as in Grafana.
+    const legend = interpolate(f.target.legendFormat || "", scope, {format: "raw"});
     for (const s of f.series) {
-      const base = seriesName(s.metric, f.target.legendFormat);
+      const base = seriesName(s.metric, legend);
       const cfg0 = fieldConfig(panel.fieldConfig, [base], f.target.refId);
       const name = displayName(cfg0.displayName, base, s.metric);
       const cfg = name === base ? cfg0 : fieldConfig(panel.fieldConfig, [base, name], f.target.refId);
@@ -242,7 +244,7 @@ export class PanelView {
   // ---- timeseries -----------------------------------------------------------------
   renderGraph(res) {
     const p = this.panel, d = p.fieldConfig.defaults, c = d.custom || {}, o = p.options || {};
-    const list = seriesList(p, res.frames);
+    const list = seriesList(p, res.frames, this.scope);
     const n = res.x.length;
     const series = list.map((s, i) => {
       let values = s.values;
@@ -273,7 +275,7 @@ export class PanelView {
   renderStat(res) {
     const p = this.panel, o = p.options || {};
     const calc = o.reduceOptions?.calcs?.[0] || "lastNotNull";
-    const list = seriesList(p, res.frames);
+    const list = seriesList(p, res.frames, this.scope);
     const colorMode = o.colorMode || "value", textMode = o.textMode || "auto";
     const many = list.length > 1;
     const w = this.body.clientWidth || 200, hgt = this.body.clientHeight || 100;
@@ -308,7 +310,7 @@ export class PanelView {
   renderGauge(res) {
     const p = this.panel, o = p.options || {};
     const calc = o.reduceOptions?.calcs?.[0] || "lastNotNull";
-    const list = seriesList(p, res.frames);
+    const list = seriesList(p, res.frames, this.scope);
     const w = this.body.clientWidth || 200, hgt = this.body.clientHeight || 120;
     const cols = Math.max(1, Math.min(list.length, Math.floor(w / Math.max(90, hgt * 0.9)) || 1));
     const grid = h("div", {class: "ks-gauge-grid", style: {gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))`}});
@@ -328,7 +330,7 @@ export class PanelView {
   renderBarGauge(res) {
     const p = this.panel, o = p.options || {};
     const calc = o.reduceOptions?.calcs?.[0] || "lastNotNull";
-    const list = seriesList(p, res.frames);
+    const list = seriesList(p, res.frames, this.scope);
     const vertical = o.orientation === "vertical";
     const mode = o.displayMode || "gradient";
     const box = h("div", {class: "ks-bars" + (vertical ? " ks-bars-v" : "")});
