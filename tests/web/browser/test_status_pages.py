@@ -72,7 +72,7 @@ scrape_configs:
   static_configs: [{{targets: ["127.0.0.1:{closed}"], labels: {{team: drop}}}}]
   relabel_configs: [{{source_labels: [team], regex: drop, action: drop}}]
 - job_name: many
-  scrape_interval: 30s
+  scrape_interval: 10m  # the page only counts them: keep the server quiet
   static_configs:
 {many}""")
     srv = start_server(root / "data", "--config", str(cfg), "--no-rules.defaults", port=port)
