@@ -231,6 +231,7 @@ def test_import_grafana_dashboards_through_the_ui(ui_server: Server, page: Any, 
     pie = panels["Memory Distribution"]
     assert pie["state"] == "unsupported" and "piechart" in pie["text"] and "not supported" in pie["text"], pie
     assert "distributed" in panels["About this host"]["text"]  # markdown, with $node interpolated
+    assert "Reboots" in page.locator(".ks-dash-warning").inner_text()  # its annotation is not drawn: said so
     shot(page, "dashboard-imported")
 
     # the modern fixture, pasted: gridPos layout, repeat row, collapsed row, text in html mode

@@ -334,6 +334,10 @@ class DashboardPage {
   showWarnings() {
     const warnings = [...this.d.warnings];
     for (const v of this.d.variables) for (const u of v.unsupported || []) warnings.push(`variable ${v.name || "?"}: ${u}`);
+    // The server keeps Prometheus annotations; this renderer does not draw them yet: say so rather than drop them.
+    for (const a of this.d.annotations || []) {
+      if (a.enable && !a.hide) warnings.push(`annotation ${JSON.stringify(a.name)} (${a.expr}) is not drawn on the graphs`);
+    }
     if (!warnings.length) return;
     const note = h("div", {class: "ks-warning ks-dash-warning", role: "status"},
       h("button", {type: "button", class: "ks-icon-btn ks-dash-dismiss", title: "Dismiss", "aria-label": "Dismiss",
