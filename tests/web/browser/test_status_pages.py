@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import peers
 from tests.conftest import Server, free_port, start_server
 
 RULES = """\
@@ -564,4 +565,62 @@ def test_api_errors_show_the_server_message_in_place(ui_server: Server, page: An
     err.wait_for()
     assert "alertmanager is on fire" in err.inner_text()
     assert page.locator(".ks-tabs [data-view=rules]").is_visible()  # the other tab stays one click away
+    check()
+
+
+# ---- the same pages on a real Alertmanager ----------------------------------------------
+
+def test_alertmanager_pages_drive_a_real_alertmanager(ui_server: Server, page: Any, tmp_path: Path, console: list[str],
+                                                      request: pytest.FixtureRequest) -> None:
+    """The Alertmanager view and the silence form, with their /api/v2 calls sent to Debian's Alertmanager:
+    the page reads its JSON and writes silences it accepts, as it does kubesight's."""
+    check = _allow_failed_requests(request, console)
+    am_cfg = "route: {receiver: default, group_by: [alertname]}\nreceivers: [{name: default}]\n"
+    with peers.alertmanager(tmp_path / "am", am_cfg) as am:
+        def proxy(route: Any) -> None:
+            req = route.request
+            path = req.url.split("/api/v2/", 1)[1]
+            r = httpx.request(req.method, f"{am}/api/v2/{path}", content=req.post_data_buffer,
+                              headers={"Content-Type": "application/json"}, timeout=10)
+            route.fulfill(status=r.status_code, body=r.content, content_type=r.headers.get("content-type", "application/json"))
+        page.route(re.compile(r"/api/v2/"), proxy)
+        r = httpx.post(f"{am}/api/v2/alerts", json=[{"labels": {"alertname": "RealAM", "severity": "page"},
+                                                     "annotations": {"summary": "from the real one"}}])
+        assert r.status_code == 200, r.text
+        _wait(lambda: bool(httpx.get(f"{am}/api/v2/alerts/groups").json()), "the real Alertmanager grouping the alert")
+        page.goto(f"{ui_server.url}/alerts?view=alertmanager")
+        alert = page.locator(".ks-am-alert", has=page.locator(".ks-label", has_text='alertname="RealAM"'))
+        alert.wait_for()
+        assert page.locator(".ks-am-alert").count() == 1
+        assert alert.locator("[data-annotation=summary]").inner_text() == "summary:from the real one"
+        assert "default" in page.locator(".ks-am-group summary").inner_text()
+        alert.locator("[data-action=silence]").click()
+        page.locator(".ks-preview-count", has_text="1 alert match now.").wait_for()  # the real one reads our filter
+        # a regex the real Alertmanager refuses: its message beside the form
+        page.locator(".ks-m-op").nth(1).select_option("=~")
+        page.locator(".ks-m-value").nth(1).fill("pa(ge")
+        page.fill("input[name=createdBy]", "tester")
+        page.fill("textarea[name=comment]", "real")
+        page.click("[data-action=save]")
+        err = page.locator(".ks-form-errors .ks-error")
+        err.wait_for()
+        assert "pa(ge" in err.inner_text() or "missing closing" in err.inner_text(), err.inner_text()
+        page.locator(".ks-m-value").nth(1).fill("pa.e")
+        page.click("[data-action=save]")
+        page.wait_for_url(re.compile(r"/silences\?id="))
+        sid = page.url.split("id=")[1]
+        page.locator(f".ks-silence[data-id='{sid}'][data-state=active]").wait_for()
+        s = httpx.get(f"{am}/api/v2/silence/{sid}").json()
+        assert s["createdBy"] == "tester" and s["comment"] == "real" and s["status"]["state"] == "active"
+        assert sorted((m["name"], m["value"], m["isRegex"], m.get("isEqual", True)) for m in s["matchers"]) == \
+            [("alertname", "RealAM", False, True), ("severity", "pa.e", True, True)]
+        assert "1 alert silenced" in page.locator(f".ks-silence[data-id='{sid}']").inner_text()
+        page.goto(f"{ui_server.url}/alerts?view=alertmanager")
+        page.locator(".ks-am-alert .ks-silenced").wait_for()
+        page.goto(f"{ui_server.url}/silences")
+        card = page.locator(f".ks-silence[data-id='{sid}']")
+        card.locator("[data-action=expire]").click()
+        card.locator("[data-action=expire]", has_text="Expire now?").click()
+        page.locator(f".ks-silence[data-id='{sid}'][data-state=expired]").wait_for()
+        assert httpx.get(f"{am}/api/v2/silence/{sid}").json()["status"]["state"] == "expired"
     check()
