@@ -163,6 +163,10 @@ def test_targets_down_with_error_and_health_filter(status_server: tuple[Server, 
     page.locator(".ks-empty").wait_for()
     page.fill(".ks-search", f":{port}")
     page.wait_for_function("() => document.querySelectorAll('.ks-target-row').length === 1")
+    page.fill(".ks-search", "")
+    page.select_option("select.ks-pool-pick", "many")
+    assert page.locator(".ks-pool").count() == 1 and "pool=many" in page.url
+    assert page.locator(".ks-pool").get_attribute("data-pool") == "many"
 
 
 def test_targets_long_pool_shows_more_on_demand(status_server: tuple[Server, int], page: Any) -> None:

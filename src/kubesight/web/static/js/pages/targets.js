@@ -74,6 +74,11 @@ function paint(body) {
   const count = (s) => targets.filter((t) => t.health === s).length;
   const pools = new Map();
   for (const t of targets) { if (!pools.has(t.scrapePool)) pools.set(t.scrapePool, []); pools.get(t.scrapePool).push(t); }
+  const only = url.get("pool") || "";
+  const poolPick = h("select", {"aria-label": "scrape pool", class: "ks-pool-pick"},
+    h("option", {value: ""}, "All scrape pools"),
+    [...pools.keys()].sort().map((p) => h("option", {value: p, selected: p === only}, p)));
+  poolPick.addEventListener("change", () => { url.set({pool: poolPick.value}); rerender(); });
   const list = h("div", {class: "ks-pools"});
   const rerender = () => render(body);
   const search = searchBox(text, (v) => { url.set({search: v}); rerender(); }, "Filter by endpoint or labels");
@@ -82,6 +87,7 @@ function paint(body) {
       segmented([{value: "all", label: "All", count: targets.length}, {value: "up", label: "Up", count: count("up")},
         {value: "down", label: "Down", count: count("down")}, {value: "unknown", label: "Unknown", count: count("unknown")}],
       health, (v) => { url.set({health: v === "all" ? "" : v}); rerender(); }, {name: "health"}),
+      poolPick,
       search,
       h("button", {class: "ks-btn", type: "button", onclick: () => { list.querySelectorAll("details.ks-pool").forEach((d) => { d.open = true; }); }}, "Expand all"),
       h("button", {class: "ks-btn", type: "button", onclick: () => { list.querySelectorAll("details.ks-pool").forEach((d) => { d.open = false; }); }}, "Collapse all")),
@@ -94,6 +100,7 @@ function paint(body) {
   let any = false;
   const many = pools.size > BIG;
   for (const [name, all] of [...pools].sort((a, b) => a[0].localeCompare(b[0]))) {
+    if (only && name !== only) continue;
     const shown = all.filter((t) => matches(t, health, text));
     if (!shown.length) continue;
     any = true;
