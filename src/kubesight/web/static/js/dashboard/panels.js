@@ -301,7 +301,7 @@ export class PanelView {
     const rows = horizontal ? Math.ceil(list.length / 12) : list.length;
     const cellW = w / (horizontal ? Math.min(list.length, 12) : 1), cellH = hgt / Math.max(1, rows);
     const longest = Math.max(3, ...[...grid.querySelectorAll(".ks-stat-value")].map((e) => e.textContent.length));
-    const size = Math.max(12, Math.min(44, cellH * (textMode === "value" || !many ? 0.5 : 0.38), (cellW - 12) / (longest * 0.68)));
+    const size = Math.max(10, Math.min(44, cellH * (textMode === "value" || !many ? 0.5 : 0.38), (cellW - 28) / (longest * 0.68)));
     grid.style.setProperty("--ks-stat-size", size.toFixed(1) + "px");
     clear(this.body).append(grid);
   }
