@@ -329,8 +329,10 @@ def test_query_helpers(mods: Any) -> None:
       M.p.panelRange({timeFrom: '1h', timeShift: ''}, {start: 0, end: 6 * 3600e3}),
       M.p.panelRange({timeFrom: 'now-$w', timeShift: '1d'}, {start: 0, end: 6 * 3600e3}, {w: '2h'}),
       M.p.panelRange({timeFrom: '', timeShift: ''}, {start: 5, end: 10}),
+      M.p.exploreHref(['up'], 0, 3600e3, {from: 'now-1h', to: 'now'}),
     ]""")
-    assert got[9:] == [{"start": 5 * 3600e3, "end": 6 * 3600e3}, {"start": 4 * 3600e3 - 86400e3, "end": 6 * 3600e3 - 86400e3},
+    assert got[12].startswith("/graph?from=now-1h&to=now&g0.expr=up&")
+    assert got[9:12] == [{"start": 5 * 3600e3, "end": 6 * 3600e3}, {"start": 4 * 3600e3 - 86400e3, "end": 6 * 3600e3 - 86400e3},
                        {"start": 5, "end": 10}]
     assert got[:8] == [30000, 60000, 0, 0, True, False, True, False]
     assert got[8].startswith("/graph?g0.expr=up&g0.tab=0&g0.range_input=1h&")

@@ -351,6 +351,12 @@ def test_bad_panels_stay_in_their_box(ui_server: Server, page: Any, console: lis
     # the Explore link carries the panel's query
     href = page.locator(".ks-dpanel[data-panel-id='1'] .ks-dp-explore").get_attribute("href")
     assert href.startswith("/graph?") and parse_qs(urlparse(href).query)["g0.expr"] == ["demo_temperature_celsius"]
+    assert parse_qs(urlparse(href).query)["from"] == ["now-1h"]  # the range stays relative in Explore
+    page.click(".ks-dpanel[data-panel-id='1'] .ks-dp-explore", force=True)
+    page.wait_for_url("**/graph?**")
+    assert parse_qs(urlparse(page.url).query)["from"] == ["now-1h"]
+    page.go_back()
+    panels = settle(page)
     # the dashboard's warnings: shown once, dismissible
     note = page.locator(".ks-dash-warning")
     assert "deploys" in note.inner_text()

@@ -20,9 +20,11 @@ export function isInstant(panelType, t) {
   return t.instant && (!t.range || panelType !== "timeseries");
 }
 
-// The Explore link for a panel's queries (Prometheus' /graph URL parameters).
-export function exploreHref(exprs, start, end) {
+// The Explore link for a panel's queries (Prometheus' /graph URL parameters); `rel` ({from, to} as the
+// dashboard writes them, e.g. now-6h) keeps a relative range relative there too.
+export function exploreHref(exprs, start, end, rel = null) {
   const p = new URLSearchParams();
+  if (rel?.from && rel?.to) { p.set("from", rel.from); p.set("to", rel.to); }
   exprs.forEach((e, i) => {
     p.set(`g${i}.expr`, e); p.set(`g${i}.tab`, "0");
     p.set(`g${i}.range_input`, formatDuration(Math.max(1000, Math.round((end - start) / 1000) * 1000)));
@@ -171,13 +173,14 @@ export class PanelView {
     const gen = ++this.generation;
     this.setState("loading");
     try {
+      const rel = !p.timeFrom && !p.timeShift ? {from: range.from, to: range.to} : null;
       range = panelRange(p, range, this.scope);
       const widthPx = this.body.clientWidth || this.el.clientWidth || 600;
       const res = await fetchPanel(p, {...range, scope: this.scope, widthPx, signal: ctrl.signal,
         dashboard: this.opts.dashboard});
       if (gen !== this.generation) return;
       this.explore.hidden = !res.exprs.length;
-      this.explore.href = exploreHref(res.exprs, range.start, range.end);
+      this.explore.href = exploreHref(res.exprs, range.start, range.end, rel);
       const empty = res.frames.every((f) => !f.series.length);
       if (empty) { this.clearBody(); this.setState("nodata", "No data"); return; }
       this.last = res;

@@ -273,7 +273,7 @@ class DashboardPage {
     this.pending.add(view);
     this.updateState();
     const r = timeRange.get();
-    view.run({start: r.start, end: r.end});
+    view.run({start: r.start, end: r.end, from: r.from, to: r.to});
   }
 
   settled(view) { this.pending.delete(view); this.updateState(); }
