@@ -396,6 +396,11 @@ def test_narrow_screen_stacks_panels(ui_server: Server, page: Any, shot: Callabl
     page.set_viewport_size({"width": 390, "height": 800})
     page.wait_for_timeout(300)
     shot(page, "dashboard-narrow")
+    # the list fits too: every Delete button within the screen
+    page.goto(f"{ui_server.url}/dashboards")
+    page.wait_for_selector(".ks-dl-table")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.eval_on_selector(".ks-dl-table", "e => e.getBoundingClientRect().right") <= 390
 
 
 DEPENDENT_UID = "kubesight-test-dependent"
