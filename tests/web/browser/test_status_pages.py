@@ -164,6 +164,7 @@ def test_targets_down_with_error_and_health_filter(status_server: tuple[Server, 
     page.fill(".ks-search", f":{port}")
     page.wait_for_function("() => document.querySelectorAll('.ks-target-row').length === 1")
     page.fill(".ks-search", "")
+    page.wait_for_function("() => !location.search.includes('search=')")
     page.select_option("select.ks-pool-pick", "many")
     assert page.locator(".ks-pool").count() == 1 and "pool=many" in page.url
     assert page.locator(".ks-pool").get_attribute("data-pool") == "many"
