@@ -194,3 +194,17 @@ def test_a_collector_steps_aside_for_a_scrape_job_of_the_same_name(tmp_path: Pat
     both = tmp_path / "k.yml"
     both.write_text("collectors: {host: {enabled: true}}\n")
     assert [b.job for b in build_collectors(load_config(both), Context(), {"node"})] == ["node", "cadvisor"]
+
+
+def test_status_flags_use_the_names_typed_on_the_command_line() -> None:
+    from kubesight.cli import _flag_values, _parser
+
+    p = _parser()
+    flags = _flag_values(p, p.parse_args(["server", "--retention", "30d", "--no-collectors.host",
+                                          "--dashboards.dir", "a", "--dashboards.dir", "b"]))
+    assert flags["retention"] == "30d"
+    assert flags["collectors.host"] == "false"  # the --no- form sets the flag's own name
+    assert flags["dashboards.dir"] == "a,b"
+    assert flags["web.external-url"] == ""  # not given: the config file decides
+    assert "collector.cpu" in flags and "help" not in flags
+    assert not [k for k in flags if "_" in k or k.startswith("no-")]  # no argparse dest names

@@ -189,6 +189,26 @@ def _top(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flag_values(p: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """``kubesight server``'s flags by the names typed on the command line, as /api/v1/status/flags
+    lists Prometheus' (``storage.tsdb.retention.time``, not the dest): "" where the config file decides."""
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    out: dict[str, str] = {}
+    for a in sub.choices["server"]._actions:
+        names = [o for o in a.option_strings if o.startswith("--") and not o.startswith("--no-")]
+        if not names or a.dest == "help":
+            continue
+        v = getattr(args, a.dest, None)
+        if isinstance(v, bool):
+            text = "true" if v else "false"
+        elif isinstance(v, list):
+            text = ",".join(map(str, v))
+        else:
+            text = "" if v is None else str(v)
+        out[names[0][2:]] = text
+    return dict(sorted(out.items()))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check":
@@ -233,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.am_config_file is not None:
             # A path given on the command line is relative to where the command runs.
             overrides["alertmanager_config_file"] = str(Path(args.am_config_file).resolve())
-        flags = {k.replace("_", "-"): "" if v is None else str(v) for k, v in vars(args).items()}
+        flags = _flag_values(_parser(), args)
         try:
             cfg = load_config(args.config, overrides)
             run(cfg, flags, reload_config=lambda: load_config(args.config, overrides))
