@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import Server
+from tests.web.browser.conftest import wait_for
 
 FIXTURES = Path(__file__).resolve().parents[1] / "dashboards" / "fixtures"
 BUILTIN = ["kubesight-self", "kubesight-k8s-cluster", "kubesight-k8s-namespace", "kubesight-k8s-node", "kubesight-k8s-pod"]
@@ -130,6 +131,9 @@ def test_time_range_change_requeries_every_panel(ui_server: Server, page: Any) -
 
 
 def test_variables_follow_the_url_and_requery(ui_server: Server, page: Any, shot: Callable[[Any, str], Path]) -> None:
+    # the handler variable lists the handlers the self-scrape has seen requests for: at least two
+    wait_for(ui_server.url, 'count(sum by (handler) (rate(kubesight_http_request_duration_seconds_count{job="kubesight"}[30m])))'
+                            ' >= 2')
     page.goto(f"{ui_server.url}/d/kubesight-self?var-quantile=0.5&from=now-30m&to=now")
     panels = settle(page)
     assert page.locator(".ks-dash-title").inner_text() == "kubesight"

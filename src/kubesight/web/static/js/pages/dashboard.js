@@ -3,7 +3,7 @@
 import {boot, h, clear, pageRoot, errorBox, api, url, timeRange, refresh, autoInterval, parseDuration}
   from "../core.js";
 import {mountTimePicker} from "../timepicker.js";
-import {ALL, expandValue, msToDuration, builtins} from "../dashboard/interpolate.js";
+import {ALL, expandValue, msToDuration, builtins, interpolate} from "../dashboard/interpolate.js";
 import {resolveOptions, pickCurrent, stateOf, dependencies} from "../dashboard/variables.js";
 import {repeatPanel, placeItems, gridStyle, heightPx} from "../dashboard/grid.js";
 import {PanelView} from "../dashboard/panels.js";
@@ -186,7 +186,8 @@ class DashboardPage {
     if (!v) return [];
     // A repeat over All makes one copy per option (never one copy for a custom allValue such as .*).
     const st = stateOf(v);
-    const values = expandValue({...st, allValue: null}).values;
+    const {values, custom} = expandValue({...st, allValue: null});
+    if (custom) return [];  // All over no options: the panel once, as saved
     return values.map((x) => ({value: x, state: {...st, value: x, text: v.options.find((o) => o.value === x)?.text ?? x}}));
   }
 
@@ -208,7 +209,7 @@ class DashboardPage {
     const section = h("div", {class: "ks-drow"});
     let open = !row.collapsed;
     if (row.title !== null && row.title !== undefined && (row.title || this.d.rows.length > 1)) {
-      const title = h("span", {}, interpolateTitle(row.title, scope) || "Row");
+      const title = h("span", {}, interpolate(String(row.title), scope, {format: "text"}) || "Row");
       const head = h("button", {type: "button", class: "ks-drow-head", "aria-expanded": String(open)},
         h("span", {class: "ks-drow-caret"}, open ? "▾" : "▸"), title,
         h("span", {class: "ks-drow-count ks-muted"}, ` (${row.panels.length} panel${row.panels.length === 1 ? "" : "s"})`));
@@ -345,15 +346,6 @@ class DashboardPage {
       h("b", {}, "Parts of this dashboard are not shown:"), h("ul", {}, warnings.map((w) => h("li", {}, w))));
     this.notes.append(note);
   }
-}
-
-function interpolateTitle(title, scope) {
-  return String(title).replace(/\$\{?([A-Za-z0-9_]+)\}?|\[\[([A-Za-z0-9_]+)\]\]/g, (m, a, b) => {
-    const s = scope[a || b];
-    if (!s) return m;
-    const t = typeof s === "object" ? s.text : s;
-    return Array.isArray(t) ? t.join(" + ") : String(t);
-  });
 }
 
 async function main() {
