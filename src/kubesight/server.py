@@ -349,7 +349,7 @@ def build(
             *landing.routes(store.stats, str(data_dir)),
             *dashboards_api.routes(dashboards),
             *promql_help.routes(),
-            *pages.routes(),
+            *pages.routes(lambda: _young_store_since(store)),
         ],
         after_open=[start_scraping, start_monitors, start_push_exporter, start_collectors,
                     notifier.start, rules.start],
@@ -359,6 +359,12 @@ def build(
         ingest_metrics=ingest_metrics,
     )
     return build_app(store, opts, registry), store
+
+
+def _young_store_since(store: Storage) -> int | None:
+    """When all data is still in the head (a server started minutes ago), the oldest sample's time."""
+    st = store.stats()
+    return st.head_mint if st.blocks == 0 and st.head_samples else None
 
 
 async def _quiet_reload(work: Awaitable[None]) -> None:

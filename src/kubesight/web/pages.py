@@ -8,6 +8,7 @@ new release is never served stale.
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,10 @@ def static_file(rel: str, version: str) -> Response:
     return FileResponse(target, headers={"Cache-Control": cache})
 
 
-def routes(extra: dict[str, Any] | None = None) -> list[BaseRoute]:
-    """The UI pages. ``extra`` is handed to every page module as ``boot.server``."""
+def routes(data_since: Callable[[], int | None] = lambda: None,
+           extra: dict[str, Any] | None = None) -> list[BaseRoute]:
+    """The UI pages. ``data_since`` is the time (ms) of the oldest sample when the store is young
+    (None once it holds more than its head); ``extra`` is handed to every page module as ``boot.server``."""
     server = extra or {}
 
     async def static(request: Request) -> Response:
@@ -71,7 +74,8 @@ def routes(extra: dict[str, Any] | None = None) -> list[BaseRoute]:
 
     async def home(request: Request) -> Response:
         return _html(page("Home", "/dashboards", "dashboard",
-                          {"server": server, "uid": HOME_DASHBOARD, "home": True}, timepicker=True))
+                          {"server": server, "uid": HOME_DASHBOARD, "home": True, "dataSince": data_since()},
+                          timepicker=True))
 
     async def dashboard(request: Request) -> Response:
         uid = request.path_params["uid"]

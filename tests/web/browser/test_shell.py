@@ -141,3 +141,19 @@ def test_many_series_isolate_in_one_redraw(ui_server: Server, page: Any) -> None
     page.locator(".ks-legend-item[data-name='s7']").click()
     assert page.evaluate("graph.u.series.filter((s, i) => i > 0 && s.show).map(s => s.label)") == ["s7"]
     assert page.locator(".ks-legend-item.ks-off").count() == 119
+
+
+def test_home_on_a_new_server_opens_on_the_minutes_it_has(tmp_path: Path, page: Any) -> None:
+    from tests.conftest import start_server
+
+    srv = start_server(tmp_path / "data", "--no-rules.defaults")
+    try:
+        page.goto(f"{srv.url}/")
+        page.wait_for_function("() => document.body.dataset.dashboardState === 'done'", timeout=30_000)
+        assert page.locator(".ks-range-label").inner_text() == "Last 5 minutes"
+        page.goto(f"{srv.url}/?from=now-1h&to=now")  # a range in the link always wins
+        assert page.locator(".ks-range-label").inner_text() == "Last hour"
+        page.goto(f"{srv.url}/d/kubesight-node")  # the same dashboard by its address keeps its own
+        assert page.locator(".ks-range-label").inner_text() == "Last hour"
+    finally:
+        srv.stop()
