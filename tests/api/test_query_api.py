@@ -263,3 +263,26 @@ def test_go_escapes_in_labels_and_their_absence() -> None:
     assert dumps(encode_result(plain)[0]) == (
         '{"resultType":"matrix","result":[{"metric":{"a":"\u00e9"},"values":[[1.500,"0.5"]]}]}'.encode()
     )
+
+
+def test_matrix_encoding_reuses_step_grids_without_changing_answers() -> None:
+    import numpy as np
+    import orjson
+
+    from kubesight.api import query as q
+
+    grid = np.arange(1_000, 61_000, 15_000, dtype=np.int64)  # 4 steps of 15 s
+    ts = np.concatenate([grid, grid[1:]])  # two series, the second missing its first point
+    vals = np.arange(7, dtype=np.float64) + 0.5
+    q._GRIDS.clear()
+    first = [orjson.dumps(f) for f in q._matrix_values(ts, vals, [0, 4, 7])]
+    assert len(q._GRIDS) == 1
+    again = [orjson.dumps(f) for f in q._matrix_values(ts, vals * 2, [0, 4, 7])]  # same grid, other values
+    assert first[0] == b'[[1,"0.5"],[16,"1.5"],[31,"2.5"],[46,"3.5"]]'
+    assert first[1] == b'[[16,"4.5"],[31,"5.5"],[46,"6.5"]]'
+    assert again[0] == b'[[1,"1"],[16,"3"],[31,"5"],[46,"7"]]'
+    # timestamps off any grid are formatted each time, and not kept
+    odd = np.array([1_000, 2_500, 9_000], dtype=np.int64)
+    assert [orjson.dumps(f) for f in q._matrix_values(odd, vals[:3], [0, 3])] == \
+        [b'[[1,"0.5"],[2.500,"1.5"],[9,"2.5"]]']  # Prometheus writes milliseconds as .500
+    assert len(q._GRIDS) == 1

@@ -12,7 +12,9 @@ import asyncio
 import itertools
 import logging
 import operator
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -135,6 +137,33 @@ def _value_texts(values: npt.NDArray[np.float64]) -> list[bytes]:
     return raw
 
 
+_GRIDS: OrderedDict[tuple[int, int, int], npt.NDArray[np.object_]] = OrderedDict()
+_GRIDS_MAX = 64  # step grids remembered: a dashboard's panels share a few widths, hence a few grids
+_GRIDS_LOCK = threading.Lock()  # results are encoded in worker threads
+
+
+def _separators(uniq: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
+    """``"],[<t>,"`` for each distinct timestamp. A range query's timestamps are a step grid, the
+    same for every panel of a dashboard with the same width: those are formatted once and kept."""
+    key = None
+    if uniq.size > 2:
+        step = int(uniq[1] - uniq[0])
+        if int(uniq[-1] - uniq[0]) == step * (uniq.size - 1) and bool((np.diff(uniq) == step).all()):
+            key = (int(uniq[0]), step, int(uniq.size))
+            with _GRIDS_LOCK:
+                hit = _GRIDS.get(key)
+                if hit is not None:
+                    _GRIDS.move_to_end(key)
+                    return hit
+    seps = np.asarray([b'"],[' + t + b',"' for t in _time_texts(uniq)], dtype=object)
+    if key is not None:
+        with _GRIDS_LOCK:
+            _GRIDS[key] = seps
+            if len(_GRIDS) > _GRIDS_MAX:
+                _GRIDS.popitem(last=False)
+    return seps
+
+
 def _matrix_values(ts: npt.NDArray[np.int64], values: npt.NDArray[np.float64], offsets: list[int]) -> list[orjson.Fragment]:
     """Each series' ``values`` array as one JSON fragment.
 
@@ -149,7 +178,7 @@ def _matrix_values(ts: npt.NDArray[np.int64], values: npt.NDArray[np.float64], o
     order = np.sort(ts)
     first = np.concatenate(([True], order[1:] != order[:-1]))
     uniq = order[first]
-    seps = np.asarray([b'"],[' + t + b',"' for t in _time_texts(uniq)], dtype=object)
+    seps = _separators(uniq)
     flat: list[bytes] = [b""] * (2 * len(ts))
     flat[0::2] = seps[np.searchsorted(uniq, ts)].tolist()
     flat[1::2] = _value_texts(values)
