@@ -506,7 +506,8 @@ function gaugeSvg(v, min, max, color, steps, markers, text) {
   if (ok && pos(v) > 0) el.append(svg("path", {d: arc(0, Math.max(0.004, pos(v)), r), fill: "none", stroke: color, "stroke-width": "10"}));
   const label = svg("text", {x: cx, y: cy + 8, "text-anchor": "middle", class: "ks-gauge-value", fill: color});
   label.textContent = text;
-  const size = Math.max(9, Math.min(22, 112 / Math.max(4, text.length)));
+  // The text stays inside the arc: its inner width is about 72 of the 120 units, a digit about 0.6 em.
+  const size = Math.max(8, Math.min(20, 84 / Math.max(4, text.length)));
   label.setAttribute("font-size", size.toFixed(1));
   el.append(label);
   return el;
