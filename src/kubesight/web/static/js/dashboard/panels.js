@@ -52,7 +52,9 @@ export async function fetchPanel(panel, {start, end, scope, widthPx, signal, das
   const raw = (t) => interpolate(t, scope, {format: "raw"});
   // One step for the panel: the widest minimum interval among its targets, over the panel's width.
   const panelMin = intervalMs(raw(panel.interval));
-  let minMs = panelMin;
+  // Without a panel "Min interval", Grafana's Prometheus data source floors the step at its scrape
+  // interval (15 s unless set): a shorter step only repeats each sample as a staircase.
+  let minMs = panelMin || DEFAULT_SCRAPE_MS;
   for (const t of targets) minMs = Math.max(minMs, intervalMs(raw(t.interval)));
   const factor = Math.max(1, ...targets.map((t) => t.intervalFactor || 1));
   const stepMs = autoInterval(start, end, {widthPx: Math.max(100, widthPx), maxDataPoints: panel.maxDataPoints,
