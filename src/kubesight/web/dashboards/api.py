@@ -151,13 +151,20 @@ def routes(library: DashboardLibrary, max_bytes: int = MAX_DASHBOARD_BYTES) -> l
                     counts[t] = counts.get(t, 0) + 1
         return _json([{"term": t, "count": n} for t, n in sorted(counts.items())])
 
-    async def get_dashboard(request: Request) -> Response:
+    async def readable(request: Request) -> Entry | Response:
+        """The dashboard named in the path, or the answer saying why it cannot be shown."""
         try:
             e = await run_in_threadpool(library.get, request.path_params["uid"])
         except DashboardNotFoundError as exc:
             return _error(str(exc), 404)
         if e.error or e.raw is None:
             return _error(e.error, 422, "invalid-dashboard")
+        return e
+
+    async def get_dashboard(request: Request) -> Response:
+        e = await readable(request)
+        if isinstance(e, Response):
+            return e
         editable = not e.read_only
         meta = {
             "type": "db", "canSave": editable, "canEdit": editable, "canDelete": editable,
@@ -220,12 +227,9 @@ def routes(library: DashboardLibrary, max_bytes: int = MAX_DASHBOARD_BYTES) -> l
                        "path": e.path if e.source == "file" else ""} for e in entries])
 
     async def ui_get(request: Request) -> Response:
-        try:
-            e = await run_in_threadpool(library.get, request.path_params["uid"])
-        except DashboardNotFoundError as exc:
-            return _error(str(exc), 404)
-        if e.error or e.raw is None:
-            return _error(e.error, 422, "invalid-dashboard")
+        e = await readable(request)
+        if isinstance(e, Response):
+            return e
         try:
             d = normalize(e.raw, e.source)
         except DashboardError as exc:  # a file changed between listing and reading
