@@ -86,7 +86,8 @@ def test_annotated_pods_are_scraped_by_default(tmp_path: Path) -> None:
             }
             t = httpx.get(f"{srv.url}/api/v1/targets").json()["data"]
             pools = {x["scrapePool"] for x in t["activeTargets"]}
-            assert pools == {"kubesight", "kubernetes-pods"}
+            # the scrape jobs, beside the built-in collectors (listed as targets too)
+            assert pools == {"kubesight", "kubernetes-pods", "node", "cadvisor", "kube-state-metrics"}
             dropped = [d["discoveredLabels"]["__meta_kubernetes_pod_name"] for d in t["droppedTargets"]]
             assert dropped == ["quiet"]
         finally:
