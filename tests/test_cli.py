@@ -167,6 +167,23 @@ def test_top_tables_and_units() -> None:
     assert top.format_nodes([node]).splitlines()[1].split() == ["n", "100m", "5%", "1024Mi", "<unknown>"]
 
 
+def test_top_tells_no_cpu_figure_from_idle() -> None:
+    """A cgroup without CPU accounting has no rate at all: '-', and it sorts after an idle one."""
+    from kubesight import top
+
+    answers = {
+        'sum by (id, name) (rate(container_cpu_usage_seconds_total{job="cadvisor",id!="/"}[1m]))':
+            [({"id": "/idle.slice", "name": ""}, 0.0)],
+        'sum by (id, name) (container_memory_working_set_bytes{job="cadvisor",id!="/"})':
+            [({"id": "/idle.slice", "name": ""}, float(1 << 20)), ({"id": "/no-acct", "name": ""}, float(8 << 20))],
+    }
+    rows, are_pods = top.pods(lambda q: answers.get(q, []), namespace=None)
+    assert not are_pods
+    assert [line.split() for line in top.format_pods(top.sort_rows(rows, "cpu"), False, False).splitlines()] == [
+        ["CGROUP", "CPU(cores)", "MEMORY(bytes)"], ["/idle.slice", "0m", "1Mi"], ["/no-acct", "-", "8Mi"]]
+    assert top.cores(None) == "-" and top.cores(0.0) == "0m"
+
+
 def test_kube_state_collector_options_from_config() -> None:
     import pytest
 

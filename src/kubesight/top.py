@@ -28,7 +28,7 @@ class TopError(KubesightError):
 @dataclass(frozen=True)
 class Row:
     name: str
-    cpu: float  # cores
+    cpu: float | None  # cores; None: no CPU series (a cgroup without CPU accounting), not idle
     memory: float  # bytes
     namespace: str = ""
     cpu_pct: float | None = None
@@ -73,8 +73,8 @@ def nodes(query: Query, window: str = "1m") -> list[Row]:
     total = _by(query('max by (instance) (node_memory_MemTotal_bytes{job="node"})'), "instance")
     out = []
     for key in sorted(set(cpu) | set(total)):
-        c, mem = cpu.get(key, 0.0), ws.get(key, used.get(key, 0.0))
-        out.append(Row(key[0], c, mem, cpu_pct=100 * c / cores[key] if cores.get(key) else None,
+        c, mem = cpu.get(key), ws.get(key, used.get(key, 0.0))
+        out.append(Row(key[0], c, mem, cpu_pct=100 * c / cores[key] if c is not None and cores.get(key) else None,
                        memory_pct=100 * mem / total[key] if total.get(key) else None))
     return out
 
@@ -93,16 +93,16 @@ def pods(query: Query, namespace: str | None = "default", window: str = "1m",
     mem = _by(query(f"sum by (namespace, pod) (container_memory_working_set_bytes{{{sel}}})"),
               "namespace", "pod")
     if cpu or mem or query('count(container_cpu_usage_seconds_total{job="cadvisor",pod!=""})'):
-        return [Row(p, cpu.get((ns, p), 0.0), mem.get((ns, p), 0.0), namespace=ns)
+        return [Row(p, cpu.get((ns, p)), mem.get((ns, p), 0.0), namespace=ns)
                 for ns, p in sorted(set(cpu) | set(mem))], True
     cg = 'job="cadvisor",id!="/"'
     cpu = _by(query(f"sum by (id, name) (rate(container_cpu_usage_seconds_total{{{cg}}}[{window}]))"),
               "id", "name")
     mem = _by(query(f"sum by (id, name) (container_memory_working_set_bytes{{{cg}}})"), "id", "name")
-    rows = [Row(name or cid, cpu.get((cid, name), 0.0), mem.get((cid, name), 0.0))
+    rows = [Row(name or cid, cpu.get((cid, name)), mem.get((cid, name), 0.0))
             for cid, name in set(cpu) | set(mem)]
     # The busiest first: the whole cgroup tree is hundreds of entries.
-    rows.sort(key=lambda r: (-r.cpu, -r.memory, r.name))
+    rows.sort(key=lambda r: (-_cpu(r), -r.memory, r.name))
     return rows[:limit] if limit > 0 else rows, False
 
 
@@ -110,17 +110,22 @@ def _escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def _cpu(r: Row) -> float:
+    """For sorting: no CPU figure sorts after an idle one."""
+    return -1.0 if r.cpu is None else r.cpu
+
+
 def sort_rows(rows: Sequence[Row], by: str | None) -> list[Row]:
     if by == "cpu":
-        return sorted(rows, key=lambda r: (-r.cpu, r.namespace, r.name))
+        return sorted(rows, key=lambda r: (-_cpu(r), r.namespace, r.name))
     if by == "memory":
         return sorted(rows, key=lambda r: (-r.memory, r.namespace, r.name))
     return list(rows)
 
 
-def cores(v: float) -> str:
-    """Millicores, as kubectl prints them (``250m``)."""
-    return f"{round(v * 1000)}m"
+def cores(v: float | None) -> str:
+    """Millicores, as kubectl prints them (``250m``); ``-`` where there is no CPU figure at all."""
+    return "-" if v is None else f"{round(v * 1000)}m"
 
 
 def mebibytes(v: float) -> str:
