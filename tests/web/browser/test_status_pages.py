@@ -296,6 +296,7 @@ def test_alerts_firing_pending_with_labels_and_annotations(status_server: tuple[
     assert firing.get_attribute("data-state") == "firing"
     firing.locator("summary").click()
     row = firing.locator(".ks-alert-row")
+    row.first.wait_for()  # <details> fires its toggle event, which draws the rows, in a later task
     assert row.count() == 1
     assert row.locator(".ks-label", has_text='alertname="AlwaysFiring"').count() == 1
     assert row.locator(".ks-label", has_text='severity="warning"').count() == 1
