@@ -268,6 +268,10 @@ def test_container_collector_names_this_nodes_pods_through_the_api(
             want = sum(v for lbls, v in ws.samples
                        if dict(lbls).get("pod") == "web-7d9c" and dict(lbls).get("container"))
             assert want >= 1 << 20
+            # Two collections make a CPU rate: until then top prints "-" (no figure), then 0m (the
+            # fixture's CPU counters stand still).
+            eventually("a CPU rate for the pod", lambda: query(
+                s.url, 'rate(container_cpu_usage_seconds_total{job="cadvisor",pod="web-7d9c",container!=""}[1m])'))
             r = top(s.url, "pods", "-n", "shop")
             assert r.returncode == 0, r.stderr
             assert [line.split() for line in r.stdout.splitlines()] == [
