@@ -58,32 +58,30 @@ def static_file(rel: str, version: str) -> Response:
     return FileResponse(target, headers={"Cache-Control": cache})
 
 
-def routes(data_since: Callable[[], int | None] = lambda: None,
-           extra: dict[str, Any] | None = None) -> list[BaseRoute]:
+def routes(data_since: Callable[[], int | None] = lambda: None) -> list[BaseRoute]:
     """The UI pages. ``data_since`` is the time (ms) of the oldest sample when the store is young
-    (None once it holds more than its head); ``extra`` is handed to every page module as ``boot.server``."""
-    server = extra or {}
+    (None once it holds more than its head)."""
 
     async def static(request: Request) -> Response:
         return static_file(request.path_params["path"], request.path_params["version"])
 
     def simple(title: str, module: str, timepicker: bool) -> Any:
         async def handler(request: Request) -> Response:
-            return _html(page(title, request.url.path, module, {"server": server}, timepicker=timepicker))
+            return _html(page(title, request.url.path, module, None, timepicker=timepicker))
         return handler
 
     async def home(request: Request) -> Response:
         return _html(page("Home", "/dashboards", "dashboard",
-                          {"server": server, "uid": HOME_DASHBOARD, "home": True, "dataSince": data_since()},
+                          {"uid": HOME_DASHBOARD, "home": True, "dataSince": data_since()},
                           timepicker=True))
 
     async def dashboard(request: Request) -> Response:
         uid = request.path_params["uid"]
-        return _html(page("Dashboard", "/dashboards", "dashboard", {"server": server, "uid": uid},
+        return _html(page("Dashboard", "/dashboards", "dashboard", {"uid": uid},
                           timepicker=True))
 
     async def dashboards(request: Request) -> Response:
-        return _html(page("Dashboards", "/dashboards", "dashboards", {"server": server}))
+        return _html(page("Dashboards", "/dashboards", "dashboards"))
 
     async def explore_alias(request: Request) -> Response:
         q = request.url.query
